@@ -1,0 +1,4 @@
+/** The environments layer: importing this module registers every domain's tasks. */
+export * from './types';
+export * from './registry';
+// Domain files (each registers its tasks when imported):
