@@ -2,3 +2,8 @@
 export * from './types';
 export * from './registry';
 // Domain files (each registers its tasks when imported):
+import './humanoid';
+import './humanoid-walls';
+import './cartpole';
+import './cheetah';
+import './manipulator';

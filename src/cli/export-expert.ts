@@ -1,0 +1,81 @@
+/**
+ * Turn a PPO run into the expert folder the cloning experiments read (paper section 5 clones RL experts;
+ * kickstarting needs a weaker, ~50%-of-optimal expert):
+ *   node dist/src/cli/export-expert.js --task cheetah-run --run data/experts/cheetah-run/run [--episodes 150]
+ * writes data/experts/<task>/expert/ (the best evaluated policy), half/ (the milestone whose training-time evaluation
+ * is closest to half of the expert's), evaluation.json and half/evaluation.json (150 paired episodes, mean action and
+ * noise 0.2), and README.md (env steps, wall-clock, returns).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import '../envs';
+import { loadCheckpoint, initBackend } from '../rl/policy-adapter';
+import { evaluatePolicy, type EvaluationResult } from '../rl/evaluate';
+import { readCurve } from '../rl/curve';
+
+async function evaluateBoth(task: string, dir: string, episodes: number): Promise<EvaluationResult[]> {
+  const { policy } = await loadCheckpoint(dir);
+  const out: EvaluationResult[] = [];
+  for (const mode of ['mean', 'noise'] as const) out.push(await evaluatePolicy(policy, { task, episodes, mode, noiseStd: 0.2, workers: 2 }));
+  policy.dispose();
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args: Record<string, string> = {};
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) args[argv[i].replace(/^--/, '')] = argv[i + 1];
+  if (!args.task || !args.run) throw new Error('usage: --task NAME --run RUN_DIR [--episodes 150] [--dest data/experts/NAME]');
+  const episodes = Number(args.episodes ?? 150);
+  const dest = args.dest ?? path.join('data', 'experts', args.task);
+  const backend = await initBackend();
+  const started = Date.now();
+
+  // Expert: the best policy by training-time evaluation. Half: the milestone closest to half of its return.
+  const milestonesDir = path.join(args.run, 'milestones');
+  const milestones = fs.readdirSync(milestonesDir).filter((n) => /^\d+$/.test(n)).map((n) => {
+    const m = JSON.parse(fs.readFileSync(path.join(milestonesDir, n, 'manifest.json'), 'utf8'));
+    return { name: n, step: Number(n), evalReturn: m.evalReturn as number };
+  });
+  const best = JSON.parse(fs.readFileSync(path.join(args.run, 'best', 'manifest.json'), 'utf8'));
+  const target = best.evalReturn / 2;
+  const half = milestones.reduce((a, b) => (Math.abs(b.evalReturn - target) < Math.abs(a.evalReturn - target) ? b : a));
+  for (const [from, to] of [[path.join(args.run, 'best'), path.join(dest, 'expert')], [path.join(milestonesDir, half.name), path.join(dest, 'half')]]) {
+    fs.rmSync(to, { recursive: true, force: true });
+    fs.cpSync(from, to, { recursive: true });
+  }
+  const expertEval = await evaluateBoth(args.task, path.join(dest, 'expert'), episodes);
+  const halfEval = await evaluateBoth(args.task, path.join(dest, 'half'), episodes);
+  const doc = (policy: string, step: number, evals: EvaluationResult[]) => ({ task: args.task, policy, policyStep: step, backend, evaluations: evals });
+  fs.writeFileSync(path.join(dest, 'evaluation.json'), JSON.stringify(doc(path.join(dest, 'expert'), best.step, expertEval), null, 1) + '\n');
+  fs.writeFileSync(path.join(dest, 'half', 'evaluation.json'), JSON.stringify(doc(path.join(dest, 'half'), half.step, halfEval), null, 1) + '\n');
+  fs.copyFileSync(path.join(args.run, 'curve.csv'), path.join(dest, 'curve.csv'));
+
+  const curve = readCurve(path.join(args.run, 'curve.csv'));
+  const last = curve[curve.length - 1];
+  const wallAtBest = curve.find((r) => r['time/env_steps'] === best.step)?.['time/wall_s'] ?? null;
+  const fmt = (e: EvaluationResult) => `${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} (sem ${e.sem.toFixed(1)})`;
+  const config = JSON.parse(fs.readFileSync(path.join(args.run, 'config.json'), 'utf8'));
+  const readme = `# ${args.task} PPO expert
+
+Trained by \`src/rl/ppo.ts\` (config: \`${path.join(args.run, 'config.json')}\`; curve: \`curve.csv\`, written by the run).
+Reproduce / resume: \`node dist/src/cli/train.js --task ${args.task} --out ${args.run}${config.totalSteps ? ` --steps ${config.totalSteps}` : ''}\`,
+then \`node dist/src/cli/export-expert.js --task ${args.task} --run ${args.run}\`.
+
+| | env steps | wall-clock (s, training incl. evals) | train-time eval (mean action, ${config.evalEpisodes} eps) | ${episodes}-episode eval, mean action | ${episodes}-episode eval, noise 0.2 |
+|---|---|---|---|---|---|
+| expert/ (best) | ${best.step} | ${wallAtBest?.toFixed(0) ?? '?'} | ${best.evalReturn.toFixed(1)} | ${fmt(expertEval[0])} | ${fmt(expertEval[1])} |
+| half/ (closest to half of best) | ${half.step} | ${curve.find((r) => r['time/env_steps'] === half.step)?.['time/wall_s']?.toFixed(0) ?? '?'} | ${half.evalReturn.toFixed(1)} | ${fmt(halfEval[0])} | ${fmt(halfEval[1])} |
+
+Run total: ${last['time/env_steps']} env steps, ${last['time/wall_s']?.toFixed(0)} s wall-clock on 2 CPU cores (tfjs backend: ${backend}).
+Evaluations: true task (full-length episodes, no early termination), paired seeds (seed 12345, ${Math.min(episodes, 50)} envs).
+Exported ${new Date().toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s.
+`;
+  fs.writeFileSync(path.join(dest, 'README.md'), readme);
+  console.log(readme);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+/**
+ * Train (or resume) a PPO expert:
+ *   npm run train -- --task cartpole-swingup --out data/experts/cartpole-swingup/run [--steps N] [--profile full|quick|smoke]
+ *                    [--set key=value ...]
+ * Re-running the same command resumes from the newest checkpoint in <out>/checkpoints/. SIGINT/SIGTERM checkpoint,
+ * then exit. `--set` overrides one PPOConfig field (JSON value), e.g. --set numEnvs=64 --set policyTorso=[128,128].
+ */
+import '../envs';
+import { trainPPO } from '../rl/ppo';
+import { ppoPreset, PROFILES, type Profile } from '../rl/presets';
+import type { PPOConfig } from '../rl/config';
+
+function parseArgs(argv: string[]): { task: string; out: string; steps?: number; profile: Profile; set: Record<string, unknown> } {
+  const args: Record<string, string> = {};
+  const set: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'; usage: --task NAME --out DIR [--steps N] [--profile ${PROFILES.join('|')}] [--set key=value]`);
+    const key = a.slice(2);
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`--${key} needs a value`);
+    if (key === 'set') {
+      const eq = value.indexOf('=');
+      if (eq < 0) throw new Error(`--set expects key=value, got '${value}'`);
+      const raw = value.slice(eq + 1);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        parsed = raw;
+      }
+      set[value.slice(0, eq)] = parsed;
+    } else {
+      args[key] = value;
+    }
+  }
+  for (const k of Object.keys(args)) {
+    if (!['task', 'out', 'steps', 'profile'].includes(k)) throw new Error(`unknown option --${k}; accepted: --task, --out, --steps, --profile, --set`);
+  }
+  if (!args.task) throw new Error('--task is required');
+  if (!args.out) throw new Error('--out is required');
+  const profile = (args.profile ?? 'full') as Profile;
+  if (!PROFILES.includes(profile)) throw new Error(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
+  const steps = args.steps !== undefined ? Number(args.steps) : undefined;
+  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new Error(`--steps must be a positive integer, got '${args.steps}'`);
+  return { task: args.task, out: args.out, steps, profile, set };
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const config: Partial<PPOConfig> & { task: string } = { ...ppoPreset(a.task, a.profile), ...a.set, ...(a.steps !== undefined ? { totalSteps: a.steps } : {}) };
+  const log = (line: string) => console.log(`[${new Date().toISOString()}] ${line}`);
+  let lastLine = 0;
+  let first: { steps: number; t: number } | null = null;
+  const result = await trainPPO(config, a.out, {
+    handleSignals: true,
+    log,
+    onIteration: (row, resolved) => {
+      const steps = row['time/env_steps'] ?? 0;
+      const now = Date.now();
+      if (first === null) first = { steps, t: now };
+      if (now - lastLine < 30_000 && steps < resolved.totalSteps) return;
+      lastLine = now;
+      const rate = (steps - first.steps) / Math.max(1e-3, (now - first.t) / 1000);
+      const eta = rate > 0 ? (resolved.totalSteps - steps) / rate : NaN;
+      const f = (k: string) => (row[k] == null ? '-' : Number(row[k]).toFixed(3));
+      log(`${steps}/${resolved.totalSteps} steps, ${rate.toFixed(0)} steps/s, ETA ${(eta / 60).toFixed(1)} min | train/episode_return ${f('train/episode_return')} ` +
+        `loss/policy ${f('loss/policy')} loss/value ${f('loss/value')} train/std ${f('train/std')} kl ${f('loss/approx_kl')}`);
+    },
+  });
+  log(`${result.status} at ${result.envSteps} env steps (iteration ${result.iteration}); best eval return ${result.bestEvalReturn?.toFixed(1)}`);
+  // Non-zero when stopped by a signal, so a supervisor can tell "interrupted" from "finished".
+  process.exit(result.status === 'done' ? 0 : 130);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  process.exit(1);
+});

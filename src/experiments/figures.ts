@@ -1,0 +1,240 @@
+/**
+ * Per-figure plans: the paper's figures 1-6 as config grids for the `quick` and `paper` profiles, with the
+ * plot description and the claim each figure makes. Cells are plain JSON (hashed by the result cache); the
+ * compute functions live in compute.ts. Where a paper task has no trained expert in data/experts, the plan
+ * substitutes the nearest fast task that has one (cheetah-run, then cartpole-swingup) and says so in the title.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { packageRoot } from './paths';
+import type { CellConfig } from './cache';
+import type { ProfileName } from './profiles';
+
+export const FIGURE_IDS = ['fig1-toy', 'fig2-offline', 'fig3-compression', 'fig4-privileged', 'fig5-dagger', 'fig6-kickstart'] as const;
+export type FigureId = (typeof FIGURE_IDS)[number];
+
+/** Method keys (as the cloning strategies name them) and their legend labels (the paper's names). */
+export const METHOD_LABELS: Record<string, string> = { bc: 'BC', 'naive-abc': 'Naive ABC', apc: 'APC' };
+/** Figures where the methods wrap another algorithm get their own labels. */
+const FIGURE_METHOD_LABELS: Partial<Record<string, Record<string, string>>> = {
+  'fig5-dagger': { bc: 'DAgger', apc: 'DAgger + APC' },
+  'fig6-kickstart': { rl: 'RL only', bc: 'Kickstarting', apc: 'Kickstarting + APC' },
+};
+/** Legend order across figures. */
+export const METHOD_ORDER = ['RL only', 'BC', 'Naive ABC', 'APC', 'DAgger', 'DAgger + APC', 'Kickstarting', 'Kickstarting + APC'];
+
+/** The legend label of `method` in `figure`; the error names the accepted methods. */
+export function methodLabel(figure: string, method: string): string {
+  const labels = FIGURE_METHOD_LABELS[figure] ?? METHOD_LABELS;
+  const l = labels[method];
+  if (l === undefined) throw new RangeError(`method of ${figure} must be one of ${Object.keys(labels).join(', ')}, got '${method}'`);
+  return l;
+}
+
+/** How a figure is drawn (consumed by src/report's lineGrid). */
+export interface PlotPlan {
+  xTitle: string;
+  yTitle: string;
+  xLog: boolean;
+  /** Row panels keyed by this result column (null: one row). */
+  rowKey: string | null;
+  /** A result column mapped to line dashes (Figure 5: beta). */
+  dash?: { key: string; styles: Record<string, 'solid' | 'dash'>; prefix: string };
+  /** Draw each column's expert return (from the rows' `expertReturn`) as a reference line. */
+  expertLine: boolean;
+  /** Whether a larger y is better (return) or worse (error); orders the methods in the run's description. */
+  higherIsBetter: boolean;
+}
+
+export interface FigurePlan {
+  id: FigureId;
+  profile: ProfileName;
+  /** Title drawn on the figure: what, which tasks (with substitutions), and the profile's scale. */
+  title: string;
+  /** What the paper claims with this figure (said in the notebook next to what this run shows). */
+  paperClaim: string;
+  /** One sentence per substituted task ("humanoid-run -> cheetah-run: ..."); empty when none. */
+  substitutions: string[];
+  /** The scale written on the figure: seeds, episodes, trajectories, ... */
+  scale: Record<string, number | number[] | string>;
+  grid: CellConfig[];
+  plot: PlotPlan;
+}
+
+/** Where trained experts live: $APC_EXPERTS_DIR or data/experts; the checkpoint of `task` is <dir>/<task>/expert. */
+export function expertsRoot(): string {
+  return process.env.APC_EXPERTS_DIR ? path.resolve(process.env.APC_EXPERTS_DIR) : path.join(packageRoot(), 'data', 'experts');
+}
+
+export function expertCheckpoint(task: string): string {
+  return path.join(expertsRoot(), task, 'expert');
+}
+
+export function hasExpert(task: string): boolean {
+  return fs.existsSync(expertCheckpoint(task));
+}
+
+/** Fast tasks with experts that stand in for paper tasks whose expert is missing, nearest first. */
+export const FALLBACK_TASKS = ['cheetah-run', 'cartpole-swingup'];
+
+/**
+ * The tasks a figure runs on: each paper task if its expert exists, else the first fallback with one
+ * (each used once). Throws naming the expert paths looked at when none exists.
+ */
+export function resolveTasks(figure: string, paperTasks: string[], fallbacks: string[] = FALLBACK_TASKS): { tasks: string[]; substitutions: string[] } {
+  const tasks: string[] = [];
+  const substitutions: string[] = [];
+  for (const t of paperTasks) {
+    if (hasExpert(t)) {
+      if (!tasks.includes(t)) tasks.push(t);
+      continue;
+    }
+    const sub = fallbacks.find((f) => hasExpert(f));
+    if (sub === undefined) continue;
+    if (!tasks.includes(sub)) tasks.push(sub);
+    substitutions.push(`${t} -> ${sub} (no trained ${t} expert in ${path.relative(packageRoot(), expertsRoot()) || expertsRoot()})`);
+  }
+  if (tasks.length === 0) {
+    throw new Error(`${figure} needs a trained expert for one of ${[...paperTasks, ...fallbacks].join(', ')}; looked for ` +
+      `${[...paperTasks, ...fallbacks].map(expertCheckpoint).join(', ')}. Train one (npm run train -- --task <task> ...) ` +
+      'and save its checkpoint as <experts>/<task>/expert.');
+  }
+  return { tasks, substitutions };
+}
+
+/** Profile scales (this reproduction's choices; the paper evaluates with 150 episodes at action noise 0.2). */
+interface Scale {
+  seeds: number[];
+  evalEpisodes: number;
+  trajectories: number[];
+  /** Gradient steps of each offline cloning run. */
+  trainSteps: number;
+  /** DAgger / kickstarting: environment steps of the whole run, and how many points of the curve. */
+  onlineSteps: number;
+  curvePoints: number;
+}
+
+const SCALES: Record<ProfileName, Scale> = {
+  quick: { seeds: [0], evalEpisodes: 4, trajectories: [1, 2], trainSteps: 200, onlineSteps: 4_000, curvePoints: 2 },
+  paper: { seeds: [0, 1, 2], evalEpisodes: 150, trajectories: [1, 2, 5, 10, 20], trainSteps: 20_000, onlineSteps: 400_000, curvePoints: 8 },
+};
+
+/** Cloning settings shared by the figures (paper section 5: dataset and evaluation action noise 0.2). */
+const CLONING = { datasetNoise: 0.2, evalNoise: 0.2, numAugmented: 16, sigmaS: 0.1, batchSize: 256 };
+
+function grid<T extends Record<string, unknown>>(axes: { [K in keyof T]: T[K][] }): T[] {
+  let cells: Record<string, unknown>[] = [{}];
+  for (const [k, values] of Object.entries(axes) as [string, unknown[]][]) {
+    cells = cells.flatMap((c) => values.map((v) => ({ ...c, [k]: v })));
+  }
+  return cells as T[];
+}
+
+function scaleText(s: Record<string, number | number[] | string>): string {
+  return Object.entries(s).map(([k, v]) => `${k} ${Array.isArray(v) ? (v.length > 4 ? `${v.length}` : v.join(',')) : v}`).join(', ');
+}
+
+function title(what: string, tasks: string[], substitutions: string[], profile: ProfileName, scale: Record<string, number | number[] | string>): string {
+  const sub = substitutions.length > 0 ? ` [SUBSTITUTED: ${substitutions.map((s) => s.split(' (')[0]).join('; ')}]` : '';
+  return `${what}: ${tasks.join(', ')}${sub}<br><sup>profile ${profile}: ${scaleText(scale)}</sup>`;
+}
+
+/** The plan of figure `id` under `profile`. */
+export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
+  if (!(FIGURE_IDS as readonly string[]).includes(id)) throw new RangeError(`figure id must be one of ${FIGURE_IDS.join(', ')}, got '${id}'`);
+  const s = SCALES[profile];
+  if (!s) throw new RangeError(`profile must be one of ${Object.keys(SCALES).join(', ')}, got '${profile}'`);
+  const methods = CLONING_METHODS;
+  switch (id) {
+    case 'fig1-toy': {
+      const scale = { seeds: profile === 'quick' ? [0, 1] : [0, 1, 2, 3, 4], datasetSizes: profile === 'quick' ? [2, 8] : [1, 2, 4, 8, 16, 32] };
+      return {
+        id, profile, substitutions: [], scale,
+        title: `Toy problem: student error vs dataset size<br><sup>profile ${profile}: ${scaleText(scale)}</sup>`,
+        paperClaim: 'Querying the expert at perturbed states (APC) gives the student the expert\'s local feedback, so it ' +
+          'matches the expert from far fewer recorded states than BC; perturbing states but keeping the recorded ' +
+          'action (Naive ABC) teaches the wrong local behaviour (paper Figure 1 and section 4).',
+        grid: grid({ figure: ['fig1-toy'], method: methods, datasetSize: scale.datasetSizes, seed: scale.seeds }),
+        plot: { xTitle: 'recorded states (dataset size)', yTitle: 'student error', xLog: true, rowKey: null, expertLine: false, higherIsBetter: false },
+      };
+    }
+    case 'fig2-offline':
+      return offlinePlan(id, profile, {
+        what: 'Offline policy cloning', paperTasks: ['humanoid-run', 'manipulator-insert-peg', 'humanoid-walls'],
+        paperClaim: 'With few expert trajectories APC reaches expert-level return while BC and Naive ABC need many more ' +
+          'trajectories (paper Figure 2).',
+      });
+    case 'fig3-compression': {
+      const students = profile === 'quick' ? [[64, 64]] : [[256, 256, 256], [64, 64], [16, 16]];
+      return offlinePlan(id, profile, {
+        what: 'Expert compression (smaller students)', paperTasks: ['humanoid-run'], rowKey: 'student',
+        paperClaim: 'APC transfers the expert into students with far fewer parameters; the gap to BC grows as data shrinks ' +
+          '(paper Figure 3).',
+        axes: { studentTorso: students }, scale: { students: students.map((t) => t.join('x')).join(' / ') },
+      });
+    }
+    case 'fig4-privileged':
+      // The student must see less than the expert; only tasks with a privileged observation group qualify.
+      return offlinePlan(id, profile, {
+        what: 'Cloning a privileged expert (student without privileged observations)', paperTasks: ['humanoid-walls'], fallbacks: [],
+        paperClaim: 'APC also helps when the expert reads privileged state the student cannot see: perturbations apply to ' +
+          'the state-derived observations both share (paper Figure 4).',
+        axes: { studentView: ['student'] },
+      });
+    case 'fig5-dagger': {
+      const { tasks, substitutions } = resolveTasks(id, ['humanoid-run']);
+      const scale = { seeds: s.seeds, evalEpisodes: s.evalEpisodes, envSteps: s.onlineSteps, beta: [0, 0.3] };
+      return {
+        id, profile, substitutions, scale,
+        title: title('DAgger with and without APC (beta 0 solid, 0.3 dashed)', tasks, substitutions, profile, scale),
+        paperClaim: 'Inside DAgger, APC reaches the expert with far fewer environment steps than plain DAgger, for both ' +
+          'beta = 0 and beta = 0.3 (expert share of acting) (paper Figure 5).',
+        grid: grid({ figure: [id], kind: ['dagger'], task: tasks, method: ['bc', 'apc'], beta: [0, 0.3], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.evalEpisodes], ...oneOf(CLONING) }),
+        plot: { xTitle: 'environment steps', yTitle: 'return (noise 0.2)', xLog: false, rowKey: null, expertLine: true, higherIsBetter: true, dash: { key: 'beta', styles: { '0': 'solid', '0.3': 'dash' }, prefix: 'beta' } },
+      };
+    }
+    case 'fig6-kickstart': {
+      const { tasks, substitutions } = resolveTasks(id, ['humanoid-run']);
+      const scale = { seeds: s.seeds, evalEpisodes: s.evalEpisodes, envSteps: s.onlineSteps };
+      return {
+        id, profile, substitutions, scale,
+        title: title('Kickstarting RL with an expert (lambda x cross-entropy)', tasks, substitutions, profile, scale),
+        paperClaim: 'Kickstarting with the APC cross-entropy on perturbed visited states learns faster than kickstarting ' +
+          'on visited states only, and both beat RL from scratch (paper Figure 6).',
+        grid: grid({ figure: [id], kind: ['kickstart'], task: tasks, method: ['rl', 'bc', 'apc'], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.evalEpisodes], lambda: [1], ...oneOf(CLONING) }),
+        plot: { xTitle: 'environment steps', yTitle: 'return (noise 0.2)', xLog: false, rowKey: null, expertLine: true, higherIsBetter: true },
+      };
+    }
+  }
+}
+
+const CLONING_METHODS = ['bc', 'naive-abc', 'apc'];
+
+/** Offline cloning figures (2, 3, 4): methods x dataset sizes x seeds per task, plus figure-specific axes. */
+function offlinePlan(
+  id: FigureId,
+  profile: ProfileName,
+  o: { what: string; paperTasks: string[]; fallbacks?: string[]; paperClaim: string; rowKey?: string; axes?: Record<string, unknown[]>; scale?: Record<string, string> },
+): FigurePlan {
+  const s = SCALES[profile];
+  const { tasks, substitutions } = resolveTasks(id, o.paperTasks, o.fallbacks);
+  const scale = { seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale };
+  return {
+    id, profile, substitutions, scale, paperClaim: o.paperClaim,
+    title: title(o.what, tasks, substitutions, profile, scale),
+    grid: grid({
+      figure: [id], kind: ['offline'], task: tasks, method: CLONING_METHODS, ...o.axes, trajectories: s.trajectories, seed: s.seeds,
+      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(CLONING),
+    }),
+    plot: { xTitle: 'expert trajectories in the dataset', yTitle: 'return (noise 0.2)', xLog: true, rowKey: o.rowKey ?? null, expertLine: true, higherIsBetter: true },
+  };
+}
+
+function oneOf<T extends Record<string, unknown>>(o: T): { [K in keyof T]: T[K][] } {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, [v]])) as { [K in keyof T]: T[K][] };
+}
+
+/** Result columns that identify one curve point of the plan (the rest, e.g. seed, are averaged over). */
+export function groupKeys(plan: FigurePlan): string[] {
+  return ['task', 'method', 'x', ...(plan.plot.rowKey ? [plan.plot.rowKey] : []), ...(plan.plot.dash ? [plan.plot.dash.key] : [])];
+}

@@ -1,0 +1,44 @@
+/**
+ * Where results and figures live. Paths resolve from the package root (the folder holding this package's
+ * package.json), not from the working directory, because notebooks run with notebooks/ as their cwd.
+ * APC_RESULTS_DIR and APC_FIGURES_DIR override the defaults (tests point them at temporary folders).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+let root: string | null = null;
+
+/** The folder holding package.json of `apc-repro` (found by walking up from this compiled file). */
+export function packageRoot(): string {
+  if (root !== null) return root;
+  let dir = __dirname;
+  for (;;) {
+    const pj = path.join(dir, 'package.json');
+    if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'apc-repro') return (root = dir);
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json of apc-repro above ${__dirname}`);
+    dir = up;
+  }
+}
+
+/** Root of the result cache: $APC_RESULTS_DIR or <package>/data/results. */
+export function resultsRoot(): string {
+  return process.env.APC_RESULTS_DIR ? path.resolve(process.env.APC_RESULTS_DIR) : path.join(packageRoot(), 'data', 'results');
+}
+
+/**
+ * Where figures are written: $APC_FIGURES_DIR, else <package>/figures for the paper profile and
+ * <package>/figures/quick for the quick one (a quick run never overwrites the committed paper figures).
+ */
+export function figuresDir(profile: string): string {
+  if (process.env.APC_FIGURES_DIR) return path.resolve(process.env.APC_FIGURES_DIR);
+  return profile === 'paper' ? path.join(packageRoot(), 'figures') : path.join(packageRoot(), 'figures', profile);
+}
+
+/** Write `text` to `file` atomically (temporary file in the same folder, then rename). */
+export function writeFileAtomic(file: string, text: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}

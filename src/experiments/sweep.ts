@@ -1,0 +1,88 @@
+/**
+ * Sweep runner: computes a grid of cells through the result cache, one at a time, each stored atomically as it
+ * finishes. Interrupted and rerun, it recomputes nothing that had finished (only missing cells run).
+ */
+import { ResultCache, type CellConfig, type StoredResult } from './cache';
+
+/** What the runner tells about its progress (a progress bar, a log, or a test's counter). */
+export interface SweepProgress {
+  /** Called once before the first cell, with how many cells must be computed (the rest are cached). */
+  start(total: number, label: string): void;
+  /** Called after each computed cell. */
+  tick(info: { done: number; total: number; config: CellConfig; wallSeconds: number }): void;
+  finish(): void;
+}
+
+export interface SweepOptions {
+  /** Recompute every cell. Default false. */
+  force: boolean;
+  /** Label shown on the progress line. Default: the first cell's figure. */
+  label?: string;
+  /** Default: a text progress line on stderr. */
+  progress?: SweepProgress;
+  cache?: ResultCache;
+}
+
+export interface SweepResult<R> {
+  results: StoredResult<R>[];
+  /** Flat rows of every cell, in grid order. */
+  rows: R[];
+  computed: number;
+  reused: number;
+}
+
+/** A one-line text progress report on stderr (works in a terminal and in a Jupyter stream). */
+export function textProgress(stream: NodeJS.WritableStream = process.stderr): SweepProgress {
+  let t0 = 0;
+  let label = '';
+  return {
+    start(total, l) {
+      t0 = Date.now();
+      label = l;
+      stream.write(`${label}: ${total} cell(s) to compute\n`);
+    },
+    tick({ done, total, wallSeconds }) {
+      const elapsed = (Date.now() - t0) / 1000;
+      const eta = (elapsed / done) * (total - done);
+      const width = 20;
+      const filled = Math.round((done / total) * width);
+      stream.write(`${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} last ${wallSeconds.toFixed(1)} s, eta ${eta.toFixed(0)} s\n`);
+    },
+    finish() {},
+  };
+}
+
+/** Compute every cell of `grid` missing from the cache (all when `force`), then return every cell's rows. */
+export async function runSweep<R>(grid: CellConfig[], compute: (config: CellConfig) => Promise<R[]>, options: Partial<SweepOptions> = {}): Promise<SweepResult<R>> {
+  const cache = options.cache ?? new ResultCache();
+  const progress = options.progress ?? textProgress();
+  const slots: (StoredResult<R> | null)[] = grid.map((c) => (options.force ? null : cache.get<R>(c)));
+  const todo = slots.flatMap((s, i) => (s === null ? [i] : []));
+  if (todo.length > 0) {
+    progress.start(todo.length, options.label ?? String(grid[0].figure));
+    let done = 0;
+    for (const i of todo) {
+      const t0 = Date.now();
+      const rows = await compute(grid[i]);
+      if (!Array.isArray(rows)) throw new TypeError(`compute for figure '${grid[i].figure}' must return an array of rows`);
+      slots[i] = cache.put(grid[i], rows, (Date.now() - t0) / 1000);
+      done += 1;
+      progress.tick({ done, total: todo.length, config: grid[i], wallSeconds: slots[i]!.wallSeconds });
+    }
+    progress.finish();
+  }
+  const results = slots as StoredResult<R>[];
+  return { results, rows: results.flatMap((r) => r.rows), computed: todo.length, reused: grid.length - todo.length };
+}
+
+/**
+ * Rows of every cell of `grid`, read from the stored results only (STYLE habit 5: figures are made from stored
+ * results). Throws naming the first missing cell's config.
+ */
+export function loadStoredRows<R>(grid: CellConfig[], cache: ResultCache = new ResultCache()): R[] {
+  return grid.flatMap((c) => {
+    const stored = cache.get<R>(c);
+    if (!stored) throw new Error(`no stored result for ${JSON.stringify(c)} under ${cache.root}; run the sweep first`);
+    return stored.rows;
+  });
+}

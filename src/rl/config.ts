@@ -1,0 +1,156 @@
+/**
+ * PPO run configuration: plain typed data with a documented default on every field (STYLE habit 2).
+ * The fully resolved config is written next to every run's results (outDir/config.json).
+ */
+
+export interface PPOConfig {
+  /** Registered task name (e.g. 'cartpole-swingup'). No default: required. */
+  task: string;
+  /** Observation view of the policy (a key of the task's `views`). Default 'default'. */
+  view: string;
+  /** Master seed; every random stream (init, env seeds, action noise, minibatches) derives from it. Default 0. */
+  seed: number;
+  /** Total environment steps (summed over envs) to train for. Default 1_000_000. */
+  totalSteps: number;
+
+  // ---- collection
+  /** Parallel environments. Default 32. */
+  numEnvs: number;
+  /** Worker threads that step the envs (0 = this thread). Default 2. */
+  workers: number;
+  /** Steps per env per iteration; the batch is numEnvs * rolloutLength. Default 128. */
+  rolloutLength: number;
+  /**
+   * End a training episode when the task reports `failed()` (e.g. the humanoid fell) and treat it as terminal.
+   * Training only: evaluation always runs the true task. Default false.
+   */
+  earlyTerminationOnFailure: boolean;
+  /** Optional task options for training envs (e.g. a shorter episode length in tests). Default {}. */
+  taskOptions: Record<string, unknown>;
+
+  // ---- targets
+  /** Discount. Default 0.99 (0.97 advised for humanoid-run by ManiSkill's PPO port of dm_control). */
+  gamma: number;
+  /** GAE lambda. Default 0.95. */
+  gaeLambda: number;
+  /** Divide rewards by a running std of the discounted return. Default true. */
+  scaleRewards: boolean;
+
+  // ---- update
+  /** Passes over each batch. Default 10. */
+  epochs: number;
+  /** Minibatches per epoch. Default 8. */
+  minibatches: number;
+  /** Adam learning rate. Default 3e-4. */
+  lr: number;
+  /** Anneal the learning rate linearly to 0 over totalSteps. Default false. */
+  annealLr: boolean;
+  /** PPO ratio clip epsilon. Default 0.2. */
+  clip: number;
+  /** Clip the value update to +-this around the old value (PPO2 style); null = no clipping. Default null. */
+  valueClip: number | null;
+  /** Entropy bonus coefficient. Default 0. */
+  entCoef: number;
+  /** Value loss coefficient. Default 0.5. */
+  vfCoef: number;
+  /** Global gradient-norm clip. Default 0.5. */
+  maxGradNorm: number;
+  /** Normalise advantages per minibatch. Default true. */
+  normalizeAdvantages: boolean;
+
+  // ---- networks
+  /** Policy torso layer sizes. Default [256, 256]. */
+  policyTorso: number[];
+  /** Value torso layer sizes. Default [256, 256]. */
+  valueTorso: number[];
+  /** Hidden activation for both networks. Default 'tanh'. */
+  activation: 'elu' | 'relu' | 'tanh';
+  /** Initial action std of the state-independent log-std. Default 0.5. */
+  initStd: number;
+  /** Std range of the policy (std = minStd + (maxStd - minStd) * sigmoid(raw)). Defaults 0.01 and 1.0. */
+  minStd: number;
+  maxStd: number;
+  /** Running mean/std observation normalisation (stored in checkpoints). Default true. */
+  normalizeObs: boolean;
+
+  // ---- evaluation, checkpoints, logging
+  /** Evaluate (mean action, true task) every this many env steps. Default 100_000. */
+  evalEvery: number;
+  /** Episodes per training-time evaluation. Default 10. */
+  evalEpisodes: number;
+  /** Seed of the evaluation episodes (the same for every evaluation, so evaluations are paired). Default 12345. */
+  evalSeed: number;
+  /** Minutes between resumable checkpoints. Default 5. */
+  checkpointEvery: number;
+  /** Resumable checkpoints kept (oldest deleted). Default 2. */
+  keepCheckpoints: number;
+}
+
+export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
+  view: 'default',
+  seed: 0,
+  totalSteps: 1_000_000,
+  numEnvs: 32,
+  workers: 2,
+  rolloutLength: 128,
+  earlyTerminationOnFailure: false,
+  taskOptions: {},
+  gamma: 0.99,
+  gaeLambda: 0.95,
+  scaleRewards: true,
+  epochs: 10,
+  minibatches: 8,
+  lr: 3e-4,
+  annealLr: false,
+  clip: 0.2,
+  valueClip: null,
+  entCoef: 0,
+  vfCoef: 0.5,
+  maxGradNorm: 0.5,
+  normalizeAdvantages: true,
+  policyTorso: [256, 256],
+  valueTorso: [256, 256],
+  activation: 'tanh',
+  initStd: 0.5,
+  minStd: 0.01,
+  maxStd: 1.0,
+  normalizeObs: true,
+  evalEvery: 100_000,
+  evalEpisodes: 10,
+  evalSeed: 12345,
+  checkpointEvery: 5,
+  keepCheckpoints: 2,
+};
+
+/** Fill defaults and check every field; errors name the field and the accepted values. */
+export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string }): PPOConfig {
+  const unknown = Object.keys(partial).filter((k) => k !== 'task' && !(k in DEFAULT_PPO));
+  if (unknown.length > 0) {
+    throw new RangeError(`unknown PPO config field(s): ${unknown.join(', ')}; accepted: task, ${Object.keys(DEFAULT_PPO).join(', ')}`);
+  }
+  const c: PPOConfig = { ...DEFAULT_PPO, ...partial };
+  const posInt = ['numEnvs', 'rolloutLength', 'epochs', 'minibatches', 'totalSteps', 'evalEvery', 'evalEpisodes', 'keepCheckpoints'] as const;
+  for (const k of posInt) {
+    if (!Number.isInteger(c[k]) || c[k] <= 0) throw new RangeError(`PPO config ${k} must be a positive integer, got ${c[k]}`);
+  }
+  if (!Number.isInteger(c.workers) || c.workers < 0) throw new RangeError(`PPO config workers must be an integer >= 0, got ${c.workers}`);
+  if (!(c.gamma > 0 && c.gamma <= 1)) throw new RangeError(`PPO config gamma must be in (0, 1], got ${c.gamma}`);
+  if (!(c.gaeLambda >= 0 && c.gaeLambda <= 1)) throw new RangeError(`PPO config gaeLambda must be in [0, 1], got ${c.gaeLambda}`);
+  if (!(c.lr > 0)) throw new RangeError(`PPO config lr must be > 0, got ${c.lr}`);
+  if (!(c.clip > 0)) throw new RangeError(`PPO config clip must be > 0, got ${c.clip}`);
+  if ((c.numEnvs * c.rolloutLength) % c.minibatches !== 0) {
+    throw new RangeError(`PPO config minibatches (${c.minibatches}) must divide numEnvs * rolloutLength (${c.numEnvs * c.rolloutLength})`);
+  }
+  if (!['elu', 'relu', 'tanh'].includes(c.activation)) throw new RangeError(`PPO config activation must be 'elu', 'relu' or 'tanh', got '${c.activation}'`);
+  if (!(c.initStd > c.minStd && c.initStd < c.maxStd)) {
+    throw new RangeError(`PPO config initStd must lie strictly between minStd (${c.minStd}) and maxStd (${c.maxStd}), got ${c.initStd}`);
+  }
+  if (!(c.checkpointEvery > 0)) throw new RangeError(`PPO config checkpointEvery (minutes) must be > 0, got ${c.checkpointEvery}`);
+  return c;
+}
+
+/**
+ * The fields that may differ between a run and its resumption (extending the budget or changing bookkeeping
+ * does not change what was learned so far).
+ */
+export const RESUMABLE_OVERRIDES: (keyof PPOConfig)[] = ['totalSteps', 'workers', 'checkpointEvery', 'keepCheckpoints'];

@@ -1,0 +1,105 @@
+/** Result cache and sweep runner: keys, atomic cells, and resume after an interruption recomputes nothing finished. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ResultCache, cached, configKey, canonicalJson, runSweep, parseProfile, figurePlan, FIGURE_IDS, type CellConfig, type SweepProgress } from '../src/experiments';
+
+const silent: SweepProgress = { start() {}, tick() {}, finish() {} };
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'apc-cache-'));
+
+test('config key ignores key order, changes with any value and with the code version', () => {
+  const a = { figure: 'f', task: 't', nested: { b: 1, a: [1, 2] } };
+  const b = { nested: { a: [1, 2], b: 1 }, task: 't', figure: 'f' };
+  assert.equal(configKey(a), configKey(b));
+  assert.notEqual(configKey(a), configKey({ ...a, task: 'u' }));
+  assert.notEqual(configKey(a), configKey({ ...a, nested: { b: 1, a: [2, 1] } }));
+  assert.notEqual(configKey(a, 'v1'), configKey(a, 'v2'));
+  assert.throws(() => canonicalJson({ x: NaN }), /non-finite/);
+  assert.throws(() => new ResultCache(tmp()).file({ figure: '../escape' }), /config.figure/);
+});
+
+test('cached computes once, stores config and rows together, and recomputes on force', async () => {
+  const cache = new ResultCache(tmp());
+  let calls = 0;
+  const config = { figure: 'fig-x', seed: 3 };
+  const compute = async (c: CellConfig) => {
+    calls += 1;
+    return [{ seed: c.seed, value: calls }];
+  };
+  assert.deepEqual(await cached(config, compute, { cache }), [{ seed: 3, value: 1 }]);
+  assert.deepEqual(await cached(config, compute, { cache }), [{ seed: 3, value: 1 }]);
+  assert.equal(calls, 1);
+  const stored = JSON.parse(fs.readFileSync(cache.file(config), 'utf8'));
+  assert.deepEqual(stored.config, config);
+  assert.equal(stored.key, configKey(config));
+  assert.deepEqual(await cached(config, compute, { cache, force: true }), [{ seed: 3, value: 2 }]);
+  assert.equal(calls, 2);
+  assert.equal(cache.list('fig-x').length, 1);
+});
+
+test('an interrupted sweep, rerun, recomputes only the cells that had not finished', async () => {
+  const root = tmp();
+  const grid: CellConfig[] = [0, 1, 2, 3, 4, 5].map((i) => ({ figure: 'sweep', i }));
+  const computedIds: number[] = [];
+  const interruptAfter = 3;
+  const flaky = async (c: CellConfig) => {
+    if (computedIds.length === interruptAfter) throw new Error('interrupted');
+    computedIds.push(c.i as number);
+    return [{ i: c.i, sq: (c.i as number) ** 2 }];
+  };
+  await assert.rejects(runSweep(grid, flaky, { cache: new ResultCache(root), progress: silent }), /interrupted/);
+  assert.deepEqual(computedIds, [0, 1, 2]);
+  // No partial files: only finished cells are on disk.
+  assert.deepEqual(fs.readdirSync(path.join(root, 'sweep')).filter((f) => !f.endsWith('.json')), []);
+  assert.equal(fs.readdirSync(path.join(root, 'sweep')).length, 3);
+
+  const second: number[] = [];
+  const res = await runSweep(grid, async (c) => (second.push(c.i as number), [{ i: c.i, sq: (c.i as number) ** 2 }]), { cache: new ResultCache(root), progress: silent });
+  assert.deepEqual(second, [3, 4, 5]);
+  assert.equal(res.computed, 3);
+  assert.equal(res.reused, 3);
+  assert.deepEqual(res.rows.map((r) => r.sq), [0, 1, 4, 9, 16, 25]);
+
+  const third: number[] = [];
+  const again = await runSweep(grid, async (c) => (third.push(c.i as number), []), { cache: new ResultCache(root), progress: silent });
+  assert.deepEqual(third, []);
+  assert.equal(again.reused, 6);
+});
+
+test('profiles: the error names the accepted values', () => {
+  assert.equal(parseProfile('paper'), 'paper');
+  assert.throws(() => parseProfile('huge'), /quick, paper/);
+});
+
+test('figure plans substitute a fast task with an expert, say so in the title, and fail without any expert', async () => {
+  const experts = tmp();
+  const saved = process.env.APC_EXPERTS_DIR;
+  process.env.APC_EXPERTS_DIR = experts;
+  try {
+    assert.throws(() => figurePlan('fig2-offline', 'quick'), /needs a trained expert.*cartpole-swingup/);
+    fs.mkdirSync(path.join(experts, 'cartpole-swingup', 'expert'), { recursive: true });
+    const plan = figurePlan('fig2-offline', 'quick');
+    assert.deepEqual([...new Set(plan.grid.map((c) => c.task))], ['cartpole-swingup']);
+    assert.equal(plan.substitutions.length, 3);
+    assert.match(plan.title, /SUBSTITUTED: humanoid-run -> cartpole-swingup/);
+    assert.match(plan.title, /profile quick/);
+    // Quick grid: 3 methods x 2 dataset sizes x 1 seed, every cell with the paper's noise 0.2.
+    assert.equal(plan.grid.length, 6);
+    assert.ok(plan.grid.every((c) => c.datasetNoise === 0.2 && c.evalNoise === 0.2));
+    // A paper task whose expert exists is used as is (and the nearer fallback wins over the farther one).
+    fs.mkdirSync(path.join(experts, 'humanoid-run', 'expert'), { recursive: true });
+    fs.mkdirSync(path.join(experts, 'cheetah-run', 'expert'), { recursive: true });
+    const p2 = figurePlan('fig2-offline', 'paper');
+    assert.deepEqual([...new Set(p2.grid.map((c) => c.task))], ['humanoid-run', 'cheetah-run']);
+    assert.equal(p2.grid.length, 2 * 3 * 5 * 3);
+    // Privileged experts have no stand-in.
+    assert.throws(() => figurePlan('fig4-privileged', 'quick'), /humanoid-walls/);
+    for (const id of FIGURE_IDS.filter((f) => f !== 'fig4-privileged')) assert.ok(figurePlan(id, 'quick').grid.length > 0, id);
+    assert.throws(() => figurePlan('fig9' as never, 'quick'), /figure id must be one of fig1-toy/);
+  } finally {
+    if (saved === undefined) delete process.env.APC_EXPERTS_DIR;
+    else process.env.APC_EXPERTS_DIR = saved;
+  }
+});

@@ -1,0 +1,77 @@
+/**
+ * Executes every notebook in the quick profile through a real Jupyter client (nbclient + the tslab kernel, via
+ * scripts/run-notebooks.py) into temporary result and figure folders, then checks each figure's HTML, PNG and
+ * SVG exist, the HTML's traces name every method of its legend, and the executed notebook shows the figure.
+ * Needs python3-nbclient, chromium and scripts/setup-jupyter.sh; without them these tests FAIL (no skipping).
+ * The notebooks import the library by package name, i.e. the `npm run build` output in dist/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageRoot } from '../src/experiments';
+import { readFigureHtml, legendNames, renderedDom } from '../src/report';
+
+const ROOT = packageRoot();
+const PYTHON = '/usr/bin/python3';
+
+/** Every notebook with its figure and the legend entries its figure must show (the paper's method names). */
+const NOTEBOOKS = [
+  { file: '00-tour.ipynb', figure: 'fig1-toy', legend: ['BC', 'Naive ABC', 'APC'] },
+  { file: '01-offline-cloning.ipynb', figure: 'fig2-offline', legend: ['BC', 'Naive ABC', 'APC', 'Expert'] },
+  { file: '02-compression.ipynb', figure: 'fig3-compression', legend: ['BC', 'Naive ABC', 'APC', 'Expert'] },
+  { file: '03-privileged.ipynb', figure: 'fig4-privileged', legend: ['BC', 'Naive ABC', 'APC', 'Expert'] },
+  { file: '04-dagger.ipynb', figure: 'fig5-dagger', legend: ['DAgger (beta 0)', 'DAgger (beta 0.3)', 'DAgger + APC (beta 0)', 'DAgger + APC (beta 0.3)', 'Expert'] },
+  { file: '05-kickstarting.ipynb', figure: 'fig6-kickstart', legend: ['RL only', 'Kickstarting', 'Kickstarting + APC', 'Expert'] },
+];
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-notebooks-'));
+const env = { ...process.env, APC_PROFILE: 'quick', APC_RESULTS_DIR: path.join(work, 'results'), APC_FIGURES_DIR: path.join(work, 'figures') };
+
+test('Jupyter tooling is installed and every notebook is covered by this test', () => {
+  const probe = spawnSync(PYTHON, ['-c', 'import nbclient, nbformat, jupyter_client'], { encoding: 'utf8' });
+  assert.equal(probe.status, 0, `${PYTHON} cannot import nbclient (apt-get install -y python3-nbclient): ${probe.stderr ?? probe.error}`);
+  const spec = path.join(ROOT, '.jupyter-runtime', 'kernels', 'tslab', 'kernel.json');
+  assert.ok(fs.existsSync(spec), `no tslab kernel spec at ${spec}; run scripts/setup-jupyter.sh`);
+  assert.ok(fs.existsSync(path.join(ROOT, 'node_modules', 'apc-repro', 'package.json')), 'node_modules/apc-repro link missing; run node scripts/link-self.js');
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'src', 'index.js')), 'dist/src/index.js missing; run npm run build');
+  const onDisk = fs.readdirSync(path.join(ROOT, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort();
+  assert.deepEqual(onDisk, NOTEBOOKS.map((n) => n.file).sort());
+});
+
+for (const nb of NOTEBOOKS) {
+  test(`notebook ${nb.file} runs in the quick profile and writes ${nb.figure} with every method`, { timeout: 600_000 }, () => {
+    const outDir = path.join(work, 'executed');
+    const run = spawnSync(PYTHON, [path.join(ROOT, 'scripts', 'run-notebooks.py'), '--output-dir', outDir, '--timeout', '570', path.join(ROOT, 'notebooks', nb.file)], {
+      cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+    });
+    assert.equal(run.status, 0, `executing ${nb.file} failed:\n${run.stdout}\n${run.stderr}`.slice(0, 20000));
+
+    const base = path.join(env.APC_FIGURES_DIR, nb.figure);
+    for (const ext of ['html', 'png', 'svg']) assert.ok(fs.statSync(`${base}.${ext}`).size > 1000, `${nb.figure}.${ext} written`);
+    const { figure, meta } = readFigureHtml(fs.readFileSync(`${base}.html`, 'utf8'));
+    assert.equal(meta.profile, 'quick');
+    const legend = legendNames(figure);
+    for (const name of nb.legend) assert.ok(legend.includes(name), `${nb.figure} legend has '${name}' (has: ${legend.join(', ')})`);
+    for (const t of figure.data) assert.ok((t.y as number[]).every(Number.isFinite), `trace ${String(t.name)} holds finite numbers`);
+    const svg = fs.readFileSync(`${base}.svg`, 'utf8');
+    for (const name of nb.legend) assert.ok(svg.includes(`>${name}<`), `${nb.figure}.svg legend shows '${name}'`);
+    // The figure was drawn from stored results: each cell of the sweep is in the result cache.
+    assert.ok(fs.readdirSync(path.join(env.APC_RESULTS_DIR, nb.figure)).some((f) => f.endsWith('.json')));
+
+    // The executed notebook shows the figure inline and says what this run shows.
+    const executed = JSON.parse(fs.readFileSync(path.join(outDir, nb.file), 'utf8')) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
+    const outputs = executed.cells.flatMap((c) => c.outputs ?? []).map((o) => o.data ?? {});
+    const text = (k: string) => outputs.map((d) => [d[k] ?? ''].flat().join('')).join('\n');
+    assert.match(text('text/html'), /<svg/, 'figure displayed inline');
+    assert.match(text('text/markdown'), /This run \(profile `quick`/, 'the run is described in words');
+
+    if (nb.file === '00-tour.ipynb') {
+      const dom = renderedDom(pathToFileURL(`${base}.html`).href);
+      assert.equal((dom.match(/<g class="trace scatter/g) ?? []).length, figure.data.length, 'the interactive page renders every trace');
+    }
+  });
+}

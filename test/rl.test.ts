@@ -1,0 +1,207 @@
+/**
+ * PPO maths against hand-computed values; trainer resume (counters, curve continuity); a tiny cartpole-swingup
+ * run that must beat the untrained policy.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { computeGae, clippedSurrogateLoss, valueLoss, gaussianLogProb, RewardScaler } from '../src/rl/ppo-losses';
+import { Adam } from '../src/rl/adam';
+import { CurveWriter, readCurve } from '../src/rl/curve';
+import { resolvePPOConfig } from '../src/rl/config';
+import { writeDirAtomically, listCheckpoints, writeFloatArrays, readFloatArrays } from '../src/rl/trainer-state';
+
+const close = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
+
+test('GAE matches a hand-computed example: plain, failure (no bootstrap), truncation (bootstrap)', () => {
+  // gamma = lambda = 0.5; rewards 1, 2, 3; values 0.5, 1, 1.5; V(s_3) = 2.
+  // delta_2 = 3 + 0.5*2 - 1.5 = 2.5;  delta_1 = 2 + 0.5*1.5 - 1 = 1.75;  delta_0 = 1 + 0.5*1 - 0.5 = 1
+  // A_2 = 2.5;  A_1 = 1.75 + 0.25*2.5 = 2.375;  A_0 = 1 + 0.25*2.375 = 1.59375
+  const base = {
+    steps: 3, numEnvs: 1, rewards: Float32Array.of(1, 2, 3), values: Float32Array.of(0.5, 1, 1.5),
+    truncationValues: Float32Array.of(0, 4, 0), lastValues: Float32Array.of(2), gamma: 0.5, lambda: 0.5,
+  };
+  const plain = computeGae({ ...base, dones: Uint8Array.of(0, 0, 0), failures: Uint8Array.of(0, 0, 0) });
+  [1.59375, 2.375, 2.5].forEach((x, i) => close(plain.advantages[i], x));
+  [2.09375, 3.375, 4.0].forEach((x, i) => close(plain.returns[i], x));
+  // Failure after step 1: delta_1 = 2 - 1 = 1, A_1 = 1 (no bootstrap, no carry from A_2); A_0 = 1 + 0.25*1.
+  const failed = computeGae({ ...base, dones: Uint8Array.of(0, 1, 0), failures: Uint8Array.of(0, 1, 0) });
+  [1.25, 1, 2.5].forEach((x, i) => close(failed.advantages[i], x));
+  // Time limit after step 1, value at the cut 4: delta_1 = 2 + 0.5*4 - 1 = 3, A_1 = 3; A_0 = 1 + 0.25*3.
+  const truncated = computeGae({ ...base, dones: Uint8Array.of(0, 1, 0), failures: Uint8Array.of(0, 0, 0) });
+  [1.75, 3, 2.5].forEach((x, i) => close(truncated.advantages[i], x));
+});
+
+test('GAE keeps envs apart in time-major layout and rejects wrong lengths', () => {
+  // Env 0 as the plain example; env 1 has zero rewards/values and V(s_T) = 0, so all its advantages are 0.
+  const r = computeGae({
+    steps: 3, numEnvs: 2, rewards: Float32Array.of(1, 0, 2, 0, 3, 0), values: Float32Array.of(0.5, 0, 1, 0, 1.5, 0),
+    dones: new Uint8Array(6), failures: new Uint8Array(6), truncationValues: new Float32Array(6), lastValues: Float32Array.of(2, 0), gamma: 0.5, lambda: 0.5,
+  });
+  [1.59375, 0, 2.375, 0, 2.5, 0].forEach((x, i) => close(r.advantages[i], x));
+  assert.throws(() => computeGae({
+    steps: 3, numEnvs: 2, rewards: new Float32Array(5), values: new Float32Array(6), dones: new Uint8Array(6), failures: new Uint8Array(6),
+    truncationValues: new Float32Array(6), lastValues: new Float32Array(2), gamma: 0.9, lambda: 0.9,
+  }), /rewards has length 5/);
+});
+
+test('clipped surrogate loss on a tiny case', () => {
+  // ratios 1.5, 0.5, 1.1, 0.5 with advantages 1, -1, 2, 1 and clip 0.2:
+  // min(1.5, 1.2) = 1.2; min(-0.5, -0.8) = -0.8; min(2.2, 2.2) = 2.2; min(0.5, 0.8) = 0.5 -> mean 0.775.
+  const out = tf.tidy(() => {
+    const r = clippedSurrogateLoss(
+      tf.tensor1d([Math.log(1.5), Math.log(0.5), Math.log(1.1), Math.log(0.5)]), tf.zeros([4]) as tf.Tensor1D, tf.tensor1d([1, -1, 2, 1]), 0.2,
+    );
+    return [r.loss.dataSync()[0], (r.metrics['loss/clip_fraction'] as tf.Scalar).dataSync()[0]];
+  });
+  close(out[0], -0.775);
+  close(out[1], 0.75);
+});
+
+test('value loss: plain and clipped around the old value', () => {
+  // v = 1.2, return 1, old 0, clip 0.5: unclipped error 0.04; clipped v = 0.5 -> 0.25; max 0.25 -> loss 0.125.
+  const [plain, clipped] = tf.tidy(() => {
+    const v = tf.tensor1d([1.2]), ret = tf.tensor1d([1]), old = tf.tensor1d([0]);
+    return [valueLoss(v, ret, old, null).loss.dataSync()[0], valueLoss(v, ret, old, 0.5).loss.dataSync()[0]];
+  });
+  close(plain, 0.02);
+  close(clipped, 0.125);
+});
+
+test('Gaussian log-density matches the closed form', () => {
+  const lp = tf.tidy(() => gaussianLogProb(tf.tensor2d([[0, 1]]), tf.tensor2d([[0, Math.log(2)]]), tf.tensor2d([[1, 0]])).dataSync()[0]);
+  // dim 0: N(1; 0, 1) -> -0.5 - 0.5 log 2pi; dim 1: N(0; 1, 4) -> -0.125 - log 2 - 0.5 log 2pi
+  close(lp, -0.5 - 0.125 - Math.log(2) - Math.log(2 * Math.PI), 1e-5);
+});
+
+test('reward scaler divides by the running std of the discounted return and round-trips its state', () => {
+  const s = new RewardScaler(2, 0.9);
+  for (let k = 0; k < 50; k++) s.scale(Float32Array.of(1, 3), Uint8Array.of(0, k % 10 === 9 ? 1 : 0));
+  const copy = new RewardScaler(2, 0.9);
+  copy.setState(JSON.parse(JSON.stringify(s.getState())));
+  const a = s.scale(Float32Array.of(1, 1), Uint8Array.of(0, 0));
+  const b = copy.scale(Float32Array.of(1, 1), Uint8Array.of(0, 0));
+  assert.deepEqual(Array.from(a), Array.from(b));
+  assert.ok(a[0] > 0 && a[0] < 1, `scaled reward ${a[0]} should be shrunk by a return std > 1`);
+});
+
+test('Adam: first step moves by lr against the gradient sign; state round-trips; grad-norm clipping', () => {
+  const x = tf.variable(tf.tensor1d([1, -2]));
+  const adam = new Adam([x]);
+  const norm = adam.apply([tf.tensor1d([3, -4])], 0.1, 1);
+  close(norm, 5);
+  // Bias-corrected first step is lr * g / (|g| + eps') = lr * sign(g) whatever the clipping scale.
+  const after = x.dataSync();
+  close(after[0], 0.9, 1e-4);
+  close(after[1], -1.9, 1e-4);
+  const y = tf.variable(tf.tensor1d([0.9, -1.9]));
+  y.assign(x);
+  const adam2 = new Adam([y]);
+  adam2.setState(adam.getState());
+  adam.apply([tf.tensor1d([1, 1])], 0.1);
+  adam2.apply([tf.tensor1d([1, 1])], 0.1);
+  assert.deepEqual(Array.from(x.dataSync()), Array.from(y.dataSync()));
+  assert.throws(() => adam.apply([], 0.1), /grads has 0 entries/);
+});
+
+test('curve writer: resume cuts back to the checkpointed rows and appends after them', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'curve-'));
+  const p = path.join(dir, 'curve.csv');
+  const w = CurveWriter.open(p);
+  for (let s = 1; s <= 5; s++) w.append({ 'time/env_steps': s * 10, 'loss/policy': 0.5 / s });
+  const w2 = CurveWriter.open(p, [], 3); // a checkpoint saw 3 rows; rows 4-5 were written after it
+  w2.append({ 'time/env_steps': 40 });
+  const rows = readCurve(p);
+  assert.deepEqual(rows.map((r) => r['time/env_steps']), [10, 20, 30, 40]);
+  assert.equal(rows[3]['loss/policy'], null);
+  assert.throws(() => CurveWriter.open(p, [], 9), /has 4 rows but its checkpoint expects at least 9/);
+});
+
+test('atomic folder writes replace whole folders; float arrays round-trip', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-'));
+  const target = path.join(dir, '000000001');
+  await writeDirAtomically(target, (tmp) => fs.writeFileSync(path.join(tmp, 'trainer.json'), '{"a":1}'));
+  await writeDirAtomically(target, (tmp) => fs.writeFileSync(path.join(tmp, 'trainer.json'), '{"a":2}'));
+  assert.equal(fs.readFileSync(path.join(target, 'trainer.json'), 'utf8'), '{"a":2}');
+  // A fill that throws leaves the previous folder intact.
+  await assert.rejects(writeDirAtomically(target, () => { throw new Error('killed'); }), /killed/);
+  assert.equal(fs.readFileSync(path.join(target, 'trainer.json'), 'utf8'), '{"a":2}');
+  assert.deepEqual(listCheckpoints(dir), [target]);
+  const lengths = writeFloatArrays(path.join(dir, 'x.bin'), [Float32Array.of(1, 2), Float32Array.of(3)]);
+  assert.deepEqual(readFloatArrays(path.join(dir, 'x.bin'), lengths).map((a) => Array.from(a)), [[1, 2], [3]]);
+});
+
+test('PPO config: defaults filled, bad fields named', () => {
+  const c = resolvePPOConfig({ task: 'cartpole-swingup' });
+  assert.equal(c.gamma, 0.99);
+  assert.throws(() => resolvePPOConfig({ task: 'x', gamma: 1.5 }), /gamma must be in \(0, 1\]/);
+  assert.throws(() => resolvePPOConfig({ task: 'x', numEnvs: 3, rolloutLength: 5, minibatches: 2 }), /minibatches \(2\) must divide/);
+  assert.throws(() => resolvePPOConfig({ task: 'x', lrr: 1 } as any), /unknown PPO config field\(s\): lrr/);
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Trainer integration (needs the envs, the VecEnv and the policy modules).
+// ---------------------------------------------------------------------------------------------------------
+import '../src/envs';
+import { trainPPO } from '../src/rl/ppo';
+import { evaluatePolicy } from '../src/rl/evaluate';
+import { loadCheckpoint } from '../src/rl/policy-adapter';
+import type { PPOConfig } from '../src/rl/config';
+
+const TINY: Partial<PPOConfig> & { task: string } = {
+  task: 'cartpole-swingup', seed: 3, numEnvs: 4, workers: 0, rolloutLength: 32, epochs: 2, minibatches: 2,
+  policyTorso: [16, 16], valueTorso: [16, 16], totalSteps: 4 * 32 * 5, evalEvery: 4 * 32 * 2, evalEpisodes: 2,
+  taskOptions: { episodeLength: 50 }, checkpointEvery: 60,
+};
+
+test('an interrupted and resumed run reaches the same counters and continues its curve without duplicates', async () => {
+  const dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-resume-'));
+  const dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-straight-'));
+  const first = await trainPPO(TINY, dirA, { stopAfterIterations: 2 });
+  assert.equal(first.status, 'stopped');
+  assert.equal(first.envSteps, 256);
+  // Rows written after the last checkpoint (a kill between checkpoints) must be dropped on resume.
+  fs.appendFileSync(path.join(dirA, 'curve.csv'), '384,1.0\n');
+  const second = await trainPPO(TINY, dirA);
+  assert.equal(second.status, 'done');
+  assert.notEqual(second.resumedFrom, null);
+  const straight = await trainPPO(TINY, dirB);
+  assert.equal(second.envSteps, straight.envSteps);
+  assert.equal(second.iteration, straight.iteration);
+  const stepsA = readCurve(path.join(dirA, 'curve.csv')).map((r) => r['time/env_steps']!);
+  const stepsB = readCurve(path.join(dirB, 'curve.csv')).map((r) => r['time/env_steps']!);
+  assert.deepEqual(stepsA, [0, 128, 256, 384, 512, 640]);
+  assert.deepEqual(stepsA, stepsB);
+  const evalsA = readCurve(path.join(dirA, 'curve.csv')).filter((r) => r['eval/return'] !== null).map((r) => r['time/env_steps']);
+  assert.deepEqual(evalsA, [0, 256, 512, 640]);
+  // Milestone policies at every evaluation, and a best one.
+  assert.deepEqual(fs.readdirSync(path.join(dirA, 'milestones')).map(Number), [0, 256, 512, 640]);
+  assert.ok(fs.existsSync(path.join(dirA, 'best')));
+  // Resuming a finished run does nothing more; a different command is refused.
+  const again = await trainPPO(TINY, dirA);
+  assert.equal(again.envSteps, 640);
+  assert.equal(readCurve(path.join(dirA, 'curve.csv')).length, 6);
+  await assert.rejects(trainPPO({ ...TINY, lr: 1e-3 }, dirA), /config field 'lr' was 0.0003 and is now 0.001/);
+});
+
+test('a tiny PPO budget on cartpole-swingup beats a random policy (paired episodes, mean + 3 sem margin)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-cartpole-'));
+  const result = await trainPPO({
+    task: 'cartpole-swingup', seed: 1, numEnvs: 8, workers: 0, rolloutLength: 128, epochs: 5, minibatches: 4,
+    policyTorso: [32, 32], valueTorso: [32, 32], totalSteps: 8 * 128 * 40, evalEvery: 8 * 128 * 40, evalEpisodes: 2,
+  }, dir);
+  assert.equal(result.status, 'done');
+  const { policy } = await loadCheckpoint(path.join(dir, 'milestones', String(result.envSteps).padStart(10, '0')));
+  const opts = { task: 'cartpole-swingup', episodes: 8, numEnvs: 8, workers: 0, seed: 99 };
+  const trained = await evaluatePolicy(policy, { ...opts, mode: 'mean' });
+  // "Random": the untrained policy's mean is ~0, so noise 1.0 around it is close to uniformly random actions.
+  const untrained = (await loadCheckpoint(path.join(dir, 'milestones', '0000000000'))).policy;
+  const random = await evaluatePolicy(untrained, { ...opts, mode: 'noise', noiseStd: 1.0 });
+  assert.ok(trained.mean > random.mean + 3 * (trained.sem + random.sem) + 20,
+    `trained ${trained.mean.toFixed(1)} +- ${trained.sem.toFixed(1)} vs random ${random.mean.toFixed(1)} +- ${random.sem.toFixed(1)}`);
+  policy.dispose();
+  untrained.dispose();
+});
