@@ -17,7 +17,7 @@ import { computeGae, clippedSurrogateLoss, valueLoss, normalizeAdvantages, gauss
 import { writeDirAtomically, checkpointName, latestCheckpoint, pruneCheckpoints, writeFloatArrays, readFloatArrays } from './trainer-state';
 
 /** Auxiliary loss added to the PPO loss (kickstarting: lambda * H[pi_E || pi] on the minibatch's states). */
-export type AuxLoss = (batch: { obs: Record<string, tf.Tensor>; mean: tf.Tensor2D; logStd: tf.Tensor2D }) => { loss: tf.Scalar; metrics: Metrics };
+export type AuxLoss = (batch: { obs: Record<string, tf.Tensor>; mean: tf.Tensor2D; logStd: tf.Tensor2D; policy: GaussianMLP }) => { loss: tf.Scalar; metrics: Metrics };
 
 export interface TrainOptions {
   /** Added to the policy loss on every minibatch. Default none. */
@@ -305,7 +305,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
             let loss = tf.add(tf.add(pg.loss, tf.mul(config.vfCoef, vl.loss)), tf.mul(-config.entCoef, entropy)) as tf.Scalar;
             kept = { 'loss/policy': pg.loss, 'loss/value': vl.loss, 'loss/entropy': entropy, 'train/std': tf.mean(tf.exp(logStd)) as tf.Scalar, ...pg.metrics };
             if (options.auxLoss) {
-              const aux = options.auxLoss({ obs: inputs, mean, logStd });
+              const aux = options.auxLoss({ obs: inputs, mean, logStd, policy });
               loss = tf.add(loss, aux.loss) as tf.Scalar;
               kept = { ...kept, 'loss/aux': aux.loss, ...aux.metrics };
             }

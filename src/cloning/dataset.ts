@@ -1,0 +1,147 @@
+/**
+ * Expert datasets (paper section 5): N trajectories of the expert acting with Gaussian action noise sigma_E = 0.2
+ * around its mean. Every step stores every observation group (student and expert views, so the expert can be
+ * re-queried at perturbed states), the expert's mean and std, the executed action, the reward and episode
+ * boundaries. Saved as .npy arrays + manifest.json under data/datasets/<task>/<name>/ (numpy.load opens them).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Expert } from '../policies/types';
+import '../envs'; // registers every task
+import { VecEnv } from '../rl/env-adapter';
+import { Rng } from '../util/rng';
+import { readNpy, writeNpy } from './npy';
+import type { SampleSet } from './strategies';
+
+export interface Dataset extends SampleSet {
+  task: string;
+  /** Executed (noisy, unclipped) actions, size * actionDim. */
+  actions: Float32Array;
+  rewards: Float32Array;
+  /** Index of the trajectory each step belongs to. */
+  episode: Int32Array;
+  /** Return of each trajectory. */
+  episodeReturns: number[];
+}
+
+export interface CollectOptions {
+  task: string;
+  /** Trajectories to record. */
+  trajectories: number;
+  /** Expert action noise sigma_E. Default 0.2 (paper section 5). */
+  actionNoise?: number;
+  /** Seed of the initial states and the action noise. */
+  seed: number;
+  /** Steps per trajectory (the task's own length unless set; tests only). */
+  episodeLength?: number;
+  workers?: number;
+}
+
+/** Record `trajectories` full episodes of `expert` with action noise. Deterministic given the seed. */
+export async function collectDataset(expert: Expert, o: CollectOptions): Promise<Dataset> {
+  if (!Number.isInteger(o.trajectories) || o.trajectories <= 0) throw new RangeError(`trajectories must be a positive integer, got ${o.trajectories}`);
+  const noise = o.actionNoise ?? 0.2;
+  if (!(noise >= 0)) throw new RangeError(`actionNoise must be >= 0, got ${noise}`);
+  const n = o.trajectories;
+  const vec = await VecEnv.create({ task: o.task, numEnvs: n, workers: o.workers ?? 0, seed: o.seed, taskOptions: o.episodeLength ? { episodeLength: o.episodeLength } : {} });
+  const spec = vec.spec;
+  const T = spec.episodeLength === undefined || o.episodeLength ? (o.episodeLength ?? spec.episodeLength) : spec.episodeLength;
+  const A = spec.actionDim;
+  const rng = new Rng(`${o.seed}/dataset-noise`);
+  const steps: { obs: Record<string, Float32Array>; mean: Float32Array; std: Float32Array; action: Float32Array; reward: Float32Array }[] = [];
+  try {
+    let obs = await vec.reset();
+    for (let t = 0; t < T; t++) {
+      const groups: Record<string, Float32Array> = {};
+      for (const g of expert.view) groups[g] = obs[g];
+      const d = expert.distribution({ batch: n, groups });
+      const action = Float32Array.from(d.mean, (m) => m + noise * rng.normal());
+      const st = await vec.step(action, { resetOnFailure: false });
+      steps.push({ obs, mean: d.mean, std: d.std, action, reward: st.reward });
+      obs = st.obs;
+    }
+  } finally {
+    await vec.close();
+  }
+  // Reorder (time, env) -> (env, time) so each trajectory is contiguous.
+  const size = n * T;
+  const groups: Record<string, Float32Array> = {};
+  const groupShapes: Record<string, number[]> = {};
+  const groupKinds: Record<string, 'state' | 'image'> = {};
+  for (const gs of spec.observationGroups) {
+    const w = gs.shape.reduce((a, b) => a * b, 1);
+    groups[gs.name] = new Float32Array(size * w);
+    groupShapes[gs.name] = gs.shape;
+    groupKinds[gs.name] = gs.kind;
+  }
+  const expertMean = new Float32Array(size * A);
+  const expertStd = new Float32Array(size * A);
+  const actions = new Float32Array(size * A);
+  const rewards = new Float32Array(size);
+  const episode = new Int32Array(size);
+  const episodeReturns = new Array(n).fill(0);
+  for (let t = 0; t < T; t++) {
+    const s = steps[t];
+    for (let i = 0; i < n; i++) {
+      const r = i * T + t;
+      for (const g of Object.keys(groups)) {
+        const w = groups[g].length / size;
+        groups[g].set(s.obs[g].subarray(i * w, (i + 1) * w), r * w);
+      }
+      expertMean.set(s.mean.subarray(i * A, (i + 1) * A), r * A);
+      expertStd.set(s.std.subarray(i * A, (i + 1) * A), r * A);
+      actions.set(s.action.subarray(i * A, (i + 1) * A), r * A);
+      rewards[r] = s.reward[i];
+      episode[r] = i;
+      episodeReturns[i] += s.reward[i];
+    }
+  }
+  return { task: o.task, size, groups, groupShapes, groupKinds, expertMean, expertStd, actionDim: A, actions, rewards, episode, episodeReturns };
+}
+
+/** Write a dataset as .npy files + manifest.json into `dir`. */
+export function saveDataset(dir: string, d: Dataset, meta: Record<string, unknown> = {}): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const A = d.actionDim;
+  for (const [g, x] of Object.entries(d.groups)) writeNpy(path.join(dir, `obs.${g}.npy`), x, [d.size, ...d.groupShapes[g]]);
+  writeNpy(path.join(dir, 'expert_mean.npy'), d.expertMean, [d.size, A]);
+  writeNpy(path.join(dir, 'expert_std.npy'), d.expertStd, [d.size, A]);
+  writeNpy(path.join(dir, 'action.npy'), d.actions, [d.size, A]);
+  writeNpy(path.join(dir, 'reward.npy'), d.rewards, [d.size]);
+  writeNpy(path.join(dir, 'episode.npy'), d.episode, [d.size]);
+  const manifest = { format: 'apc-repro dataset v1', task: d.task, size: d.size, actionDim: A, groupShapes: d.groupShapes, groupKinds: d.groupKinds, episodeReturns: d.episodeReturns, ...meta };
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+}
+
+/** Read a dataset written by saveDataset; the error names the missing file. */
+export function loadDataset(dir: string): Dataset {
+  const mpath = path.join(dir, 'manifest.json');
+  if (!fs.existsSync(mpath)) throw new Error(`no dataset at ${dir} (missing manifest.json)`);
+  const m = JSON.parse(fs.readFileSync(mpath, 'utf8'));
+  const read = (name: string) => {
+    const f = path.join(dir, name);
+    if (!fs.existsSync(f)) throw new Error(`dataset ${dir} lacks ${name}`);
+    return readNpy(f).data;
+  };
+  const groups: Record<string, Float32Array> = {};
+  for (const g of Object.keys(m.groupShapes)) groups[g] = read(`obs.${g}.npy`) as Float32Array;
+  return {
+    task: m.task, size: m.size, actionDim: m.actionDim, groupShapes: m.groupShapes, groupKinds: m.groupKinds, groups,
+    expertMean: read('expert_mean.npy') as Float32Array, expertStd: read('expert_std.npy') as Float32Array,
+    actions: read('action.npy') as Float32Array, rewards: read('reward.npy') as Float32Array,
+    episode: read('episode.npy') as Int32Array, episodeReturns: m.episodeReturns,
+  };
+}
+
+/** Collect-or-load: the dataset named by (task, trajectories, noise, seed) under `root`, cached on disk. */
+export async function cachedDataset(root: string, expert: Expert, o: CollectOptions): Promise<Dataset> {
+  const name = `n${o.trajectories}-noise${o.actionNoise ?? 0.2}-seed${o.seed}${o.episodeLength ? `-len${o.episodeLength}` : ''}`;
+  const dir = path.join(root, o.task, name);
+  if (fs.existsSync(path.join(dir, 'manifest.json'))) return loadDataset(dir);
+  const d = await collectDataset(expert, o);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  saveDataset(tmp, d, { trajectories: o.trajectories, actionNoise: o.actionNoise ?? 0.2, seed: o.seed });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
+  return d;
+}

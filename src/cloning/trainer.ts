@@ -1,0 +1,140 @@
+/**
+ * The one cloning update loop shared by offline cloning, DAgger and the toy problem (paper Algorithm 1):
+ * sample L recorded states, build the strategy's rows (strategies.ts), take an Adam step on the weighted NLL or
+ * cross-entropy (losses.ts), and keep the weights with the best validation NLL (early stopping, as the paper).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Expert } from '../policies/types';
+import { Adam } from '../rl/adam';
+import { GaussianMLP } from '../rl/policy-adapter';
+import { Rng } from '../util/rng';
+import type { CloningConfig } from './config';
+import { cloningCrossEntropy, cloningNll, gaussianNllRows } from './losses';
+import { buildBatch, checkViews, type SampleSet } from './strategies';
+
+export interface TrainStudentArgs {
+  student: GaussianMLP;
+  /** Queried by 'apc'; may be null for 'bc' and 'naive-abc'. */
+  expert: Expert | null;
+  train: SampleSet;
+  /** Validation states for early stopping / model selection; null: keep the last weights. */
+  validation: SampleSet | null;
+  config: CloningConfig;
+  rng: Rng;
+  /** Called after every validation. */
+  onValidate?: (update: number, validationNll: number) => void;
+}
+
+export interface TrainStudentResult {
+  updates: number;
+  bestUpdate: number;
+  bestValidationNll: number | null;
+  history: { update: number; validationNll: number; trainLoss: number }[];
+  expertQueries: number;
+}
+
+/** Student view rows of `data` as an observation batch. */
+function viewBatch(data: SampleSet, view: string[], from: number, to: number): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const g of view) {
+    const w = data.groupShapes[g].reduce((a, b) => a * b, 1);
+    out[g] = data.groups[g].subarray(from * w, to * w);
+  }
+  return out;
+}
+
+/** Mean NLL of the expert's mean actions under the student on `data` (the paper's validation metric). */
+export function validationNll(student: GaussianMLP, data: SampleSet, chunk = 4096): number {
+  let total = 0;
+  const A = data.actionDim;
+  for (let from = 0; from < data.size; from += chunk) {
+    const to = Math.min(data.size, from + chunk);
+    const inputs = student.toTensors({ batch: to - from, groups: viewBatch(data, student.view, from, to) });
+    total += tf.tidy(() => {
+      const { mean, logStd } = student.apply(inputs);
+      const target = tf.tensor2d(data.expertMean.subarray(from * A, to * A), [to - from, A]);
+      return tf.sum(gaussianNllRows(mean, logStd, target)).dataSync()[0];
+    });
+    tf.dispose(Object.values(inputs));
+  }
+  return total / data.size;
+}
+
+/**
+ * Initialise the student's observation normaliser: copied from the expert when both read the same view (the expert
+ * has seen far more states than a few trajectories), otherwise estimated from the training states.
+ */
+export function initStudentNormalizer(student: GaussianMLP, expert: Expert | null, data: SampleSet): void {
+  if (!student.normalizer) return;
+  if (expert instanceof GaussianMLP && expert.normalizer && JSON.stringify(expert.view) === JSON.stringify(student.view)) {
+    student.normalizer.setState(expert.normalizer.getState());
+  } else {
+    student.updateNormalizer(viewBatch(data, student.view, 0, data.size));
+  }
+}
+
+const snapshot = (vars: tf.Variable[]) => vars.map((v) => Float32Array.from(v.dataSync() as Float32Array));
+function restore(vars: tf.Variable[], values: Float32Array[]): void {
+  vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape))));
+}
+
+/** Run K cloning updates (with early stopping on validation NLL) and leave the best weights in `student`. */
+export function trainStudent(args: TrainStudentArgs): TrainStudentResult {
+  const { student, expert, train, validation, config, rng } = args;
+  checkViews(train, student.view, config.strategy === 'apc' ? expert : null);
+  if (train.size === 0) throw new RangeError('the training set is empty');
+  const vars = student.trainableVariables();
+  const adam = new Adam(vars);
+  const L = config.batchSize;
+  const A = train.actionDim;
+  const history: TrainStudentResult['history'] = [];
+  let best = { update: 0, nll: validation ? validationNll(student, validation) : Infinity, weights: snapshot(vars) };
+  let sinceBest = 0;
+  let expertQueries = 0;
+  let lossSum = 0;
+  let lossCount = 0;
+  let update = 0;
+  const idx = new Int32Array(L);
+  for (update = 1; update <= config.numUpdates; update++) {
+    // -- batch: L recorded states (with replacement), the strategy's rows --
+    for (let i = 0; i < L; i++) idx[i] = rng.int(train.size);
+    const batch = buildBatch(config, train, idx, student.view, expert, rng);
+    expertQueries += batch.expertQueries;
+    // -- update --
+    const inputs = student.toTensors({ batch: batch.rows, groups: batch.groups });
+    const lossValue = tf.tidy(() => {
+      const targetMean = tf.tensor2d(batch.targetMean, [batch.rows, A]);
+      const weights = tf.tensor1d(batch.weights);
+      const { value, grads } = tf.variableGrads(() => {
+        const { mean, logStd } = student.apply(inputs);
+        const out = config.loss === 'nll'
+          ? cloningNll(mean, logStd, targetMean, weights, batch.normaliser)
+          : cloningCrossEntropy(mean, logStd, targetMean, tf.tensor2d(batch.targetStd, [batch.rows, A]), weights, batch.normaliser);
+        return out.loss;
+      }, vars);
+      adam.apply(vars.map((v) => grads[v.name]), config.learningRate);
+      return value.dataSync()[0];
+    });
+    tf.dispose(Object.values(inputs));
+    lossSum += lossValue;
+    lossCount += 1;
+    // -- validate, keep the best weights, stop early --
+    if (validation && (update % config.validateEvery === 0 || update === config.numUpdates)) {
+      const nll = validationNll(student, validation);
+      history.push({ update, validationNll: nll, trainLoss: lossSum / lossCount });
+      lossSum = 0;
+      lossCount = 0;
+      args.onValidate?.(update, nll);
+      if (nll < best.nll) {
+        best = { update, nll, weights: snapshot(vars) };
+        sinceBest = 0;
+      } else if (config.patience !== null && ++sinceBest >= config.patience) {
+        break;
+      }
+    }
+  }
+  const updates = Math.min(update, config.numUpdates);
+  if (validation) restore(vars, best.weights);
+  adam.dispose();
+  return { updates, bestUpdate: validation ? best.update : updates, bestValidationNll: validation ? best.nll : null, history, expertQueries };
+}

@@ -1,0 +1,30 @@
+/**
+ * The package root (the folder holding apc-repro's package.json), found by walking up from this compiled file, so
+ * paths do not depend on the working directory (notebooks run with notebooks/ as their cwd).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+let root: string | null = null;
+
+export function packageRoot(): string {
+  if (root !== null) return root;
+  let dir = __dirname;
+  for (;;) {
+    const pj = path.join(dir, 'package.json');
+    if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'apc-repro') return (root = dir);
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`no package.json of apc-repro above ${__dirname}`);
+    dir = up;
+  }
+}
+
+/** Trained experts: $APC_EXPERTS_DIR or <package>/data/experts; the checkpoint of `task` is <dir>/<task>/expert. */
+export function expertsRoot(): string {
+  return process.env.APC_EXPERTS_DIR ? path.resolve(process.env.APC_EXPERTS_DIR) : path.join(packageRoot(), 'data', 'experts');
+}
+
+/** Cached expert datasets: $APC_DATASETS_DIR or <package>/data/datasets. */
+export function datasetsRoot(): string {
+  return process.env.APC_DATASETS_DIR ? path.resolve(process.env.APC_DATASETS_DIR) : path.join(packageRoot(), 'data', 'datasets');
+}

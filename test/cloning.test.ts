@@ -1,0 +1,181 @@
+/** Tests of the cloning library: losses, strategies (Algorithm 1), DAgger's mixture, datasets, and the toy problem. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { resolveCloningConfig } from '../src/cloning/config';
+import { gaussianCrossEntropyRows, gaussianNllRows } from '../src/cloning/losses';
+import { buildBatch, checkViews, type SampleSet } from '../src/cloning/strategies';
+import { trainStudent } from '../src/cloning/trainer';
+import { BetaMixture, mixtureActions } from '../src/cloning/dagger';
+import { ToyExpert, runToy } from '../src/cloning/toy';
+import { readNpy, writeNpy } from '../src/cloning/npy';
+import { collectDataset, loadDataset, saveDataset } from '../src/cloning/dataset';
+import { GaussianMLP, initBackend } from '../src/rl/policy-adapter';
+import type { Expert, GaussianParams, ObservationBatch } from '../src/policies/types';
+import { Rng } from '../src/util/rng';
+import '../src/envs';
+
+const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+/** 3 recorded states with a state group x (2), an image group img (2x2x1) and a privileged group target (1). */
+function tinySet(): SampleSet {
+  return {
+    size: 3, actionDim: 1,
+    groups: { x: Float32Array.from([0, 1, 2, 3, 4, 5]), img: Float32Array.from({ length: 12 }, (_, i) => i / 12), target: Float32Array.from([7, 8, 9]) },
+    groupShapes: { x: [2], img: [2, 2, 1], target: [1] },
+    groupKinds: { x: 'state', img: 'image', target: 'state' },
+    expertMean: Float32Array.from([0.1, 0.2, 0.3]), expertStd: Float32Array.from([0.2, 0.2, 0.2]),
+  };
+}
+
+/** An expert that records what it was asked: mean = sum of its inputs. */
+class SpyExpert implements Expert {
+  calls: ObservationBatch[] = [];
+  rows = 0;
+  constructor(readonly view: string[], readonly actionDim = 1) {}
+  distribution(obs: ObservationBatch): GaussianParams {
+    this.calls.push({ batch: obs.batch, groups: Object.fromEntries(Object.entries(obs.groups).map(([k, v]) => [k, Float32Array.from(v)])) });
+    this.rows += obs.batch;
+    const mean = new Float32Array(obs.batch);
+    for (let b = 0; b < obs.batch; b++) for (const g of this.view) {
+      const w = obs.groups[g].length / obs.batch;
+      for (let k = 0; k < w; k++) mean[b] += obs.groups[g][b * w + k];
+    }
+    return { mean, std: new Float32Array(obs.batch).fill(0.3) };
+  }
+}
+
+test('Gaussian NLL and closed-form cross-entropy equal hand-computed values', () => {
+  // NLL of target 1 under N(0, 1): 0.5 * 1 + 0 + 0.5 log(2 pi) = 1.418939.
+  const nll = tf.tidy(() => gaussianNllRows(tf.tensor2d([[0]]), tf.tensor2d([[0]]), tf.tensor2d([[1]])).dataSync()[0]);
+  close(nll, 0.5 + 0.5 * Math.log(2 * Math.PI), 1e-5, 'nll');
+  // H[N(1, 0.5^2) || N(0, 2^2)] = log 2 + 0.5 log(2 pi) + (0.25 + 1) / 8 = 1.768336.
+  const ce = tf.tidy(() => gaussianCrossEntropyRows(tf.tensor2d([[1]]), tf.tensor2d([[0.5]]), tf.tensor2d([[0]]), tf.tensor2d([[Math.log(2)]])).dataSync()[0]);
+  close(ce, Math.log(2) + 0.5 * Math.log(2 * Math.PI) + 1.25 / 8, 1e-5, 'cross-entropy');
+});
+
+test('closed-form cross-entropy matches a Monte-Carlo estimate', () => {
+  const rng = new Rng(3);
+  const muE = [0.3, -0.5], sE = [0.2, 0.7], mu = [0.1, 0.2], ls = [Math.log(0.5), Math.log(1.1)];
+  let sum = 0;
+  const N = 200000;
+  for (let i = 0; i < N; i++) {
+    for (let d = 0; d < 2; d++) {
+      const a = muE[d] + sE[d] * rng.normal();
+      const z = (a - mu[d]) / Math.exp(ls[d]);
+      sum += 0.5 * z * z + ls[d] + 0.5 * Math.log(2 * Math.PI);
+    }
+  }
+  const closed = tf.tidy(() => gaussianCrossEntropyRows(tf.tensor2d([muE]), tf.tensor2d([sE]), tf.tensor2d([mu]), tf.tensor2d([ls])).dataSync()[0]);
+  close(closed, sum / N, 0.01, 'MC vs closed form');
+});
+
+test('bad cloning configs are refused with the field and the accepted values', () => {
+  assert.throws(() => resolveCloningConfig({ sigmaS: -0.1 }), /sigmaS must be a finite number >= 0/);
+  assert.throws(() => resolveCloningConfig({ numAugmented: 1.5 }), /numAugmented \(M\) must be a non-negative integer/);
+  assert.throws(() => resolveCloningConfig({ strategy: 'dart' as never }), /strategy must be one of bc, naive-abc, apc/);
+  assert.throws(() => resolveCloningConfig({ sigma: 1 } as never), /unknown cloning config field 'sigma'/);
+  assert.throws(() => checkViews(tinySet(), ['x', 'camera'], null), /student\/expert observation mismatch: the student reads group 'camera'/);
+  assert.throws(() => checkViews(tinySet(), ['x'], new SpyExpert(['x', 'wall'])), /the expert reads group 'wall'/);
+});
+
+test('APC with M = 0 builds exactly the BC batch', () => {
+  const idx = [2, 0, 1];
+  const bc = buildBatch(resolveCloningConfig({ strategy: 'bc' }), tinySet(), idx, ['x'], null, new Rng(1));
+  const apc0 = buildBatch(resolveCloningConfig({ strategy: 'apc', numAugmented: 0 }), tinySet(), idx, ['x'], new SpyExpert(['x']), new Rng(1));
+  assert.deepEqual(apc0, bc);
+  assert.equal(bc.rows, 3);
+  assert.deepEqual(Array.from(bc.targetMean), [0.3, 0.1, 0.2].map(Math.fround));
+});
+
+test('naive-abc never queries the expert; apc queries it exactly L*M times per update', async () => {
+  await initBackend();
+  const L = 8, M = 5, K = 3;
+  const data = tinySet();
+  for (const [strategy, expected] of [['naive-abc', 0], ['apc', L * M * K]] as const) {
+    const expert = new SpyExpert(['x']);
+    const student = new GaussianMLP({ view: ['x'], groupShapes: { x: [2] }, groupKinds: { x: 'state' }, actionDim: 1 }, { torso: [8], normalize: false }, new Rng(0));
+    const fit = trainStudent({ student, expert, train: data, validation: null, config: resolveCloningConfig({ strategy, numAugmented: M, batchSize: L, numUpdates: K }), rng: new Rng(0) });
+    assert.equal(expert.rows, expected, `${strategy} expert rows`);
+    assert.equal(fit.expertQueries, expected);
+    student.dispose();
+  }
+});
+
+test('perturbations touch state groups only; images and the expert-only privileged group are left as recorded', () => {
+  const data = tinySet();
+  const expert = new SpyExpert(['x', 'target']);
+  const M = 4;
+  const b = buildBatch(resolveCloningConfig({ strategy: 'apc', numAugmented: M, sigmaS: 0.5 }), data, [0, 1, 2], ['x', 'img'], expert, new Rng(2));
+  assert.equal(b.rows, 3 * (1 + M));
+  for (let j = 0; j <= M; j++) assert.deepEqual(b.groups.img.subarray(j * 12, (j + 1) * 12), data.groups.img, `image copy ${j}`);
+  assert.deepEqual(b.groups.x.subarray(0, 6), data.groups.x);
+  assert.ok(b.groups.x.subarray(6).some((v, k) => v !== data.groups.x[k % 6]), 'state group perturbed');
+  // The expert saw the perturbed x but the recorded target (privileged, not in the student's view).
+  const q = expert.calls[0];
+  assert.equal(q.batch, 3 * M);
+  assert.deepEqual(Array.from(q.groups.target), Array.from({ length: M }, () => [7, 8, 9]).flat());
+  assert.deepEqual(Array.from(q.groups.x), Array.from(b.groups.x.subarray(6)));
+  // eqn 10 weights: 1 on recorded rows, 1/M on perturbed rows, normalised by L.
+  assert.deepEqual(Array.from(b.weights.subarray(0, 3)), [1, 1, 1]);
+  assert.ok(b.weights.subarray(3).every((w) => w === Math.fround(1 / M)));
+  assert.equal(b.normaliser, 3);
+  // naive-abc keeps the recorded action on every copy.
+  const n = buildBatch(resolveCloningConfig({ strategy: 'naive-abc', numAugmented: M }), data, [0, 1, 2], ['x'], null, new Rng(2));
+  for (let j = 0; j <= M; j++) assert.deepEqual(n.targetMean.subarray(j * 3, (j + 1) * 3), data.expertMean);
+});
+
+test('DAgger mixture: beta = 0 acts only with the student, beta = 1 only with the expert (beta = expert share)', () => {
+  const rng = new Rng(5);
+  assert.ok(new BetaMixture(0).draw(1000, rng).every((e) => !e));
+  assert.ok(new BetaMixture(1).draw(1000, rng).every((e) => e));
+  const share = new BetaMixture(0.3).draw(20000, rng).filter(Boolean).length / 20000;
+  close(share, 0.3, 0.02, 'expert share at beta 0.3');
+  const s = { mean: Float32Array.from([1, 1]), std: Float32Array.from([0, 0]) };
+  const e = { mean: Float32Array.from([-1, -1]), std: Float32Array.from([0, 0]) };
+  assert.deepEqual(Array.from(mixtureActions(s, e, [false, false], 1, rng)), [1, 1]);
+  assert.deepEqual(Array.from(mixtureActions(s, e, [true, true], 1, rng)), [-1, -1]);
+  assert.throws(() => new BetaMixture(1.5), /beta \(the expert's share of acting\) must be in \[0, 1\]/);
+});
+
+test('.npy files round-trip and datasets are deterministic and round-trip', async () => {
+  await initBackend();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-ds-'));
+  const arr = Float32Array.from([1.5, -2, 3, 4, 5, 6]);
+  writeNpy(path.join(dir, 'a.npy'), arr, [2, 3]);
+  const back = readNpy(path.join(dir, 'a.npy'));
+  assert.deepEqual(back.shape, [2, 3]);
+  assert.deepEqual(back.data, arr);
+  const expert = new GaussianMLP({ view: ['position', 'velocity'], groupShapes: { position: [3], velocity: [2] }, groupKinds: { position: 'state', velocity: 'state' }, actionDim: 1 }, { torso: [8] }, new Rng(0));
+  const opts = { task: 'cartpole-swingup', trajectories: 2, seed: 4, episodeLength: 15 };
+  const d1 = await collectDataset(expert, opts);
+  const d2 = await collectDataset(expert, opts);
+  assert.equal(d1.size, 30);
+  assert.deepEqual(d1.groups.position, d2.groups.position);
+  assert.deepEqual(d1.actions, d2.actions);
+  assert.deepEqual(Array.from(d1.episode.subarray(13, 17)), [0, 0, 1, 1]);
+  // executed action = expert mean + noise 0.2: residual std close to 0.2.
+  let ss = 0;
+  for (let k = 0; k < d1.actions.length; k++) ss += (d1.actions[k] - d1.expertMean[k]) ** 2;
+  assert.ok(Math.sqrt(ss / d1.actions.length) > 0.1 && Math.sqrt(ss / d1.actions.length) < 0.3);
+  saveDataset(path.join(dir, 'ds'), d1);
+  const d3 = loadDataset(path.join(dir, 'ds'));
+  assert.deepEqual(d3.groups.velocity, d1.groups.velocity);
+  assert.deepEqual(d3.expertMean, d1.expertMean);
+  expert.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('toy problem (Figure 1): from one trajectory APC matches the expert within 5% near it, BC and Naive ABC do not', async () => {
+  const r = await runToy({ seed: 0 });
+  assert.ok(r.relativeError.apc < 0.05, `APC relative error ${r.relativeError.apc}`);
+  assert.ok(r.relativeError.bc > 0.05, `BC relative error ${r.relativeError.bc}`);
+  assert.ok(r.relativeError['naive-abc'] > 0.05, `Naive ABC relative error ${r.relativeError['naive-abc']}`);
+  assert.equal(r.expertQueries.bc, 0);
+  assert.equal(r.expertQueries['naive-abc'], 0);
+  assert.equal(r.expertQueries.apc, r.config.numUpdates * r.config.batchSize * r.config.numAugmented);
+  assert.ok(new ToyExpert().view.includes('x'));
+});
