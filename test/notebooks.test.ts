@@ -19,11 +19,11 @@ const ROOT = packageRoot();
 const PYTHON = '/usr/bin/python3';
 
 /** Every notebook with its figure and the legend entries its figure must show (the paper's method names). */
-const NOTEBOOKS = [
+const NOTEBOOKS: { file: string; figure: string; legend: string[]; needsExpert?: string }[] = [
   { file: '00-tour.ipynb', figure: 'fig1-toy', legend: ['BC', 'Naive ABC', 'APC'] },
   { file: '01-offline-cloning.ipynb', figure: 'fig2-offline', legend: ['BC', 'Naive ABC', 'APC', 'Expert'] },
   { file: '02-compression.ipynb', figure: 'fig3-compression', legend: ['BC', 'Naive ABC', 'APC', 'Expert'] },
-  { file: '03-privileged.ipynb', figure: 'fig4-privileged', legend: ['BC', 'Naive ABC', 'APC', 'Expert'] },
+  { file: '03-privileged.ipynb', figure: 'fig4-privileged', legend: ['BC', 'Naive ABC', 'APC', 'Expert'], needsExpert: 'humanoid-walls' },
   { file: '04-dagger.ipynb', figure: 'fig5-dagger', legend: ['DAgger (beta 0)', 'DAgger (beta 0.3)', 'DAgger + APC (beta 0)', 'DAgger + APC (beta 0.3)', 'Expert'] },
   { file: '05-kickstarting.ipynb', figure: 'fig6-kickstart', legend: ['RL only', 'Kickstarting', 'Kickstarting + APC', 'Expert'] },
 ];
@@ -48,6 +48,14 @@ for (const nb of NOTEBOOKS) {
     const run = spawnSync(PYTHON, [path.join(ROOT, 'scripts', 'run-notebooks.py'), '--output-dir', outDir, '--timeout', '570', path.join(ROOT, 'notebooks', nb.file)], {
       cwd: ROOT, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
     });
+    if (nb.needsExpert && !fs.existsSync(path.join(ROOT, 'data', 'experts', nb.needsExpert, 'expert'))) {
+      // No privileged expert has been trained yet (README, deviations): the notebook must stop with a message
+      // naming the missing expert rather than draw anything. Once the expert lands this test checks the figure.
+      assert.notEqual(run.status, 0, `${nb.file} must fail while the ${nb.needsExpert} expert is missing`);
+      assert.match(`${run.stdout}\n${run.stderr}`, new RegExp(`needs a trained expert for one of ${nb.needsExpert}`));
+      assert.ok(!fs.existsSync(path.join(env.APC_FIGURES_DIR, `${nb.figure}.html`)), 'no figure drawn without the expert');
+      return;
+    }
     assert.equal(run.status, 0, `executing ${nb.file} failed:\n${run.stdout}\n${run.stderr}`.slice(0, 20000));
 
     const base = path.join(env.APC_FIGURES_DIR, nb.figure);

@@ -185,13 +185,19 @@ test('an interrupted and resumed run reaches the same counters and continues its
   assert.equal(again.envSteps, 640);
   assert.equal(readCurve(path.join(dirA, 'curve.csv')).length, 6);
   await assert.rejects(trainPPO({ ...TINY, lr: 1e-3 }, dirA), /config field 'lr' was 0.0003 and is now 0.001/);
+  // Same seed, same command, uninterrupted: bitwise the same losses and evaluations (a resumed run is not: its envs
+  // start fresh episodes at the resume point).
+  const dirC = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-straight-'));
+  await trainPPO(TINY, dirC);
+  const strip = (d: string) => readCurve(path.join(d, 'curve.csv')).map((r) => ({ ...r, 'time/wall_s': 0, 'time/fps': 0, 'time/collect_s': 0 }));
+  assert.deepEqual(strip(dirC), strip(dirB));
 });
 
 test('a tiny PPO budget on cartpole-swingup beats a random policy (paired episodes, mean + 3 sem margin)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-cartpole-'));
   const result = await trainPPO({
     task: 'cartpole-swingup', seed: 1, numEnvs: 8, workers: 0, rolloutLength: 128, epochs: 5, minibatches: 4,
-    policyTorso: [32, 32], valueTorso: [32, 32], totalSteps: 8 * 128 * 40, evalEvery: 8 * 128 * 40, evalEpisodes: 2,
+    policyTorso: [32, 32], valueTorso: [32, 32], totalSteps: 8 * 128 * 80, evalEvery: 8 * 128 * 80, evalEpisodes: 2,
   }, dir);
   assert.equal(result.status, 'done');
   const { policy } = await loadCheckpoint(path.join(dir, 'milestones', String(result.envSteps).padStart(10, '0')));

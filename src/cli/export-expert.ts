@@ -2,8 +2,8 @@
  * Turn a PPO run into the expert folder the cloning experiments read (paper section 5 clones RL experts;
  * kickstarting needs a weaker, ~50%-of-optimal expert):
  *   node dist/src/cli/export-expert.js --task cheetah-run --run data/experts/cheetah-run/run [--episodes 150]
- * writes data/experts/<task>/expert/ (the best evaluated policy), half/ (the milestone whose training-time evaluation
- * is closest to half of the expert's), evaluation.json and half/evaluation.json (150 paired episodes, mean action and
+ * writes data/experts/<task>/expert/ (the best evaluated policy), half/ (the milestone up to the expert's step whose
+ * training-time evaluation is closest to half of the expert's), evaluation.json and half/evaluation.json (150 paired episodes, mean action and
  * noise 0.2), and README.md (env steps, wall-clock, returns).
  */
 import * as fs from 'node:fs';
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const backend = await initBackend();
   const started = Date.now();
 
-  // Expert: the best policy by training-time evaluation. Half: the milestone closest to half of its return.
+  // Expert: the best policy by training-time evaluation. Half: the milestone (no later than the expert) closest to half of its return.
   const milestonesDir = path.join(args.run, 'milestones');
   const milestones = fs.readdirSync(milestonesDir).filter((n) => /^\d+$/.test(n)).map((n) => {
     const m = JSON.parse(fs.readFileSync(path.join(milestonesDir, n, 'manifest.json'), 'utf8'));
@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   });
   const best = JSON.parse(fs.readFileSync(path.join(args.run, 'best', 'manifest.json'), 'utf8'));
   const target = best.evalReturn / 2;
-  const half = milestones.reduce((a, b) => (Math.abs(b.evalReturn - target) < Math.abs(a.evalReturn - target) ? b : a));
+  // Only milestones up to the best one: a partially trained policy on the way up, not a collapsed late one.
+  const candidates = milestones.filter((m) => m.step <= best.step);
+  const half = candidates.reduce((a, b) => (Math.abs(b.evalReturn - target) < Math.abs(a.evalReturn - target) ? b : a));
   for (const [from, to] of [[path.join(args.run, 'best'), path.join(dest, 'expert')], [path.join(milestonesDir, half.name), path.join(dest, 'half')]]) {
     fs.rmSync(to, { recursive: true, force: true });
     fs.cpSync(from, to, { recursive: true });

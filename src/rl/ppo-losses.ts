@@ -121,17 +121,6 @@ export function gaussianEntropy(logStd: tf.Tensor2D): tf.Tensor1D {
   return tf.add(tf.sum(logStd, 1), 0.5 * a * Math.log(2 * Math.PI * Math.E)) as tf.Tensor1D;
 }
 
-/** Same log-density on plain arrays (rollout time, no tensors): one row of length A. */
-export function gaussianLogProbRow(mean: ArrayLike<number>, logStd: ArrayLike<number>, action: ArrayLike<number>, offset = 0): number {
-  let s = 0;
-  const a = mean.length;
-  for (let j = 0; j < a; j++) {
-    const z = (action[offset + j] - mean[j]) * Math.exp(-logStd[j]);
-    s += -0.5 * z * z - logStd[j] - 0.5 * Math.log(2 * Math.PI);
-  }
-  return s;
-}
-
 /**
  * Running standard deviation of the discounted return, used to scale rewards (r / std(R)), as in
  * openai-baselines' VecNormalize. Not a pure function: holds (count, mean, var) and a return per env.

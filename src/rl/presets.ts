@@ -18,9 +18,10 @@ const PRESETS: Record<string, Preset> = {
   },
   // Cheetah run: 6 actions, 17 observations. SAC reaches ~600 at 0.5M steps in published logs; on-policy PPO
   // needs several million. Many envs, a large batch and obs/reward normalisation (brief, "tune" list).
+  // [256, 256] torsos trained at ~1.1k env steps/s here (the update is ~95% of the time); [128, 128] ~3x faster.
   'cheetah-run': {
     numEnvs: 32, rolloutLength: 128, epochs: 10, minibatches: 8, lr: 3e-4, annealLr: true,
-    policyTorso: [256, 256], valueTorso: [256, 256], gamma: 0.99, totalSteps: 6_000_000, evalEvery: 100_000,
+    policyTorso: [128, 128], valueTorso: [128, 128], gamma: 0.99, totalSteps: 8_000_000, evalEvery: 100_000,
   },
   // Humanoid run: ManiSkill's PPO port of dm_control humanoid-run advises gamma 0.97 with 2048 envs and 40-80M
   // steps; far beyond this machine, so the preset is for completeness and long background runs.

@@ -1,0 +1,195 @@
+/**
+ * VecEnv: N environments of one task stepped as a batch, in this thread (workers = 0) or across worker_threads over
+ * SharedArrayBuffers (no per-step serialisation). Each env has its own seeded episodes (EnvBlock), so the same seed
+ * and actions give the same trajectories whatever the number of workers.
+ */
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import './index'; // registers every task
+import { EnvBlock, type StepBuffers } from './env-block';
+import { makeTask } from './registry';
+import type { TaskOptions, TaskSpec } from './types';
+
+export interface VecEnvOptions {
+  /** Registered task name. */
+  task: string;
+  /** Environments stepped together. */
+  numEnvs: number;
+  /** Worker threads (0 = step in the calling thread). Capped at numEnvs. */
+  workers: number;
+  /** Seed of every env's episode initialisations. */
+  seed: number;
+  taskOptions?: TaskOptions;
+}
+
+export interface VecStep {
+  /** Observations after auto-reset (fresh copies, safe to keep). */
+  obs: Record<string, Float32Array>;
+  reward: Float32Array;
+  /** Episode ended this step (time limit, or failure when resetOnFailure). */
+  done: Uint8Array;
+  failed: Uint8Array;
+  timeLimit: Uint8Array;
+  /** Return of the episode that ended (valid where done). */
+  episodeReturn: Float64Array;
+}
+
+/** Layout of the shared control array (one stride per worker). */
+export const CTRL = { STRIDE: 8, CMD: 0, CMD_SEQ: 1, DONE_SEQ: 2, STATUS: 3, ARG: 4, OK: 0, ERROR: 1, ERROR_BYTES: 1024 } as const;
+export const CMD = { STEP: 1, RESET: 2, REWIND: 3, CLOSE: 4 } as const;
+
+export interface WorkerInit {
+  task: string;
+  taskOptions: TaskOptions;
+  start: number;
+  end: number;
+  seed: number;
+  slot: number;
+  control: SharedArrayBuffer;
+  errors: SharedArrayBuffer;
+  buffers: { actions: SharedArrayBuffer; reward: SharedArrayBuffer; done: SharedArrayBuffer; failed: SharedArrayBuffer; timeLimit: SharedArrayBuffer; episodeReturn: SharedArrayBuffer; obs: Record<string, SharedArrayBuffer> };
+}
+
+/** Seconds a worker may take for one command before the VecEnv gives up on it. */
+const WORKER_TIMEOUT_MS = 120_000;
+
+export class VecEnv {
+  private closed = false;
+  private constructor(
+    readonly spec: TaskSpec,
+    readonly numEnvs: number,
+    private readonly buf: StepBuffers,
+    private readonly local: EnvBlock | null,
+    private readonly workers: Worker[],
+    private readonly ctrl: Int32Array | null,
+    private readonly errors: Uint8Array | null,
+  ) {}
+
+  static async create(opts: VecEnvOptions): Promise<VecEnv> {
+    if (!Number.isInteger(opts.numEnvs) || opts.numEnvs <= 0) throw new RangeError(`numEnvs must be a positive integer, got ${opts.numEnvs}`);
+    if (!Number.isInteger(opts.workers) || opts.workers < 0) throw new RangeError(`workers must be a non-negative integer, got ${opts.workers}`);
+    const probe = await makeTask(opts.task, opts.taskOptions ?? {});
+    const spec = probe.spec;
+    probe.close();
+    const n = opts.numEnvs;
+    const W = Math.min(opts.workers, n);
+    const shared = W > 0;
+    const mk = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+    const raw = {
+      actions: mk(4 * n * spec.actionDim), reward: mk(4 * n), done: mk(n), failed: mk(n), timeLimit: mk(n), episodeReturn: mk(8 * n),
+      obs: Object.fromEntries(spec.observationGroups.map((g) => [g.name, mk(4 * n * g.shape.reduce((a, b) => a * b, 1))])),
+    };
+    const buf: StepBuffers = {
+      actions: new Float32Array(raw.actions), reward: new Float32Array(raw.reward), done: new Uint8Array(raw.done),
+      failed: new Uint8Array(raw.failed), timeLimit: new Uint8Array(raw.timeLimit), episodeReturn: new Float64Array(raw.episodeReturn),
+      obs: Object.fromEntries(Object.entries(raw.obs).map(([g, s]) => [g, new Float32Array(s)])),
+    };
+    const taskOptions = opts.taskOptions ?? {};
+    if (!shared) {
+      const block = await EnvBlock.create(opts.task, taskOptions, 0, n, opts.seed, buf);
+      return new VecEnv(spec, n, buf, block, [], null, null);
+    }
+    const control = new SharedArrayBuffer(4 * CTRL.STRIDE * W);
+    const errors = new SharedArrayBuffer(CTRL.ERROR_BYTES * W);
+    const ctrl = new Int32Array(control);
+    const workers: Worker[] = [];
+    for (let w = 0; w < W; w++) {
+      const init: WorkerInit = {
+        task: opts.task, taskOptions, start: Math.floor((w * n) / W), end: Math.floor(((w + 1) * n) / W), seed: opts.seed, slot: w,
+        control, errors, buffers: raw as WorkerInit['buffers'],
+      };
+      const worker = new Worker(path.join(__dirname, 'vec-env-worker.js'), { workerData: init });
+      worker.unref();
+      workers.push(worker);
+    }
+    const env = new VecEnv(spec, n, buf, null, workers, ctrl, new Uint8Array(errors));
+    env.awaitWorkers(new Array(W).fill(0), 'start');
+    return env;
+  }
+
+  /** Block until every worker has finished the command issued at `before` (their DONE_SEQ moved on). */
+  private awaitWorkers(before: number[], what: string): void {
+    const ctrl = this.ctrl!;
+    const messages: string[] = [];
+    this.workers.forEach((_, w) => {
+      const at = w * CTRL.STRIDE + CTRL.DONE_SEQ;
+      const deadline = Date.now() + WORKER_TIMEOUT_MS;
+      while (Atomics.load(ctrl, at) === before[w]) {
+        if (Atomics.wait(ctrl, at, before[w], 1000) === 'timed-out' && Date.now() > deadline) {
+          throw new Error(`VecEnv worker ${w} did not finish '${what}' within ${WORKER_TIMEOUT_MS / 1000} s`);
+        }
+      }
+      if (Atomics.load(ctrl, w * CTRL.STRIDE + CTRL.STATUS) === CTRL.ERROR) {
+        const bytes = this.errors!.subarray(w * CTRL.ERROR_BYTES, (w + 1) * CTRL.ERROR_BYTES);
+        messages.push(Buffer.from(bytes.subarray(0, bytes.indexOf(0) < 0 ? bytes.length : bytes.indexOf(0))).toString());
+        Atomics.store(ctrl, w * CTRL.STRIDE + CTRL.STATUS, CTRL.OK);
+      }
+    });
+    if (messages.length > 0) throw new Error(`VecEnv '${what}' failed in a worker: ${messages[0]}`);
+  }
+
+  private command(cmd: number, arg: number, what: string): void {
+    if (this.closed) throw new Error('this VecEnv is closed');
+    if (this.local) {
+      if (cmd === CMD.STEP) this.local.step(arg === 1);
+      else if (cmd === CMD.RESET) this.local.resetAll();
+      else if (cmd === CMD.REWIND) this.local.rewind();
+      return;
+    }
+    const ctrl = this.ctrl!;
+    const before = this.workers.map((_, w) => Atomics.load(ctrl, w * CTRL.STRIDE + CTRL.DONE_SEQ));
+    this.workers.forEach((_, w) => {
+      const b = w * CTRL.STRIDE;
+      Atomics.store(ctrl, b + CTRL.CMD, cmd);
+      Atomics.store(ctrl, b + CTRL.ARG, arg);
+      Atomics.add(ctrl, b + CTRL.CMD_SEQ, 1);
+      Atomics.notify(ctrl, b + CTRL.CMD_SEQ);
+    });
+    this.awaitWorkers(before, what);
+  }
+
+  private copyObs(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const g in this.buf.obs) out[g] = this.buf.obs[g].slice();
+    return out;
+  }
+
+  /** Reset every env (starting each env's next seeded episode). */
+  async reset(): Promise<Record<string, Float32Array>> {
+    this.command(CMD.RESET, 0, 'reset');
+    return this.copyObs();
+  }
+
+  /** Restart every env's episode counter, so the next reset() replays the same seeded episodes. */
+  rewind(): void {
+    this.command(CMD.REWIND, 0, 'rewind');
+  }
+
+  /**
+   * Step all envs with `actions` (numEnvs * actionDim, clipped to [-1, 1]); finished envs auto-reset (time limit,
+   * or failed() when resetOnFailure: training-only early termination).
+   */
+  async step(actions: Float32Array, opts: { resetOnFailure?: boolean } = {}): Promise<VecStep> {
+    const A = this.spec.actionDim;
+    if (actions.length !== this.numEnvs * A) {
+      throw new RangeError(`actions has length ${actions.length}, expected numEnvs * actionDim = ${this.numEnvs} * ${A} = ${this.numEnvs * A}`);
+    }
+    this.buf.actions.set(actions);
+    this.command(CMD.STEP, opts.resetOnFailure ? 1 : 0, 'step');
+    const b = this.buf;
+    return { obs: this.copyObs(), reward: b.reward.slice(), done: b.done.slice(), failed: b.failed.slice(), timeLimit: b.timeLimit.slice(), episodeReturn: b.episodeReturn.slice() };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.local) this.local.close();
+    else {
+      try {
+        this.command(CMD.CLOSE, 0, 'close');
+      } finally {
+        await Promise.all(this.workers.map((w) => w.terminate()));
+      }
+    }
+    this.closed = true;
+  }
+}
