@@ -86,3 +86,15 @@ test('bad actions are refused with a clear error, not a hang', async () => {
   }
   await assert.rejects(VecEnv.create({ task: 'no-such-task', numEnvs: 1, workers: 0, seed: 0 }), /unknown task 'no-such-task'; known tasks: .*cartpole-swingup/);
 });
+
+test('a worker that dies makes the next step reject instead of hanging', async () => {
+  const env = await VecEnv.create({ task: 'cartpole-swingup', numEnvs: 2, workers: 2, seed: 4 });
+  try {
+    await env.reset();
+    // Reach into the private pool to simulate a crashed worker thread.
+    await (env as unknown as { workers: { terminate(): Promise<number> }[] }).workers[1].terminate();
+    await assert.rejects(env.step(new Float32Array(2)), /worker 1 exited with code/);
+  } finally {
+    await env.close();
+  }
+});

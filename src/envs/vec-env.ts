@@ -50,11 +50,19 @@ export interface WorkerInit {
   buffers: { actions: SharedArrayBuffer; reward: SharedArrayBuffer; done: SharedArrayBuffer; failed: SharedArrayBuffer; timeLimit: SharedArrayBuffer; episodeReturn: SharedArrayBuffer; obs: Record<string, SharedArrayBuffer> };
 }
 
+/** Atomics.waitAsync (Node >= 16; typed only in lib es2024, which this project does not target). */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+
 /** Seconds a worker may take for one command before the VecEnv gives up on it. */
 const WORKER_TIMEOUT_MS = 120_000;
 
 export class VecEnv {
   private closed = false;
+  private busy = false;
+  /** Why worker w died (null while alive). */
+  private readonly dead: (string | null)[];
   private constructor(
     readonly spec: TaskSpec,
     readonly numEnvs: number,
@@ -63,7 +71,18 @@ export class VecEnv {
     private readonly workers: Worker[],
     private readonly ctrl: Int32Array | null,
     private readonly errors: Uint8Array | null,
-  ) {}
+  ) {
+    this.dead = workers.map(() => null);
+    workers.forEach((worker, w) => {
+      const die = (why: string) => {
+        if (this.dead[w] === null) this.dead[w] = why;
+        // Wake awaitWorkers (waitAsync in this thread) so it sees the death at once.
+        Atomics.notify(ctrl!, w * CTRL.STRIDE + CTRL.DONE_SEQ);
+      };
+      worker.on('error', (e) => die(`crashed: ${e.message}`));
+      worker.on('exit', (code) => die(`exited with code ${code}`));
+    });
+  }
 
   static async create(opts: VecEnvOptions): Promise<VecEnv> {
     if (!Number.isInteger(opts.numEnvs) || opts.numEnvs <= 0) throw new RangeError(`numEnvs must be a positive integer, got ${opts.numEnvs}`);
@@ -103,19 +122,31 @@ export class VecEnv {
       workers.push(worker);
     }
     const env = new VecEnv(spec, n, buf, null, workers, ctrl, new Uint8Array(errors));
-    env.awaitWorkers(new Array(W).fill(0), 'start');
+    try {
+      await env.awaitWorkers(new Array(W).fill(0), 'start');
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));
+      throw e;
+    }
     return env;
   }
 
-  /** Block until every worker has finished the command issued at `before` (their DONE_SEQ moved on). */
-  private awaitWorkers(before: number[], what: string): void {
+  /**
+   * Wait (without blocking the event loop: Atomics.waitAsync) until every worker has finished the command issued at
+   * `before` (its DONE_SEQ moved on). A worker that crashed or exited wakes this wait through its 'error'/'exit'
+   * listener, so failures surface as rejections rather than hangs.
+   */
+  private async awaitWorkers(before: number[], what: string): Promise<void> {
     const ctrl = this.ctrl!;
     const messages: string[] = [];
-    this.workers.forEach((_, w) => {
+    for (let w = 0; w < this.workers.length; w++) {
       const at = w * CTRL.STRIDE + CTRL.DONE_SEQ;
       const deadline = Date.now() + WORKER_TIMEOUT_MS;
       while (Atomics.load(ctrl, at) === before[w]) {
-        if (Atomics.wait(ctrl, at, before[w], 1000) === 'timed-out' && Date.now() > deadline) {
+        if (this.dead[w] !== null) throw new Error(`VecEnv '${what}' failed: worker ${w} ${this.dead[w]}`);
+        const r = waitAsync(ctrl, at, before[w], 1000);
+        if (r.async) await r.value;
+        if (Date.now() > deadline && Atomics.load(ctrl, at) === before[w]) {
           throw new Error(`VecEnv worker ${w} did not finish '${what}' within ${WORKER_TIMEOUT_MS / 1000} s`);
         }
       }
@@ -124,12 +155,13 @@ export class VecEnv {
         messages.push(Buffer.from(bytes.subarray(0, bytes.indexOf(0) < 0 ? bytes.length : bytes.indexOf(0))).toString());
         Atomics.store(ctrl, w * CTRL.STRIDE + CTRL.STATUS, CTRL.OK);
       }
-    });
+    }
     if (messages.length > 0) throw new Error(`VecEnv '${what}' failed in a worker: ${messages[0]}`);
   }
 
-  private command(cmd: number, arg: number, what: string): void {
+  private async command(cmd: number, arg: number, what: string): Promise<void> {
     if (this.closed) throw new Error('this VecEnv is closed');
+    if (this.busy) throw new Error(`VecEnv '${what}' called while another command is running; await each call first`);
     if (this.local) {
       if (cmd === CMD.STEP) this.local.step(arg === 1);
       else if (cmd === CMD.RESET) this.local.resetAll();
@@ -145,7 +177,12 @@ export class VecEnv {
       Atomics.add(ctrl, b + CTRL.CMD_SEQ, 1);
       Atomics.notify(ctrl, b + CTRL.CMD_SEQ);
     });
-    this.awaitWorkers(before, what);
+    this.busy = true;
+    try {
+      await this.awaitWorkers(before, what);
+    } finally {
+      this.busy = false;
+    }
   }
 
   private copyObs(): Record<string, Float32Array> {
@@ -156,13 +193,13 @@ export class VecEnv {
 
   /** Reset every env (starting each env's next seeded episode). */
   async reset(): Promise<Record<string, Float32Array>> {
-    this.command(CMD.RESET, 0, 'reset');
+    await this.command(CMD.RESET, 0, 'reset');
     return this.copyObs();
   }
 
   /** Restart every env's episode counter, so the next reset() replays the same seeded episodes. */
-  rewind(): void {
-    this.command(CMD.REWIND, 0, 'rewind');
+  async rewind(): Promise<void> {
+    await this.command(CMD.REWIND, 0, 'rewind');
   }
 
   /**
@@ -175,7 +212,7 @@ export class VecEnv {
       throw new RangeError(`actions has length ${actions.length}, expected numEnvs * actionDim = ${this.numEnvs} * ${A} = ${this.numEnvs * A}`);
     }
     this.buf.actions.set(actions);
-    this.command(CMD.STEP, opts.resetOnFailure ? 1 : 0, 'step');
+    await this.command(CMD.STEP, opts.resetOnFailure ? 1 : 0, 'step');
     const b = this.buf;
     return { obs: this.copyObs(), reward: b.reward.slice(), done: b.done.slice(), failed: b.failed.slice(), timeLimit: b.timeLimit.slice(), episodeReturn: b.episodeReturn.slice() };
   }
@@ -185,7 +222,7 @@ export class VecEnv {
     if (this.local) this.local.close();
     else {
       try {
-        this.command(CMD.CLOSE, 0, 'close');
+        if (this.dead.every((d) => d === null)) await this.command(CMD.CLOSE, 0, 'close');
       } finally {
         await Promise.all(this.workers.map((w) => w.terminate()));
       }
