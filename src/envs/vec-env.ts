@@ -122,11 +122,14 @@ export class VecEnv {
       workers.push(worker);
     }
     const env = new VecEnv(spec, n, buf, null, workers, ctrl, new Uint8Array(errors));
+    for (const w of workers) w.ref();
     try {
       await env.awaitWorkers(new Array(W).fill(0), 'start');
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
+    } finally {
+      for (const w of workers) w.unref();
     }
     return env;
   }
@@ -178,9 +181,12 @@ export class VecEnv {
       Atomics.notify(ctrl, b + CTRL.CMD_SEQ);
     });
     this.busy = true;
+    // Atomics.waitAsync does not keep Node's event loop alive; the (otherwise unref'd) workers do while we wait.
+    for (const w of this.workers) w.ref();
     try {
       await this.awaitWorkers(before, what);
     } finally {
+      for (const w of this.workers) w.unref();
       this.busy = false;
     }
   }
