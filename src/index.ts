@@ -19,3 +19,5 @@ export { computeGae, clippedSurrogateLoss, valueLoss, RewardScaler, type GaeInpu
 export { evaluatePolicy, meanStd, DEFAULT_EVALUATE, type EvaluateOptions, type EvaluationResult } from './rl/evaluate';
 export { ppoPreset, presetTasks, PROFILES, type Profile } from './rl/presets';
 export { CurveWriter, readCurve, CURVE_COLUMNS, type CurveRow } from './rl/curve';
+export { VecEnv, type VecEnvOptions, type VecStep } from './envs/vec-env';
+export { ProgressBar, formatDuration, type ProgressBarOptions, type ProgressStream } from './util/progress';

@@ -50,13 +50,10 @@ export interface WorkerInit {
   buffers: { actions: SharedArrayBuffer; reward: SharedArrayBuffer; done: SharedArrayBuffer; failed: SharedArrayBuffer; timeLimit: SharedArrayBuffer; episodeReturn: SharedArrayBuffer; obs: Record<string, SharedArrayBuffer> };
 }
 
-/** Atomics.waitAsync (Node >= 16; typed only in lib es2024, which this project does not target). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(a: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync;
-
 /** Seconds a worker may take for one command before the VecEnv gives up on it. */
 const WORKER_TIMEOUT_MS = 120_000;
+/** Longest synchronous wait before the event loop gets a turn (to notice a dead worker). */
+const SLICE_MS = 500;
 
 export class VecEnv {
   private closed = false;
@@ -76,8 +73,6 @@ export class VecEnv {
     workers.forEach((worker, w) => {
       const die = (why: string) => {
         if (this.dead[w] === null) this.dead[w] = why;
-        // Wake awaitWorkers (waitAsync in this thread) so it sees the death at once.
-        Atomics.notify(ctrl!, w * CTRL.STRIDE + CTRL.DONE_SEQ);
       };
       worker.on('error', (e) => die(`crashed: ${e.message}`));
       worker.on('exit', (code) => die(`exited with code ${code}`));
@@ -122,22 +117,20 @@ export class VecEnv {
       workers.push(worker);
     }
     const env = new VecEnv(spec, n, buf, null, workers, ctrl, new Uint8Array(errors));
-    for (const w of workers) w.ref();
     try {
       await env.awaitWorkers(new Array(W).fill(0), 'start');
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;
-    } finally {
-      for (const w of workers) w.unref();
     }
     return env;
   }
 
   /**
-   * Wait (without blocking the event loop: Atomics.waitAsync) until every worker has finished the command issued at
-   * `before` (its DONE_SEQ moved on). A worker that crashed or exited wakes this wait through its 'error'/'exit'
-   * listener, so failures surface as rejections rather than hangs.
+   * Wait until every worker has finished the command issued at `before` (its DONE_SEQ moved on). The fast path is a
+   * synchronous Atomics.wait (a step takes ~ms; Atomics.waitAsync's event-loop wake-up measured no faster here, under load);
+   * every SLICE_MS without progress the event loop gets a turn, so a worker that crashed or exited is reported
+   * (its 'error'/'exit' listener) as a rejection rather than a hang.
    */
   private async awaitWorkers(before: number[], what: string): Promise<void> {
     const ctrl = this.ctrl!;
@@ -147,10 +140,10 @@ export class VecEnv {
       const deadline = Date.now() + WORKER_TIMEOUT_MS;
       while (Atomics.load(ctrl, at) === before[w]) {
         if (this.dead[w] !== null) throw new Error(`VecEnv '${what}' failed: worker ${w} ${this.dead[w]}`);
-        const r = waitAsync(ctrl, at, before[w], 1000);
-        if (r.async) await r.value;
-        if (Date.now() > deadline && Atomics.load(ctrl, at) === before[w]) {
-          throw new Error(`VecEnv worker ${w} did not finish '${what}' within ${WORKER_TIMEOUT_MS / 1000} s`);
+        if (Atomics.wait(ctrl, at, before[w], SLICE_MS) === 'timed-out') {
+          // Slow or dead worker: give the event loop a turn so a crashed worker's 'error'/'exit' event can arrive.
+          await new Promise((r) => setImmediate(r));
+          if (Date.now() > deadline) throw new Error(`VecEnv worker ${w} did not finish '${what}' within ${WORKER_TIMEOUT_MS / 1000} s`);
         }
       }
       if (Atomics.load(ctrl, w * CTRL.STRIDE + CTRL.STATUS) === CTRL.ERROR) {
@@ -181,12 +174,9 @@ export class VecEnv {
       Atomics.notify(ctrl, b + CTRL.CMD_SEQ);
     });
     this.busy = true;
-    // Atomics.waitAsync does not keep Node's event loop alive; the (otherwise unref'd) workers do while we wait.
-    for (const w of this.workers) w.ref();
     try {
       await this.awaitWorkers(before, what);
     } finally {
-      for (const w of this.workers) w.unref();
       this.busy = false;
     }
   }

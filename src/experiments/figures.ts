@@ -165,7 +165,8 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
           'trajectories (paper Figure 2).',
       });
     case 'fig3-compression': {
-      const students = profile === 'quick' ? [[64, 64]] : [[256, 256, 256], [64, 64], [16, 16]];
+      // The paper's students (Figure 3): [256], [256, 64], [256, 256] against the expert's [256, 256, 256].
+      const students = profile === 'quick' ? [[64, 64]] : [[256], [256, 64], [256, 256], [256, 256, 256]];
       return offlinePlan(id, profile, {
         what: 'Expert compression (smaller students)', paperTasks: ['humanoid-run'], rowKey: 'student',
         paperClaim: 'APC transfers the expert into students with far fewer parameters; the gap to BC grows as data shrinks ' +
