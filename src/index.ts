@@ -10,7 +10,7 @@ export * from './envs/control-task';
 export * from './envs/cartpole';
 export * from './envs/cheetah';
 export * from './envs/manipulator';
-export * from './policies/types';
+export * from './policies';
 export * from './experiments';
 export * from './report';
 export { trainPPO, type AuxLoss, type TrainOptions, type TrainResult } from './rl/ppo';
