@@ -6,20 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-let root: string | null = null;
+import { packageRoot } from '../util/paths';
 
-/** The folder holding package.json of `apc-repro` (found by walking up from this compiled file). */
-export function packageRoot(): string {
-  if (root !== null) return root;
-  let dir = __dirname;
-  for (;;) {
-    const pj = path.join(dir, 'package.json');
-    if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'apc-repro') return (root = dir);
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`no package.json of apc-repro above ${__dirname}`);
-    dir = up;
-  }
-}
+export { packageRoot };
 
 /** Root of the result cache: $APC_RESULTS_DIR or <package>/data/results. */
 export function resultsRoot(): string {
