@@ -13,7 +13,7 @@ import { BetaMixture, mixtureActions } from '../src/cloning/dagger';
 import { ToyExpert, runToy } from '../src/cloning/toy';
 import { readNpy, writeNpy } from '../src/cloning/npy';
 import { collectDataset, loadDataset, saveDataset } from '../src/cloning/dataset';
-import { GaussianMLP, initBackend } from '../src/rl/policy-adapter';
+import { GaussianMLP, initBackend } from '../src/policies';
 import type { Expert, GaussianParams, ObservationBatch } from '../src/policies/types';
 import { Rng } from '../src/util/rng';
 import '../src/envs';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/util/rng';
 import { initBackend } from '../src/policies/backend';
@@ -17,7 +18,7 @@ import { conv2dLayer, ConvEncoder } from '../src/policies/encoder';
 import { RunningNormalizer } from '../src/policies/normalizer';
 import { GaussianMLP, type PolicySpec } from '../src/policies/gaussian-mlp';
 import { loadCheckpoint, loadExpert, saveCheckpoint } from '../src/policies/checkpoint';
-import * as legacy from '../src/rl/policy-adapter';
+import { expertsRoot } from '../src/util/paths';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 const tmpDir = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `policies-${label}-`));
@@ -307,6 +308,9 @@ test('checkpoint round trip is exact: weights bitwise, normaliser, outputs, meta
   assert.equal(manifest.task, 'walls');
   assert.equal(manifest.step, 1234);
   assert.deepEqual(manifest.extra, { evalReturn: 56.5 });
+  // Extra keys sit at the top level of manifest.json (tools such as src/cli/export-expert.ts read them there).
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).evalReturn, 56.5);
+  await assert.rejects(saveCheckpoint(tmpDir('reserved'), policy, { view: 'x' }), /extra may not use the manifest's own keys 'view'/);
   const a = policy.getWeights();
   const b = loaded.getWeights();
   a.forEach((w, i) => assert.ok(Buffer.from(w.buffer).equals(Buffer.from(b[i].buffer)), `tensor ${i} not bitwise equal`));
@@ -338,23 +342,57 @@ test('checkpoint refusals: corrupted weights, wrong task, wrong observation size
   policy.dispose();
 });
 
-test('checkpoints written by the src/rl/policy-adapter stand-in load into GaussianMLP with identical outputs', async () => {
-  await legacy.initBackend();
+test('checkpoints in the stand-in format (rl/policy-adapter GaussianMLP v1) load with identical outputs', async () => {
+  // Write the former stand-in's layout (src/rl/policy-adapter.ts, since removed) by hand: manifest { format, spec, config, normalizer, shapes, sha256, ...extra } and
+  // weights.bin = [w0, b0, w1, b1, ..., rawStd] as float32; every data/experts checkpoint uses it.
   const spec: PolicySpec = { view: ['pos', 'vel'], groupShapes: { pos: [3], vel: [2] }, groupKinds: { pos: 'state', vel: 'state' }, actionDim: 1 };
-  const old = new legacy.GaussianMLP(spec, { torso: [8, 8], activation: 'tanh' }, new Rng(14));
+  const config = { torso: [8, 8], activation: 'tanh' as const, minStd: 0.01, maxStd: 1, stateDependentStd: false, initStd: 0.5, normalize: true };
+  const old = new GaussianMLP(spec, config, new Rng(14));
   const rng = new Rng(15);
   const obs = sampleObs(rng, spec, 7);
   old.updateNormalizer(obs.groups);
+  old.setWeights(old.getWeights().map((w) => w.map((x, i) => x + 0.05 * Math.cos(i))));
+  const flat = old.getWeights();
+  const bytes = Buffer.concat(flat.map((w) => Buffer.from(w.buffer, w.byteOffset, w.byteLength)));
   const dir = tmpDir('legacy');
-  await legacy.saveCheckpoint(dir, old, { task: 'cartpole-swingup', step: 99 });
-  const { policy, manifest } = await loadCheckpoint(dir, { task: 'cartpole-swingup' });
-  assert.equal(manifest.step, 99);
-  const want = old.distribution(obs);
-  const got = policy.distribution(obs);
-  assert.ok(maxAbsDiff(want.mean, got.mean) < 1e-6, 'means agree');
-  assert.ok(maxAbsDiff(want.std, got.std) < 1e-6, 'stds agree');
+  fs.writeFileSync(path.join(dir, 'weights.bin'), bytes);
+  const { count, mean, var: variance } = old.normalizer!.getState();
+  const manifest = {
+    format: 'rl/policy-adapter GaussianMLP v1', spec, config, normalizer: { count, mean, var: variance }, shapes: old.weightShapes(),
+    sha256: createHash('sha256').update(bytes).digest('hex'), task: 'cartpole-swingup', step: 99, evalReturn: 12.5,
+  };
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const { policy, manifest: m } = await loadCheckpoint(dir, { task: 'cartpole-swingup' });
+  assert.equal(m.step, 99);
+  assert.deepEqual(m.extra, { evalReturn: 12.5, legacyFormat: 'rl/policy-adapter GaussianMLP v1' });
+  assert.deepEqual(policy.distribution(obs), old.distribution(obs));
   old.dispose();
   policy.dispose();
+});
+
+test('the committed data/experts/cartpole-swingup/expert loads and answers like its own weights say', async () => {
+  const dir = path.join(expertsRoot(), 'cartpole-swingup', 'expert');
+  const expert = await loadExpert(dir, { task: 'cartpole-swingup', groupShapes: { position: [3], velocity: [2] }, actionDim: 1 });
+  assert.deepEqual(expert.view, ['position', 'velocity']);
+  const obs = sampleObs(new Rng(17), expert.spec, 4);
+  const d = expert.distribution(obs);
+  assert.equal(d.mean.length, 4);
+  assert.ok(d.std.every((s) => s > 0.01 && s < 1), 'std within [minStd, maxStd]');
+  // Hand forward pass of the stored weights in float64 (tanh torso, linear head, learned std vector).
+  const w = expert.getWeights();
+  const norm = expert.normalizer!;
+  const x = norm.normalizeRows(Float32Array.from([...obs.groups.position.subarray(0, 3), ...obs.groups.velocity.subarray(0, 2)]));
+  let h: number[] = Array.from(x);
+  const layers = (w.length - 1) / 2;
+  for (let l = 0; l < layers; l++) {
+    const W = w[2 * l];
+    const b = w[2 * l + 1];
+    const out = b.length;
+    const next = Array.from(b, (bj, j) => bj + h.reduce((acc, hi, i) => acc + hi * W[i * out + j], 0));
+    h = l < layers - 1 ? next.map(Math.tanh) : next;
+  }
+  assert.ok(Math.abs(h[0] - d.mean[0]) < 1e-4, `mean ${d.mean[0]} vs hand ${h[0]}`);
+  expert.dispose();
 });
 
 test('encoder: valid-padding output shapes and a readable error for too-small images', () => {

@@ -148,7 +148,7 @@ test('PPO config: defaults filled, bad fields named', () => {
 import '../src/envs';
 import { trainPPO } from '../src/rl/ppo';
 import { evaluatePolicy } from '../src/rl/evaluate';
-import { loadCheckpoint } from '../src/rl/policy-adapter';
+import { loadCheckpoint } from '../src/policies';
 import type { PPOConfig } from '../src/rl/config';
 
 const TINY: Partial<PPOConfig> & { task: string } = {

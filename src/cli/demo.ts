@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import '../envs';
 import { VecEnv } from '../envs/vec-env';
-import { loadCheckpoint, initBackend } from '../rl/policy-adapter';
+import { loadCheckpoint, initBackend } from '../policies';
 import { expertsRoot } from '../util/paths';
 import { Rng } from '../util/rng';
 import { parseFlags } from './args';

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import '../envs';
-import { loadCheckpoint, initBackend } from '../rl/policy-adapter';
+import { loadCheckpoint, initBackend } from '../policies';
 import { evaluatePolicy, DEFAULT_EVALUATE } from '../rl/evaluate';
 
 async function main(): Promise<void> {

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import '../envs';
-import { loadCheckpoint, initBackend } from '../rl/policy-adapter';
+import { loadCheckpoint, initBackend } from '../policies';
 import { evaluatePolicy, type EvaluationResult } from '../rl/evaluate';
 import { readCurve } from '../rl/curve';
 

@@ -12,7 +12,7 @@ import '../envs'; // registers every task
 import type { Expert, GaussianParams } from '../policies/types';
 import { VecEnv } from '../rl/env-adapter';
 import { evaluatePolicy } from '../rl/evaluate';
-import { GaussianMLP, initBackend } from '../rl/policy-adapter';
+import { GaussianMLP, initBackend } from '../policies';
 import { Rng } from '../util/rng';
 import { resolveCloningConfig, type Strategy } from './config';
 import { expertReturn, loadTaskExpert } from './experiment';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import '../envs'; // registers every task
 import { evaluatePolicy } from '../rl/evaluate';
-import { GaussianMLP, initBackend, loadCheckpoint } from '../rl/policy-adapter';
+import { GaussianMLP, initBackend, loadCheckpoint } from '../policies';
 import { datasetsRoot, expertsRoot } from '../util/paths';
 import { Rng } from '../util/rng';
 import { resolveCloningConfig, type Strategy } from './config';

@@ -13,7 +13,7 @@ import type { Expert } from '../policies/types';
 import { readCurve } from '../rl/curve';
 import { trainPPO, type AuxLoss } from '../rl/ppo';
 import { ppoPreset } from '../rl/presets';
-import { initBackend } from '../rl/policy-adapter';
+import { initBackend } from '../policies';
 import { Rng } from '../util/rng';
 import { gaussianCrossEntropyRows } from './losses';
 import { expertReturn, loadTaskExpert } from './experiment';

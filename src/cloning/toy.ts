@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Expert, GaussianParams, ObservationBatch } from '../policies/types';
-import { GaussianMLP, initBackend } from '../rl/policy-adapter';
+import { GaussianMLP, initBackend } from '../policies';
 import { Rng } from '../util/rng';
 import { resolveCloningConfig, type Strategy, STRATEGIES } from './config';
 import type { SampleSet } from './strategies';

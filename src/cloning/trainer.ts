@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Expert } from '../policies/types';
 import { Adam } from '../rl/adam';
-import { GaussianMLP } from '../rl/policy-adapter';
+import { GaussianMLP } from '../policies';
 import { Rng } from '../util/rng';
 import type { CloningConfig } from './config';
 import { cloningCrossEntropy, cloningNll, gaussianNllRows } from './losses';

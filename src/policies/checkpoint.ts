@@ -14,12 +14,13 @@ import type { NormalizerState } from './normalizer';
 
 export const CHECKPOINT_FORMAT = 'apc-repro policy checkpoint';
 export const CHECKPOINT_VERSION = 1;
-/** The format written by the stand-in in src/rl/policy-adapter.ts (same tensor layout); read for compatibility. */
+/** The format of the first committed experts, written by an early stand-in policy (same tensor layout); read for compatibility. */
 const LEGACY_FORMAT = 'rl/policy-adapter GaussianMLP v1';
 const MANIFEST = 'manifest.json';
 const WEIGHTS = 'weights.bin';
 
-export interface CheckpointManifest {
+// A type alias (not an interface) so it is assignable to Record<string, unknown>, as callers hold manifests.
+export type CheckpointManifest = {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
   task: string | null;
@@ -31,9 +32,16 @@ export interface CheckpointManifest {
   config: GaussianMLPConfig;
   normalizer: NormalizerState | null;
   weights: { file: string; dtype: 'float32'; byteOrder: 'little-endian'; bytes: number; sha256: string; tensors: { name: string; shape: number[] }[] };
-  /** Whatever the caller passed in `extra` besides task and step (evaluation returns, seeds, ...). */
+  /**
+   * Whatever the caller passed in `extra` besides task and step (evaluation returns, seeds, ...). In manifest.json
+   * these keys sit at the top level beside the fields above (as the stand-in wrote them, so tools that read
+   * `manifest.json` directly, e.g. `evalReturn`, keep working); readManifest gathers them back here.
+   */
   extra: Record<string, unknown>;
-}
+};
+
+/** Top-level manifest.json keys owned by the format; `extra` may not use them. */
+const RESERVED_KEYS = ['format', 'version', 'task', 'step', 'view', 'groupShapes', 'groupKinds', 'actionDim', 'config', 'normalizer', 'weights', 'extra'];
 
 /** What a caller may require of a checkpoint; every field is optional. */
 export interface CheckpointExpectation {
@@ -82,15 +90,20 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
  * Write `policy` to `dir` (created if needed). `extra.task` and `extra.step` become the manifest's task and step;
- * the rest of `extra` is stored under `extra`. weights.bin is written first and manifest.json last, each via a
- * temporary file and rename, so a reader never sees a manifest without its weights.
+ * the rest of `extra` sits at the top level of manifest.json (read back as `manifest.extra`). weights.bin is
+ * written first and manifest.json last, each via a temporary file and rename, so a reader never sees a manifest
+ * without its weights.
  */
-export async function saveCheckpoint(dir: string, policy: GaussianMLP, extra: Record<string, unknown> = {}): Promise<CheckpointManifest> {
-  return saveCheckpointSync(dir, policy, extra);
+export async function saveCheckpoint(dir: string, policy: GaussianMLP, extra: Record<string, unknown> = {}): Promise<void> {
+  saveCheckpointSync(dir, policy, extra);
 }
+
+/** saveCheckpoint, synchronously, returning the manifest it wrote. */
 
 export function saveCheckpointSync(dir: string, policy: GaussianMLP, extra: Record<string, unknown> = {}): CheckpointManifest {
   const { task, step, ...rest } = extra;
+  const clash = Object.keys(rest).filter((k) => RESERVED_KEYS.includes(k));
+  if (clash.length > 0) throw new RangeError(`extra may not use the manifest's own keys ${clash.map((k) => `'${k}'`).join(', ')} (reserved: ${RESERVED_KEYS.join(', ')})`);
   if (task !== undefined && typeof task !== 'string') throw new RangeError(`extra.task must be a string, got ${JSON.stringify(task)}`);
   if (step !== undefined && !(typeof step === 'number' && Number.isFinite(step))) throw new RangeError(`extra.step must be a finite number, got ${JSON.stringify(step)}`);
   fs.mkdirSync(dir, { recursive: true });
@@ -113,7 +126,8 @@ export function saveCheckpointSync(dir: string, policy: GaussianMLP, extra: Reco
     extra: rest,
   };
   writeAtomically(path.join(dir, WEIGHTS), bytes);
-  writeAtomically(path.join(dir, MANIFEST), JSON.stringify(manifest, null, 1) + '\n');
+  const { extra: _extra, ...fields } = manifest;
+  writeAtomically(path.join(dir, MANIFEST), JSON.stringify({ ...fields, ...rest }, null, 1) + '\n');
   return manifest;
 }
 
@@ -140,7 +154,12 @@ export function readManifest(dir: string): CheckpointManifest {
   for (const k of ['view', 'groupShapes', 'groupKinds', 'actionDim', 'config', 'weights'] as const) {
     if (raw[k] === undefined) throw new CheckpointError(`checkpoint ${dir}: ${MANIFEST} lacks field '${k}'`);
   }
-  return raw as CheckpointManifest;
+  const extra: Record<string, unknown> = {};
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) (RESERVED_KEYS.includes(k) ? fields : extra)[k] = v;
+  // A nested `extra` object (never written by this code, but a valid way to spell the same thing) is merged in.
+  const nested = fields.extra && typeof fields.extra === 'object' ? (fields.extra as Record<string, unknown>) : {};
+  return { ...fields, extra: { ...nested, ...extra } } as unknown as CheckpointManifest;
 }
 
 function fromLegacy(raw: any): CheckpointManifest {

@@ -27,6 +27,12 @@ export interface PPOConfig {
   earlyTerminationOnFailure: boolean;
   /** Optional task options for training envs (e.g. a shorter episode length in tests). Default {}. */
   taskOptions: Record<string, unknown>;
+  /**
+   * Task options of the evaluations written to the curve (which also pick `best/`). Default {}: the true task.
+   * A training curriculum may evaluate from its own start states here (humanoid: the upright keyframe); the
+   * expert's reported return always comes from the true task (cli/export-expert).
+   */
+  evalTaskOptions: Record<string, unknown>;
 
   // ---- targets
   /** Discount. Default 0.99 (0.97 advised for humanoid-run by ManiSkill's PPO port of dm_control). */
@@ -95,6 +101,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   rolloutLength: 128,
   earlyTerminationOnFailure: false,
   taskOptions: {},
+  evalTaskOptions: {},
   gamma: 0.99,
   gaeLambda: 0.95,
   scaleRewards: true,

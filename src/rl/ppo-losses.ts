@@ -108,18 +108,8 @@ export function valueLoss(values: tf.Tensor1D, returns: tf.Tensor1D, oldValues: 
   return { loss, metrics: {} };
 }
 
-/** Diagonal-Gaussian log-density of `action` summed over action dims, [B]. */
-export function gaussianLogProb(mean: tf.Tensor2D, logStd: tf.Tensor2D, action: tf.Tensor2D): tf.Tensor1D {
-  const z = tf.mul(tf.sub(action, mean), tf.exp(tf.neg(logStd)));
-  const perDim = tf.sub(tf.mul(-0.5, tf.square(z)), tf.add(logStd, 0.5 * Math.log(2 * Math.PI)));
-  return tf.sum(perDim, 1) as tf.Tensor1D;
-}
-
-/** Diagonal-Gaussian entropy summed over action dims, [B]: sum(logStd) + A/2 * log(2 pi e). */
-export function gaussianEntropy(logStd: tf.Tensor2D): tf.Tensor1D {
-  const a = logStd.shape[1];
-  return tf.add(tf.sum(logStd, 1), 0.5 * a * Math.log(2 * Math.PI * Math.E)) as tf.Tensor1D;
-}
+// Diagonal-Gaussian log-density and entropy, summed over action dims ([B]): one definition, in src/policies.
+export { gaussianLogProb, gaussianEntropy } from '../policies/distributions';
 
 /**
  * Running standard deviation of the discounted return, used to scale rewards (r / std(R)), as in

@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../util/rng';
 import { VecEnv } from './env-adapter';
-import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend } from './policy-adapter';
+import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend } from '../policies';
 import { Adam } from './adam';
-import { resolvePPOConfig, RESUMABLE_OVERRIDES, type PPOConfig } from './config';
+import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, type PPOConfig } from './config';
 import { CurveWriter, type CurveRow } from './curve';
 import { evaluatePolicy, type EvaluationResult } from './evaluate';
 import { computeGae, clippedSurrogateLoss, valueLoss, normalizeAdvantages, gaussianLogProb, gaussianEntropy, RewardScaler, type Metrics } from './ppo-losses';
@@ -63,9 +63,11 @@ interface TrainerJson {
 function checkSameRun(saved: PPOConfig, now: PPOConfig, where: string): void {
   for (const k of Object.keys(now) as (keyof PPOConfig)[]) {
     if (RESUMABLE_OVERRIDES.includes(k)) continue;
-    if (JSON.stringify(saved[k]) !== JSON.stringify(now[k])) {
+    // A field added after the checkpoint was written holds its default there.
+    const before = k in saved ? saved[k] : (DEFAULT_PPO as Partial<PPOConfig>)[k];
+    if (JSON.stringify(before) !== JSON.stringify(now[k])) {
       throw new Error(
-        `cannot resume ${where}: config field '${k}' was ${JSON.stringify(saved[k])} and is now ${JSON.stringify(now[k])}; ` +
+        `cannot resume ${where}: config field '${k}' was ${JSON.stringify(before)} and is now ${JSON.stringify(now[k])}; ` +
           `use the same command (only ${RESUMABLE_OVERRIDES.join(', ')} may change) or a new output folder`,
       );
     }
@@ -203,7 +205,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
 
   /** Evaluate with the mean action on the true task; snapshot the policy as a milestone and maybe as best. */
   const evaluateAndSnapshot = async (): Promise<CurveRow> => {
-    lastEval = await evaluatePolicy(policy, { task: config.task, episodes: config.evalEpisodes, numEnvs: config.evalEpisodes, mode: 'mean', seed: config.evalSeed, workers: 0 });
+    lastEval = await evaluatePolicy(policy, { task: config.task, taskOptions: config.evalTaskOptions ?? {}, episodes: config.evalEpisodes, numEnvs: config.evalEpisodes, mode: 'mean', seed: config.evalSeed, workers: 0 });
     await savePolicySnapshot(path.join(outDir, 'milestones', String(envSteps).padStart(10, '0')), lastEval);
     if (bestEvalReturn === null || lastEval.mean > bestEvalReturn) {
       bestEvalReturn = lastEval.mean;
