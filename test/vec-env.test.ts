@@ -26,10 +26,10 @@ async function rollout(task: string, workers: number, steps: number, numEnvs = 5
   return { trace: Float64Array.from(trace), dones };
 }
 
-test('same seed and actions give bit-identical trajectories with 0, 1 and 2 workers', async () => {
+test('same seed and actions give bit-identical trajectories with 1, 2 and 3 stepping threads', async () => {
   for (const [task, steps] of [['cartpole-swingup', 40], ['humanoid-run', 15]] as const) {
     const r0 = await rollout(task, 0, steps);
-    for (const w of [1, 2]) {
+    for (const w of [2, 3]) {
       const r = await rollout(task, w, steps);
       assert.deepEqual(r.trace, r0.trace, `${task} with ${w} workers`);
     }
@@ -88,12 +88,13 @@ test('bad actions are refused with a clear error, not a hang', async () => {
 });
 
 test('a worker that dies makes the next step reject instead of hanging', async () => {
-  const env = await VecEnv.create({ task: 'cartpole-swingup', numEnvs: 2, workers: 2, seed: 4 });
+  // Three stepping threads: the calling thread and worker threads 0 and 1.
+  const env = await VecEnv.create({ task: 'cartpole-swingup', numEnvs: 3, workers: 3, seed: 4 });
   try {
     await env.reset();
     // Reach into the private pool to simulate a crashed worker thread.
     await (env as unknown as { workers: { terminate(): Promise<number> }[] }).workers[1].terminate();
-    await assert.rejects(env.step(new Float32Array(2)), /worker 1 exited with code/);
+    await assert.rejects(env.step(new Float32Array(3)), /worker 1 exited with code/);
   } finally {
     await env.close();
   }

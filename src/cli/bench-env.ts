@@ -1,7 +1,8 @@
 /**
  * `npm run bench:env`: speed of the environment hot loop behind every experiment (Humanoid Run, paper Section 5):
  * MuJoCo wasm microseconds per physics step against native MuJoCo (Debian's `mujoco-testspeed`, when installed)
- * on the same MJCF, and humanoid-run control steps per second in this thread and through VecEnv with 1 and 2 workers.
+ * on the same MJCF, and humanoid-run control steps per second in this thread and through VecEnv with 1 and 2 workers
+ * (stepping threads: 1 = the calling thread alone, 2 = the calling thread plus one worker_thread).
  *
  * Physics timings are the best of `--repeats` runs on each side (the machine is shared; the minimum is the run
  * least disturbed by other processes).
@@ -182,8 +183,8 @@ async function main(): Promise<void> {
     }
     one = Math.max(...ones);
     two = Math.max(...twos);
-    log(`VecEnv, ${o.envs} envs, 1 worker : ${one.toFixed(0)} control steps/s (best of ${ones.map((x) => x.toFixed(0)).join(', ')})`);
-    log(`VecEnv, ${o.envs} envs, 2 workers: ${two.toFixed(0)} control steps/s (best of ${twos.map((x) => x.toFixed(0)).join(', ')}; ${(two / one).toFixed(2)}x one worker; target >= 1.7x)`);
+    log(`VecEnv, ${o.envs} envs, 1 worker  (calling thread only)      : ${one.toFixed(0)} control steps/s (best of ${ones.map((x) => x.toFixed(0)).join(', ')})`);
+    log(`VecEnv, ${o.envs} envs, 2 workers (calling thread + 1 thread): ${two.toFixed(0)} control steps/s (best of ${twos.map((x) => x.toFixed(0)).join(', ')}; ${(two / one).toFixed(2)}x one worker; target >= 1.7x)`);
   } catch (e) {
     log(`VecEnv: skipped - ${e instanceof Error ? e.message : String(e)}`);
   }

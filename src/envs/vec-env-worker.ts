@@ -5,7 +5,10 @@
 import { workerData } from 'node:worker_threads';
 import './index'; // registers every task
 import { EnvBlock, type StepBuffers } from './env-block';
-import { CMD, CTRL, type WorkerInit } from './vec-env';
+import { CMD, CTRL, spinWhile, type WorkerInit } from './vec-env';
+
+/** Spin window while idle between commands (longer waits, e.g. a PPO update, sleep in Atomics.wait). */
+const WORKER_SPIN_NS = 100_000n;
 
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
@@ -37,7 +40,9 @@ async function main(): Promise<void> {
   Atomics.notify(ctrl, base + CTRL.DONE_SEQ);
   let seen = 0;
   for (;;) {
-    Atomics.wait(ctrl, base + CTRL.CMD_SEQ, seen);
+    // Spin briefly first: the next command usually follows within the spin window (the caller steps its own block
+    // or computes the next actions), and a futex sleep and wake-up would cost more than the window.
+    if (!spinWhile(ctrl, base + CTRL.CMD_SEQ, seen, WORKER_SPIN_NS)) Atomics.wait(ctrl, base + CTRL.CMD_SEQ, seen);
     seen = Atomics.load(ctrl, base + CTRL.CMD_SEQ);
     const cmd = Atomics.load(ctrl, base + CTRL.CMD);
     try {
