@@ -30,7 +30,11 @@ export interface CloningConfig {
   validateEvery: number;
   /** Stop after this many validations without improvement (null: never). The best-validation weights are kept. Default 8. */
   patience: number | null;
-  /** Random-shift augmentation of the student's image groups: pad by this many pixels then crop (0: off). Default 0. */
+  /**
+   * Random-shift augmentation of the student's image groups: replicate-pad by this many pixels then crop (0: off).
+   * Combines with any strategy; with 'bc' it is Figure 4's "image only" variant. Needs a student with an image group.
+   * Default 0.
+   */
   imageShift: number;
   /** Student torso sizes. Default [256, 256, 256] (the paper's expert size; compression uses smaller ones). */
   studentTorso: number[];

@@ -2,10 +2,13 @@
  * One offline-cloning measurement (paper section 5, Figures 2-4): load the task's expert, collect (or load) N
  * expert trajectories with action noise 0.2 plus separate validation trajectories, train a student with one
  * strategy, and evaluate it with action noise 0.2 on seeded episodes shared by every method (paired comparison).
+ * Privileged experts (section 5.3, Figure 4): with `studentView` the student reads another view of the task (shared
+ * state groups plus a camera image, through the policy's conv encoder) and `imageShift` adds random-shift
+ * augmentation of its images, alone (strategy 'bc': "image only") or with Naive ABC / APC ("with image").
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import '../envs'; // registers every task
+import { makeTask } from '../envs'; // also registers every task
 import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend, loadCheckpoint } from '../policies';
 import { datasetsRoot, expertsRoot } from '../util/paths';
@@ -13,11 +16,13 @@ import { Rng } from '../util/rng';
 import { resolveCloningConfig, type Strategy } from './config';
 import { cachedDataset } from './dataset';
 import { initStudentNormalizer, trainStudent } from './trainer';
+import { resolveStudentView } from './views';
 
 /** A figure cell as built by src/experiments/figures.ts (plain JSON). */
 export interface OfflineCell {
   figure: string;
   task: string;
+  /** Cloning strategy: 'bc', 'naive-abc' or 'apc'. */
   method: Strategy;
   trajectories: number;
   seed: number;
@@ -30,8 +35,15 @@ export interface OfflineCell {
   batchSize: number;
   /** Student torso (compression); default the expert's. */
   studentTorso?: number[];
-  /** Named task view the student reads (privileged experts); default the expert's view. */
+  /**
+   * Named task view the student reads (privileged experts, Figure 4), e.g. 'student' of manipulator-insert-peg:
+   * the shared state groups plus the depth camera. Default: the expert's own view.
+   */
   studentView?: string;
+  /** Random-shift augmentation of the student's image groups, in pixels (0: off). Default 0. */
+  imageShift?: number;
+  /** Control steps per episode for datasets and evaluation (tests only; default the task's own length). */
+  episodeLength?: number;
   [key: string]: unknown;
 }
 
@@ -42,6 +54,18 @@ const EVAL_SEED = 12345;
 
 export const METHOD_NAMES: Record<Strategy, string> = { bc: 'BC', 'naive-abc': 'Naive ABC', apc: 'APC' };
 
+/**
+ * The legend label of a strategy with or without image augmentation (Figure 4's rows): 'BC', 'Naive ABC', 'APC';
+ * with imageShift > 0 'Image shift only' (BC on the recorded states plus shifted images), 'Naive ABC + image shift'
+ * and 'APC + image shift'.
+ */
+export function methodName(method: Strategy, imageShift = 0): string {
+  const name = METHOD_NAMES[method];
+  if (name === undefined) throw new RangeError(`method must be one of ${Object.keys(METHOD_NAMES).join(', ')}, got '${String(method)}'`);
+  if (!(imageShift > 0)) return name;
+  return method === 'bc' ? 'Image shift only' : `${name} + image shift`;
+}
+
 /** Load a task's expert checkpoint from the experts root. */
 export async function loadTaskExpert(task: string): Promise<{ expert: GaussianMLP; manifest: Record<string, unknown> }> {
   const dir = path.join(expertsRoot(), task, 'expert');
@@ -51,27 +75,43 @@ export async function loadTaskExpert(task: string): Promise<{ expert: GaussianML
 }
 
 /** The expert's return under the evaluation protocol (cached next to the expert, keyed by episodes and noise). */
-export async function expertReturn(task: string, expert: GaussianMLP, episodes: number, noise: number): Promise<number> {
-  const file = path.join(datasetsRoot(), task, `expert-eval-noise${noise}-episodes${episodes}-seed${EVAL_SEED}.json`);
+export async function expertReturn(task: string, expert: GaussianMLP, episodes: number, noise: number, episodeLength?: number): Promise<number> {
+  const len = episodeLength ? `-len${episodeLength}` : '';
+  const file = path.join(datasetsRoot(), task, `expert-eval-noise${noise}-episodes${episodes}-seed${EVAL_SEED}${len}.json`);
   if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')).mean;
-  const r = await evaluatePolicy(expert, { task, episodes, mode: 'noise', noiseStd: noise, seed: EVAL_SEED });
+  const taskOptions = episodeLength ? { episodeLength } : {};
+  const r = await evaluatePolicy(expert, { task, episodes, mode: 'noise', noiseStd: noise, seed: EVAL_SEED, taskOptions });
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify({ mean: r.mean, std: r.std, episodes, noise, seed: EVAL_SEED, returns: r.returns }) + '\n');
   return r.mean;
+}
+
+/** The student's view: the expert's, or the cell's `studentView` checked against the task (views.ts). */
+async function studentViewOf(cell: OfflineCell, expert: GaussianMLP): Promise<{ view: string[]; name: string | null }> {
+  if (cell.studentView === undefined) return { view: [...expert.view], name: null };
+  const probe = await makeTask(cell.task, cell.episodeLength ? { episodeLength: cell.episodeLength } : {});
+  const spec = probe.spec;
+  probe.close();
+  return { view: resolveStudentView(spec, cell.studentView, expert.view).view, name: cell.studentView };
 }
 
 /** Run one offline cloning cell; returns its result row(s). */
 export async function runOfflineCloning(cell: OfflineCell): Promise<Record<string, unknown>[]> {
   await initBackend();
+  const imageShift = cell.imageShift ?? 0;
   const { expert } = await loadTaskExpert(cell.task);
-  const dsOpts = { task: cell.task, actionNoise: cell.datasetNoise, workers: 0 };
+  // -- student view (checked before any data is collected) --
+  const { view, name: studentView } = await studentViewOf(cell, expert);
+  // -- datasets: every observation group, the student's images included --
+  const dsOpts = { task: cell.task, actionNoise: cell.datasetNoise, workers: 0, episodeLength: cell.episodeLength };
   const train = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: cell.trajectories, seed: 1000 + cell.seed });
   const validation = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: VALIDATION_TRAJECTORIES, seed: 9000 + cell.seed });
-  if (cell.studentView !== undefined) {
-    // Privileged-expert students read a camera image instead of the privileged groups (Figure 4); that needs the
-    // image encoder in the student policy, which the current policy class does not have.
-    throw new RangeError(`studentView '${cell.studentView}' needs a student policy that reads image groups; the current GaussianMLP reads state groups only`);
+  const absent = view.filter((g) => !train.groups[g]);
+  if (absent.length > 0) {
+    throw new RangeError(`the ${cell.task} dataset lacks the student's group(s) ${absent.join(', ')} (it has ${Object.keys(train.groups).join(', ')}); ` +
+      'delete the cached dataset so it is collected again with every group');
   }
-  const view = expert.view;
+  // -- student: state groups through the normalised MLP torso, image groups through the conv encoder --
   const groupShapes = Object.fromEntries(view.map((g) => [g, train.groupShapes[g]]));
   const groupKinds = Object.fromEntries(view.map((g) => [g, train.groupKinds[g]]));
   const torso = cell.studentTorso ?? expert.config.torso;
@@ -79,19 +119,24 @@ export async function runOfflineCloning(cell: OfflineCell): Promise<Record<strin
   initStudentNormalizer(student, expert, train);
   const config = resolveCloningConfig({
     strategy: cell.method, sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, batchSize: cell.batchSize,
-    numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), studentTorso: torso,
+    numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), studentTorso: torso, imageShift,
   });
-  const fit = trainStudent({ student, expert, train, validation, config, rng: new Rng(`clone/${cell.task}/${cell.method}/${cell.seed}`) });
-  const evalResult = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: EVAL_SEED });
-  const expertRet = await expertReturn(cell.task, expert, cell.evalEpisodes, cell.evalNoise);
+  // Student-view and image-shift runs get their own stream; the key of a plain cell is unchanged (results reproduce).
+  const rngKey = `clone/${cell.task}/${cell.method}/${cell.seed}${studentView ? `/${studentView}` : ''}${imageShift > 0 ? `/shift${imageShift}` : ''}`;
+  const fit = trainStudent({ student, expert, train, validation, config, rng: new Rng(rngKey) });
+  // -- evaluation: the env serves every group; the student's view picks its own (camera included) --
+  const taskOptions = cell.episodeLength ? { episodeLength: cell.episodeLength } : {};
+  const evalResult = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: EVAL_SEED, taskOptions });
+  const expertRet = await expertReturn(cell.task, expert, cell.evalEpisodes, cell.evalNoise, cell.episodeLength);
   const studentParams = student.trainableVariables().reduce((n, v) => n + v.size, 0);
   const expertParams = expert.trainableVariables().reduce((n, v) => n + v.size, 0);
   student.dispose();
   expert.dispose();
   return [{
-    figure: cell.figure, task: cell.task, method: METHOD_NAMES[cell.method], x: cell.trajectories, seed: cell.seed,
+    figure: cell.figure, task: cell.task, method: methodName(cell.method, imageShift), x: cell.trajectories, seed: cell.seed,
     return: evalResult.mean, returnStd: evalResult.std, expertReturn: expertRet,
     student: torso.join('x'), compressionRatio: studentParams / expertParams,
+    ...(studentView ? { studentView } : {}), ...(imageShift > 0 ? { imageShift } : {}),
     bestUpdate: fit.bestUpdate, validationNll: fit.bestValidationNll, expertQueries: fit.expertQueries,
   }];
 }

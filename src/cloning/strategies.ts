@@ -4,8 +4,10 @@
  *   bc        : the L recorded rows, target = recorded expert mean (eqn 3).
  *   naive-abc : + M perturbed copies s + ds of each row, target = the RECORDED action (the paper's baseline).
  *   apc       : + M perturbed copies, target = expert mean re-queried at s + ds (eqn 10); exactly L*M queries.
- * Perturbations touch only the state-kind groups the student reads; when the expert is re-queried, groups it reads
- * that the student does not (privileged ones) keep their recorded values, and image groups are never perturbed.
+ * Perturbations touch only the state-kind groups that the student and the expert both read (perturbedGroups); when
+ * the expert is re-queried, groups it reads that the student does not (privileged ones, section 5.3) keep their
+ * recorded values, and image groups are never perturbed. Random-shift augmentation (config.imageShift) applies to
+ * the student's image groups only, on every row (recorded and perturbed).
  */
 import type { Expert } from '../policies/types';
 import type { Rng } from '../util/rng';
@@ -54,6 +56,15 @@ export function checkViews(data: SampleSet, studentView: string[], expert: Exper
   }
 }
 
+/**
+ * The groups a perturbation ds ~ N(0, sigmaS^2) is added to: the student's state groups that the expert also reads
+ * (every student state group when no expert is given). A state group only the student reads is left as recorded:
+ * the expert, re-queried at s + ds, would not see its perturbation, so the target would not follow it.
+ */
+export function perturbedGroups(groupKinds: Record<string, 'state' | 'image'>, studentView: string[], expertView: string[] | null): string[] {
+  return studentView.filter((g) => groupKinds[g] === 'state' && (expertView === null || expertView.includes(g)));
+}
+
 /** Gather rows `idx` of a row-major array with `width` columns. */
 export function gatherRows(x: Float32Array, width: number, idx: ArrayLike<number>): Float32Array {
   const out = new Float32Array(idx.length * width);
@@ -90,7 +101,7 @@ export function buildBatch(
   const M = config.strategy === 'bc' ? 0 : config.numAugmented;
   if (config.strategy === 'apc' && M > 0 && !expert) throw new RangeError("strategy 'apc' needs an expert to re-query");
   const rows = L * (1 + M);
-  const perturbed = new Set(studentView.filter((g) => data.groupKinds[g] === 'state'));
+  const perturbed = new Set(perturbedGroups(data.groupKinds, studentView, expert ? expert.view : null));
   const readGroups = new Set([...studentView, ...(config.strategy === 'apc' && M > 0 && expert ? expert.view : [])]);
 
   // Recorded rows first, then copy j of every row (j = 1..M); perturbed groups get + N(0, sigmaS^2).

@@ -61,16 +61,43 @@ export function validationNll(student: GaussianMLP, data: SampleSet, chunk = 409
 }
 
 /**
- * Initialise the student's observation normaliser: copied from the expert when both read the same view (the expert
- * has seen far more states than a few trajectories), otherwise estimated from the training states.
+ * Initialise the student's observation normaliser (state groups only; image groups are never normalised): each
+ * state group the expert also reads takes the expert's running statistics (it has seen far more states than a few
+ * trajectories); groups only the student reads (if any) are estimated from the training states. With identical
+ * views this is a plain copy of the expert's normaliser.
  */
 export function initStudentNormalizer(student: GaussianMLP, expert: Expert | null, data: SampleSet): void {
   if (!student.normalizer) return;
-  if (expert instanceof GaussianMLP && expert.normalizer && JSON.stringify(expert.view) === JSON.stringify(student.view)) {
-    student.normalizer.setState(expert.normalizer.getState());
-  } else {
-    student.updateNormalizer(viewBatch(data, student.view, 0, data.size));
+  const source = expert instanceof GaussianMLP && expert.normalizer ? expert : null;
+  const sizeOfGroup = (p: GaussianMLP, g: string) => p.spec.groupShapes[g].reduce((a, b) => a * b, 1);
+  // Offset of every state group inside the expert's normalised feature vector.
+  const expertOffset = new Map<string, number>();
+  if (source) {
+    let o = 0;
+    for (const g of source.stateGroups) {
+      expertOffset.set(g, o);
+      o += sizeOfGroup(source, g);
+    }
   }
+  const shared = new Set(student.stateGroups.filter((g) => expertOffset.has(g) && sizeOfGroup(student, g) === sizeOfGroup(source!, g)));
+  const allShared = shared.size === student.stateGroups.length;
+  if (!allShared) student.updateNormalizer(viewBatch(data, student.stateGroups, 0, data.size));
+  if (shared.size === 0) return;
+  const own = student.normalizer.getState();
+  const theirs = source!.normalizer!.getState();
+  let o = 0;
+  for (const g of student.stateGroups) {
+    const n = sizeOfGroup(student, g);
+    if (shared.has(g)) {
+      const from = expertOffset.get(g)!;
+      own.mean.splice(o, n, ...theirs.mean.slice(from, from + n));
+      own.var.splice(o, n, ...theirs.var.slice(from, from + n));
+    }
+    o += n;
+  }
+  // Every group from the expert: its count; otherwise the count of the groups estimated here.
+  if (allShared) own.count = theirs.count;
+  student.normalizer.setState(own);
 }
 
 const snapshot = (vars: tf.Variable[]) => vars.map((v) => Float32Array.from(v.dataSync() as Float32Array));
@@ -83,6 +110,9 @@ export function trainStudent(args: TrainStudentArgs): TrainStudentResult {
   const { student, expert, train, validation, config, rng } = args;
   checkViews(train, student.view, config.strategy === 'apc' ? expert : null);
   if (train.size === 0) throw new RangeError('the training set is empty');
+  if (config.imageShift > 0 && student.imageGroups.length === 0) {
+    throw new RangeError(`imageShift ${config.imageShift} needs a student that reads an image group; its view (${student.view.join(', ')}) has none`);
+  }
   const vars = student.trainableVariables();
   const adam = new Adam(vars);
   const L = config.batchSize;

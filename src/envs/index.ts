@@ -7,3 +7,4 @@ import './humanoid-walls';
 import './cartpole';
 import './cheetah';
 import './manipulator';
+import './reacher';

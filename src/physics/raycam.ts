@@ -88,11 +88,17 @@ export class RayCamera {
   /** Scratch copy of model.body_bvhadr (see render). */
   private readonly savedBvh: Int32Array;
   /**
-   * Wasm-side buffers. mujoco-js reads a TypedArray argument of mj_multiRay's `geomgroup` at the address given by
-   * its byteOffset, i.e. it must be a view INTO wasm memory (a plain Uint8Array silently reads garbage), so every
-   * input lives in a wasm buffer and is passed as a fresh view (views detach when wasm memory grows).
+   * Ray origin and world directions. JS-owned: mujoco-js copies these arguments into std::vectors, and that copy
+   * may grow wasm memory, which would detach a view into wasm memory half-way through the call.
    */
-  private buffers: { pnt: WasmBuf; vec: WasmBuf; group: WasmBuf; geomId: WasmBuf; dist: WasmBuf } | null;
+  private readonly origin = new Float64Array(3);
+  private readonly worldDirs: Float64Array;
+  /**
+   * Wasm-side buffers. mujoco-js reads a TypedArray argument of mj_multiRay's `geomgroup` at the address given by
+   * its byteOffset, i.e. it must be a view INTO wasm memory (a plain Uint8Array silently reads garbage); render
+   * passes a fresh view and casts again if wasm memory grew during the call (the view then read garbage).
+   */
+  private buffers: { group: WasmBuf; geomId: WasmBuf; dist: WasmBuf } | null;
 
   constructor(physics: Physics, options: RayCameraOptions) {
     const { width, height } = options;
@@ -177,10 +183,8 @@ export class RayCamera {
     this.flgStatic = options.includeStatic === false ? 0 : 1;
     this.bodyExclude = options.excludeBody !== undefined ? nameToId(physics, 'body', options.excludeBody) : -1;
     const mj = physics.mj as any;
-    this.buffers = {
-      pnt: new mj.DoubleBuffer(3), vec: new mj.DoubleBuffer(3 * n), group: new mj.IntBuffer(2),
-      geomId: new mj.IntBuffer(n), dist: new mj.DoubleBuffer(n),
-    };
+    this.worldDirs = new Float64Array(3 * n);
+    this.buffers = { group: new mj.IntBuffer(2), geomId: new mj.IntBuffer(n), dist: new mj.DoubleBuffer(n) };
   }
 
   /** Camera origin and rotation (row-major 3x3, columns = attachment-frame axes) from the current `data`. */
@@ -211,21 +215,18 @@ export class RayCamera {
     const r10 = R ? mat[m + 3] : 0, r11 = R ? mat[m + 4] : 1, r12 = R ? mat[m + 5] : 0;
     const r20 = R ? mat[m + 6] : 0, r21 = R ? mat[m + 7] : 0, r22 = R ? mat[m + 8] : 1;
     const lp = this.localPos;
-    const origin: Float64Array = bufs.pnt.GetView();
+    const origin = this.origin;
     origin[0] = pos[p] + r00 * lp[0] + r01 * lp[1] + r02 * lp[2];
     origin[1] = pos[p + 1] + r10 * lp[0] + r11 * lp[1] + r12 * lp[2];
     origin[2] = pos[p + 2] + r20 * lp[0] + r21 * lp[1] + r22 * lp[2];
     const L = this.localDirs;
-    const W: Float64Array = bufs.vec.GetView();
+    const W = this.worldDirs;
     for (let k = 0; k < 3 * n; k += 3) {
       const x = L[k], y = L[k + 1], z = L[k + 2];
       W[k] = r00 * x + r01 * y + r02 * z;
       W[k + 1] = r10 * x + r11 * y + r12 * z;
       W[k + 2] = r20 * x + r21 * y + r22 * z;
     }
-    const groupWords: Int32Array = bufs.group.GetView();
-    const group = new Uint8Array(groupWords.buffer, groupWords.byteOffset, MJ_NGROUP);
-    group.set(this.geomGroup);
     const mj = this.physics.mj as any;
     // MuJoCo 3.3's mj_multiRay culls geoms by azimuth/elevation bounds taken from their bounding-box CORNERS, which
     // underestimates the elevation of a long box's near edge (rays over a wall's middle miss it). The culling runs
@@ -248,11 +249,22 @@ export class RayCamera {
     this.savedBvh.set(bvhadr);
     bvhadr.fill(-1);
     try {
-      mj.mj_multiRay(model, this.physics.data, origin, W, group, this.flgStatic,
-        this.bodyExclude, bufs.geomId, bufs.dist, n, this.cutoff);
+      // If wasm memory grew during the call (the argument copies allocate), the group view was detached and read
+      // as garbage: cast again with a fresh view (the second call finds the memory it needs already there).
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const groupWords: Int32Array = bufs.group.GetView();
+        const group = new Uint8Array(groupWords.buffer, groupWords.byteOffset, MJ_NGROUP);
+        group.set(this.geomGroup);
+        mj.mj_multiRay(model, this.physics.data, origin, W, group, this.flgStatic,
+          this.bodyExclude, bufs.geomId, bufs.dist, n, this.cutoff);
+        if (groupWords.buffer.byteLength !== 0) break;
+        if (attempt === 2) throw new Error('wasm memory kept growing during mj_multiRay');
+      }
     } finally {
-      bvhadr.set(this.savedBvh);
-      for (let i = 0; i < nHidden; i++) rgba[4 * this.hidden[i] + 3] = this.hiddenAlpha[i];
+      // Fresh views: the ones taken before the call are detached if wasm memory grew.
+      (model.body_bvhadr as Int32Array).set(this.savedBvh);
+      const rgbaNow: Float32Array = model.geom_rgba;
+      for (let i = 0; i < nHidden; i++) rgbaNow[4 * this.hidden[i] + 3] = this.hiddenAlpha[i];
     }
     const gid: Int32Array = bufs.geomId.GetView();
     const dist: Float64Array = bufs.dist.GetView();

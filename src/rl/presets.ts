@@ -46,6 +46,14 @@ const PRESETS: Record<string, Preset> = {
     policyTorso: [256, 256, 256], valueTorso: [256, 256, 256], activation: 'elu',
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
+  // Reacher easy: the fast privileged-expert stand-in (Figure 4). 2 actions, 6 observations (expert view with the
+  // privileged to_target); sparse reward, 1000-step episodes. The camera is off in training and evaluation (the
+  // expert never reads the image; it costs the ray casting).
+  'reacher-easy': {
+    numEnvs: 16, rolloutLength: 128, epochs: 10, minibatches: 4, lr: 3e-4, annealLr: true, view: 'expert',
+    policyTorso: [64, 64], valueTorso: [64, 64], gamma: 0.99,
+    taskOptions: { camera: false }, evalTaskOptions: { camera: false }, totalSteps: 2_000_000, evalEvery: 50_000,
+  },
 };
 
 /** The preset of `task` scaled to `profile` ('full' as listed, 'quick' a tenth, 'smoke' a tiny check). */
