@@ -4,7 +4,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ResultCache, cached, configKey, canonicalJson, runSweep, parseProfile, figurePlan, FIGURE_IDS, type CellConfig, type SweepProgress } from '../src/experiments';
+import {
+  ResultCache, cached, configKey, canonicalJson, runSweep, parseProfile, figurePlan, selectionPlan, selectedCloning, SELECTION_GRID, FIGURE_IDS,
+  type CellConfig, type SweepProgress,
+} from '../src/experiments';
 
 const silent: SweepProgress = { start() {}, tick() {}, finish() {} };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'apc-cache-'));
@@ -93,13 +96,55 @@ test('figure plans substitute a fast task with an expert, say so in the title, a
     fs.mkdirSync(path.join(experts, 'cheetah-run', 'expert'), { recursive: true });
     const p2 = figurePlan('fig2-offline', 'paper');
     assert.deepEqual([...new Set(p2.grid.map((c) => c.task))], ['humanoid-run', 'cheetah-run']);
-    assert.equal(p2.grid.length, 2 * 3 * 5 * 3);
-    // Privileged experts have no stand-in.
-    assert.throws(() => figurePlan('fig4-privileged', 'quick'), /humanoid-walls/);
-    for (const id of FIGURE_IDS.filter((f) => f !== 'fig4-privileged')) assert.ok(figurePlan(id, 'quick').grid.length > 0, id);
+    // Paper grid: 2 tasks x 3 methods x 3 dataset sizes x 3 seeds.
+    assert.equal(p2.grid.length, 2 * 3 * 3 * 3);
+    // Privileged experts stand in only with a task that has a privileged group and a camera (reacher-easy).
+    assert.throws(() => figurePlan('fig4-privileged', 'quick'), /needs a trained expert for one of manipulator-insert-peg, humanoid-walls, reacher-easy/);
+    fs.mkdirSync(path.join(experts, 'reacher-easy', 'expert'), { recursive: true });
+    const p4 = figurePlan('fig4-privileged', 'quick');
+    assert.match(p4.title, /SUBSTITUTED: manipulator-insert-peg -> reacher-easy; humanoid-walls -> reacher-easy/);
+    assert.deepEqual(p4.grid.map((c) => `${c.method}/${c.imageShift}/${c.studentView}`), ['bc/0/student', 'bc/2/student', 'naive-abc/0/student', 'naive-abc/2/student', 'apc/0/student', 'apc/2/student']);
+    // Compression students scale with the expert's width (no manifest here: 256, the paper's students).
+    assert.deepEqual([...new Set(figurePlan('fig3-compression', 'paper').grid.map((c) => JSON.stringify(c.studentTorso)))], ['[256]', '[256,64]', '[256,256]', '[256,256,256]']);
+    for (const id of FIGURE_IDS) assert.ok(figurePlan(id, 'quick').grid.length > 0, id);
     assert.throws(() => figurePlan('fig9' as never, 'quick'), /figure id must be one of fig1-toy/);
   } finally {
     if (saved === undefined) delete process.env.APC_EXPERTS_DIR;
     else process.env.APC_EXPERTS_DIR = saved;
+  }
+});
+
+test('sigma_s and M are chosen on stored validation results only, defaults until every candidate is stored', () => {
+  const experts = tmp();
+  const results = tmp();
+  const saved = { e: process.env.APC_EXPERTS_DIR, r: process.env.APC_RESULTS_DIR };
+  process.env.APC_EXPERTS_DIR = experts;
+  process.env.APC_RESULTS_DIR = results;
+  try {
+    fs.mkdirSync(path.join(experts, 'cheetah-run', 'expert'), { recursive: true });
+    const cells = selectionPlan('cheetah-run', 'paper');
+    assert.equal(cells.length, SELECTION_GRID.sigmaS.length * SELECTION_GRID.numAugmented.length);
+    assert.ok(cells.every((c) => c.kind === 'select' && c.method === 'apc' && c.seed === 0));
+    const defaults = { sigmaS: 0.1, numAugmented: 16 };
+    const base = { datasetNoise: 0.2, evalNoise: 0.2, batchSize: 256, trainSteps: 3000 };
+    const cache = new ResultCache(results);
+    // Synthetic validation errors (this test checks the choice, not a measurement): lowest at sigma 0.03, M 8.
+    const mse = (c: CellConfig) => Math.abs(Math.log(Number(c.sigmaS) / 0.03)) + 1 / Number(c.numAugmented);
+    cells.slice(0, -1).forEach((c) => cache.put(c, [{ sigmaS: c.sigmaS, numAugmented: c.numAugmented, validationMse: mse(c) }], 1));
+    assert.equal(selectedCloning('cheetah-run', base, 'paper', defaults, cache).source, 'default', 'one candidate missing');
+    const last = cells[cells.length - 1];
+    cache.put(last, [{ sigmaS: last.sigmaS, numAugmented: last.numAugmented, validationMse: mse(last) }], 1);
+    const chosen = selectedCloning('cheetah-run', base, 'paper', defaults, cache);
+    assert.deepEqual([chosen.source, chosen.sigmaS, chosen.numAugmented], ['validation', 0.03, 8]);
+    assert.equal(selectedCloning('cheetah-run', base, 'quick', defaults, cache).source, 'default', 'quick profile keeps the defaults');
+    // The paper profile's offline cells carry the chosen pair and the title says where it came from.
+    const plan = figurePlan('fig2-offline', 'paper');
+    assert.ok(plan.grid.every((c) => c.sigmaS === 0.03 && c.numAugmented === 8));
+    assert.match(plan.title, /cheetah-run sigma_s 0.03 M 8 \(chosen on validation\)/);
+  } finally {
+    for (const [k, v] of [['APC_EXPERTS_DIR', saved.e], ['APC_RESULTS_DIR', saved.r]] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   }
 });

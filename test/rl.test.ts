@@ -211,3 +211,16 @@ test('a tiny PPO budget on cartpole-swingup beats a random policy (paired episod
   policy.dispose();
   untrained.dispose();
 });
+
+test('adaptive learning rate: divided by 1.5 after every iteration whose KL exceeds twice the target, kept across a resume', async () => {
+  assert.throws(() => resolvePPOConfig({ task: 'cartpole-swingup', targetKl: 0.01, annealLr: true }), /targetKl .* and annealLr cannot both be set/);
+  assert.throws(() => resolvePPOConfig({ task: 'cartpole-swingup', targetKl: -1 }), /targetKl must be null or > 0/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-adaptive-'));
+  // A KL target no update can stay under: the rate must fall by 1.5 every iteration.
+  const cfg = { ...TINY, targetKl: 1e-12 };
+  await trainPPO(cfg, dir, { stopAfterIterations: 2 });
+  await trainPPO(cfg, dir);
+  const lrs = readCurve(path.join(dir, 'curve.csv')).filter((r) => r['train/lr'] !== null && r['train/lr'] !== undefined).map((r) => r['train/lr']!);
+  assert.equal(lrs.length, 5);
+  lrs.forEach((lr, i) => assert.ok(Math.abs(lr / (TINY.lr ?? 3e-4) - 1.5 ** -i) < 1e-6, `iteration ${i + 1}: lr ${lr}`));
+});

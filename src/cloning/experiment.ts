@@ -13,8 +13,8 @@ import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend, loadCheckpoint } from '../policies';
 import { datasetsRoot, expertsRoot } from '../util/paths';
 import { Rng } from '../util/rng';
-import { resolveCloningConfig, type Strategy } from './config';
-import { cachedDataset } from './dataset';
+import { resolveCloningConfig, type CloningConfig, type Strategy } from './config';
+import { cachedDataset, type Dataset } from './dataset';
 import { initStudentNormalizer, trainStudent } from './trainer';
 import { resolveStudentView } from './views';
 
@@ -95,8 +95,20 @@ async function studentViewOf(cell: OfflineCell, expert: GaussianMLP): Promise<{ 
   return { view: resolveStudentView(spec, cell.studentView, expert.view).view, name: cell.studentView };
 }
 
-/** Run one offline cloning cell; returns its result row(s). */
-export async function runOfflineCloning(cell: OfflineCell): Promise<Record<string, unknown>[]> {
+/** A cell's expert, datasets, fresh student and cloning config, before training. */
+interface PreparedCell {
+  expert: GaussianMLP;
+  train: Dataset;
+  validation: Dataset;
+  student: GaussianMLP;
+  torso: number[];
+  config: CloningConfig;
+  studentView: string | null;
+  imageShift: number;
+  rngKey: string;
+}
+
+async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   await initBackend();
   const imageShift = cell.imageShift ?? 0;
   const { expert } = await loadTaskExpert(cell.task);
@@ -123,6 +135,12 @@ export async function runOfflineCloning(cell: OfflineCell): Promise<Record<strin
   });
   // Student-view and image-shift runs get their own stream; the key of a plain cell is unchanged (results reproduce).
   const rngKey = `clone/${cell.task}/${cell.method}/${cell.seed}${studentView ? `/${studentView}` : ''}${imageShift > 0 ? `/shift${imageShift}` : ''}`;
+  return { expert, train, validation, student, torso, config, studentView, imageShift, rngKey };
+}
+
+/** Run one offline cloning cell; returns its result row(s). */
+export async function runOfflineCloning(cell: OfflineCell): Promise<Record<string, unknown>[]> {
+  const { expert, train, validation, student, torso, config, studentView, imageShift, rngKey } = await prepareCell(cell);
   const fit = trainStudent({ student, expert, train, validation, config, rng: new Rng(rngKey) });
   // -- evaluation: the env serves every group; the student's view picks its own (camera included) --
   const taskOptions = cell.episodeLength ? { episodeLength: cell.episodeLength } : {};
@@ -138,5 +156,39 @@ export async function runOfflineCloning(cell: OfflineCell): Promise<Record<strin
     student: torso.join('x'), compressionRatio: studentParams / expertParams,
     ...(studentView ? { studentView } : {}), ...(imageShift > 0 ? { imageShift } : {}),
     bestUpdate: fit.bestUpdate, validationNll: fit.bestValidationNll, expertQueries: fit.expertQueries,
+  }];
+}
+
+/**
+ * Hyperparameter selection on VALIDATION data only (never on evaluation episodes): train the cell's student exactly
+ * as runOfflineCloning does, then measure it on the held-out validation trajectories (other initial states than the
+ * training ones): the NLL of the expert's mean actions and their mean squared error per action dimension. The
+ * students act with their mean plus fixed noise at evaluation, so the mean's error is the selection criterion
+ * (src/experiments/selection.ts).
+ */
+export async function runCloningSelection(cell: OfflineCell): Promise<Record<string, unknown>[]> {
+  const { expert, train, validation, student, config, rngKey } = await prepareCell(cell);
+  const fit = trainStudent({ student, expert, train, validation, config, rng: new Rng(rngKey) });
+  const A = validation.actionDim;
+  let sq = 0;
+  const chunk = 4096;
+  for (let from = 0; from < validation.size; from += chunk) {
+    const to = Math.min(validation.size, from + chunk);
+    const groups: Record<string, Float32Array> = {};
+    for (const g of student.view) {
+      const w = validation.groupShapes[g].reduce((a, b) => a * b, 1);
+      groups[g] = validation.groups[g].subarray(from * w, to * w);
+    }
+    const { mean } = student.distribution({ batch: to - from, groups });
+    for (let k = 0; k < (to - from) * A; k++) sq += (mean[k] - validation.expertMean[from * A + k]) ** 2;
+  }
+  student.dispose();
+  expert.dispose();
+  return [{
+    figure: cell.figure, task: cell.task, method: methodName(cell.method, config.imageShift), x: cell.trajectories, seed: cell.seed,
+    sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, validationMse: sq / (validation.size * A),
+    validationNll: fit.bestValidationNll, bestUpdate: fit.bestUpdate, expertQueries: fit.expertQueries,
+    // The cache's row type wants a return; selection has none (NaN is not JSON): null marks it absent.
+    return: null,
   }];
 }

@@ -33,6 +33,11 @@ async function kickstartCell(cell: CellConfig): Promise<ResultRow[]> {
   return run(cell);
 }
 
+async function selectionCell(cell: CellConfig): Promise<ResultRow[]> {
+  const run = requirePiece<Compute>('cloning/experiment', 'runCloningSelection', `${cell.figure} (sigma_s / M selection on validation data)`);
+  return run(cell);
+}
+
 /** Compute one cell of any figure plan. */
 export async function computeCell(cell: CellConfig): Promise<ResultRow[]> {
   if (cell.figure === 'fig1-toy') return toyCell(cell);
@@ -43,7 +48,9 @@ export async function computeCell(cell: CellConfig): Promise<ResultRow[]> {
       return daggerCell(cell);
     case 'kickstart':
       return kickstartCell(cell);
+    case 'select':
+      return selectionCell(cell);
     default:
-      throw new RangeError(`cell.kind must be one of offline, dagger, kickstart (or figure fig1-toy), got '${String(cell.kind)}'`);
+      throw new RangeError(`cell.kind must be one of offline, dagger, kickstart, select (or figure fig1-toy), got '${String(cell.kind)}'`);
   }
 }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { packageRoot } from './paths';
 import type { CellConfig } from './cache';
 import type { ProfileName } from './profiles';
+import { selectedCloning, selectionGrid, type Selected, type SelectionBase } from './selection';
 
 export const FIGURE_IDS = ['fig1-toy', 'fig2-offline', 'fig3-compression', 'fig4-privileged', 'fig5-dagger', 'fig6-kickstart'] as const;
 export type FigureId = (typeof FIGURE_IDS)[number];
@@ -21,7 +22,10 @@ const FIGURE_METHOD_LABELS: Partial<Record<string, Record<string, string>>> = {
   'fig6-kickstart': { rl: 'RL only', bc: 'Kickstarting', apc: 'Kickstarting + APC' },
 };
 /** Legend order across figures. */
-export const METHOD_ORDER = ['RL only', 'BC', 'Naive ABC', 'APC', 'DAgger', 'DAgger + APC', 'Kickstarting', 'Kickstarting + APC'];
+export const METHOD_ORDER = [
+  'RL only', 'BC', 'Naive ABC', 'APC', 'Image shift only', 'Naive ABC + image shift', 'APC + image shift', 'DAgger', 'DAgger + APC',
+  'Kickstarting', 'Kickstarting + APC',
+];
 
 /** The legend label of `method` in `figure`; the error names the accepted methods. */
 export function methodLabel(figure: string, method: string): string {
@@ -76,6 +80,21 @@ export function hasExpert(task: string): boolean {
 
 /** Fast tasks with experts that stand in for paper tasks whose expert is missing, nearest first. */
 export const FALLBACK_TASKS = ['cheetah-run', 'cartpole-swingup'];
+/** Stand-ins for the privileged-expert figure: a privileged observation group and a camera view. */
+export const PRIVILEGED_FALLBACK_TASKS = ['reacher-easy'];
+/** Random-shift augmentation of the student's camera in Figure 4 (pad and crop, pixels). */
+export const IMAGE_SHIFT = 2;
+
+/** First torso width of `task`'s expert (from its manifest), 256 when unknown. */
+export function expertWidth(task: string): number {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(expertCheckpoint(task), 'manifest.json'), 'utf8'));
+    const torso = m.config?.torso;
+    return Array.isArray(torso) && torso.length > 0 ? Number(torso[0]) : 256;
+  } catch {
+    return 256;
+  }
+}
 
 /**
  * The tasks a figure runs on: each paper task if its expert exists, else the first fallback with one
@@ -109,18 +128,55 @@ interface Scale {
   trajectories: number[];
   /** Gradient steps of each offline cloning run. */
   trainSteps: number;
-  /** DAgger / kickstarting: environment steps of the whole run, and how many points of the curve. */
+  /** DAgger / kickstarting: environment steps of the whole run, how many points of the curve, episodes per point. */
   onlineSteps: number;
   curvePoints: number;
+  onlineEvalEpisodes: number;
 }
 
 const SCALES: Record<ProfileName, Scale> = {
-  quick: { seeds: [0], evalEpisodes: 4, trajectories: [1, 2], trainSteps: 200, onlineSteps: 4_000, curvePoints: 2 },
-  paper: { seeds: [0, 1, 2], evalEpisodes: 150, trajectories: [1, 2, 5, 10, 20], trainSteps: 20_000, onlineSteps: 400_000, curvePoints: 8 },
+  quick: { seeds: [0], evalEpisodes: 4, trajectories: [1, 2], trainSteps: 200, onlineSteps: 4_000, curvePoints: 2, onlineEvalEpisodes: 4 },
+  // Paper scale within this machine's budget (2 cores): 3 seeds, 150 evaluation episodes as the paper, 1 / 2 / 5
+  // trajectories, 3000 cloning updates (with early stopping; the paper trains longer on larger datasets); online
+  // methods 200k environment steps with 5 curve points of 50 episodes each.
+  paper: { seeds: [0, 1, 2], evalEpisodes: 150, trajectories: [1, 2, 5], trainSteps: 3_000, onlineSteps: 200_000, curvePoints: 5, onlineEvalEpisodes: 50 },
 };
 
-/** Cloning settings shared by the figures (paper section 5: dataset and evaluation action noise 0.2). */
+/**
+ * Cloning settings shared by the figures (paper section 5: dataset and evaluation action noise 0.2). sigma_s and M
+ * are defaults here; at the paper profile each task uses the pair chosen on its validation data (selection.ts).
+ */
 const CLONING = { datasetNoise: 0.2, evalNoise: 0.2, numAugmented: 16, sigmaS: 0.1, batchSize: 256 };
+
+/** The selection cells of `task` at `profile` (same datasets, updates and batch as the offline figures). */
+export function selectionPlan(task: string, profile: ProfileName): CellConfig[] {
+  const s = SCALES[profile];
+  if (!s) throw new RangeError(`profile must be one of ${Object.keys(SCALES).join(', ')}, got '${profile}'`);
+  return selectionGrid(task, selectionBase(s));
+}
+
+function selectionBase(s: Scale): SelectionBase {
+  return { datasetNoise: CLONING.datasetNoise, evalNoise: CLONING.evalNoise, batchSize: CLONING.batchSize, trainSteps: s.trainSteps };
+}
+
+/** CLONING with `task`'s selected sigma_s and M (defaults where no complete selection is stored). */
+function cloningFor(task: string, profile: ProfileName): { cloning: typeof CLONING; selected: Selected } {
+  const selected = selectedCloning(task, selectionBase(SCALES[profile]), profile, CLONING);
+  return { cloning: { ...CLONING, sigmaS: selected.sigmaS, numAugmented: selected.numAugmented }, selected };
+}
+
+/** The scale entry naming each task's sigma_s and M and where they came from. */
+function selectionText(tasks: string[], profile: ProfileName): string {
+  return tasks.map((t) => {
+    const { selected } = cloningFor(t, profile);
+    return `${t} sigma_s ${selected.sigmaS} M ${selected.numAugmented} (${selected.source === 'validation' ? 'chosen on validation' : 'defaults'})`;
+  }).join('; ');
+}
+
+/** grid() once per task, with that task's cloning settings. */
+function perTaskGrid(tasks: string[], profile: ProfileName, axes: (task: string, cloning: typeof CLONING) => Record<string, unknown[]>): CellConfig[] {
+  return tasks.flatMap((t) => grid(axes(t, cloningFor(t, profile).cloning)) as CellConfig[]);
+}
 
 function grid<T extends Record<string, unknown>>(axes: { [K in keyof T]: T[K][] }): T[] {
   let cells: Record<string, unknown>[] = [{}];
@@ -165,44 +221,61 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
           'trajectories (paper Figure 2).',
       });
     case 'fig3-compression': {
-      // The paper's students (Figure 3): [256], [256, 64], [256, 256] against the expert's [256, 256, 256].
-      const students = profile === 'quick' ? [[64, 64]] : [[256], [256, 64], [256, 256], [256, 256, 256]];
+      // The paper's students (Figure 3): [256], [256, 64], [256, 256] against the expert's [256, 256, 256]. A
+      // substituted task's expert may be narrower: widths then scale by its width / 256 (cheetah-run's [128, 128]
+      // expert gets [128], [128, 32], [128, 128], [128, 128, 128]), so the students still span r < 1 to r > 1.
+      const { tasks } = resolveTasks(id, ['humanoid-run']);
+      const width = expertWidth(tasks[0]);
+      const paperStudents = [[256], [256, 64], [256, 256], [256, 256, 256]];
+      const students = profile === 'quick' ? [[64, 64]] : paperStudents.map((t) => t.map((n) => Math.max(1, Math.round((n * width) / 256))));
       return offlinePlan(id, profile, {
         what: 'Expert compression (smaller students)', paperTasks: ['humanoid-run'], rowKey: 'student',
         paperClaim: 'APC transfers the expert into students with far fewer parameters; the gap to BC grows as data shrinks ' +
           '(paper Figure 3).',
         axes: { studentTorso: students }, scale: { students: students.map((t) => t.join('x')).join(' / ') },
+        // 4 students x 3 methods: fewer seeds and dataset sizes than Figure 2 fit this machine's budget.
+        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5] } : {}),
       });
     }
     case 'fig4-privileged':
       // The student must see less than the expert; only tasks with a privileged observation group qualify.
       return offlinePlan(id, profile, {
-        what: 'Cloning a privileged expert (student without privileged observations)', paperTasks: ['humanoid-walls'], fallbacks: [],
+        what: 'Cloning a privileged expert into a camera-reading student', paperTasks: ['manipulator-insert-peg', 'humanoid-walls'],
+        // The stand-in must have a privileged group and a camera: reacher-easy's expert sees to_target, its student a
+        // top-down depth image.
+        fallbacks: PRIVILEGED_FALLBACK_TASKS,
         paperClaim: 'APC also helps when the expert reads privileged state the student cannot see: perturbations apply to ' +
-          'the state-derived observations both share (paper Figure 4).',
-        axes: { studentView: ['student'] },
+          'the state-derived observations both share, and random-shift image augmentation of the student\'s camera adds to ' +
+          'it (paper Figure 4).',
+        axes: { studentView: ['student'], imageShift: [0, IMAGE_SHIFT] },
+        scale: { imageShift: `0 / ${IMAGE_SHIFT} px` },
+        // A camera student's update costs ~0.5 ms per row here (conv encoder on wasm), ~20x a state row: one dataset
+        // size (2 trajectories), batch 32, M at most 4 and 1500 updates keep the 18 paper cells within ~45 min.
+        ...(profile === 'paper'
+          ? { trajectories: [2], trainSteps: 1_500, cloning: { batchSize: 32 }, maxAugmented: 4 }
+          : { trajectories: [1], cloning: { batchSize: 16, numAugmented: 2 } }),
       });
     case 'fig5-dagger': {
       const { tasks, substitutions } = resolveTasks(id, ['humanoid-run']);
-      const scale = { seeds: s.seeds, evalEpisodes: s.evalEpisodes, envSteps: s.onlineSteps, beta: [0, 0.3] };
+      const scale = { seeds: s.seeds, evalEpisodes: s.onlineEvalEpisodes, envSteps: s.onlineSteps, beta: [0, 0.3], cloning: selectionText(tasks, profile) };
       return {
         id, profile, substitutions, scale,
         title: title('DAgger with and without APC (beta 0 solid, 0.3 dashed)', tasks, substitutions, profile, scale),
         paperClaim: 'Inside DAgger, APC reaches the expert with far fewer environment steps than plain DAgger, for both ' +
           'beta = 0 and beta = 0.3 (expert share of acting) (paper Figure 5).',
-        grid: grid({ figure: [id], kind: ['dagger'], task: tasks, method: ['bc', 'apc'], beta: [0, 0.3], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.evalEpisodes], ...oneOf(CLONING) }),
+        grid: perTaskGrid(tasks, profile, (task, cloning) => ({ figure: [id], kind: ['dagger'], task: [task], method: ['bc', 'apc'], beta: [0, 0.3], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.onlineEvalEpisodes], ...oneOf(cloning) })),
         plot: { xTitle: 'environment steps', yTitle: 'return (noise 0.2)', xLog: false, rowKey: null, expertLine: true, higherIsBetter: true, dash: { key: 'beta', styles: { '0': 'solid', '0.3': 'dash' }, prefix: 'beta' } },
       };
     }
     case 'fig6-kickstart': {
       const { tasks, substitutions } = resolveTasks(id, ['humanoid-run']);
-      const scale = { seeds: s.seeds, evalEpisodes: s.evalEpisodes, envSteps: s.onlineSteps };
+      const scale = { seeds: s.seeds, evalEpisodes: s.onlineEvalEpisodes, envSteps: s.onlineSteps, cloning: selectionText(tasks, profile) };
       return {
         id, profile, substitutions, scale,
         title: title('Kickstarting RL with an expert (lambda x cross-entropy)', tasks, substitutions, profile, scale),
         paperClaim: 'Kickstarting with the APC cross-entropy on perturbed visited states learns faster than kickstarting ' +
           'on visited states only, and both beat RL from scratch (paper Figure 6).',
-        grid: grid({ figure: [id], kind: ['kickstart'], task: tasks, method: ['rl', 'bc', 'apc'], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.evalEpisodes], lambda: [1], ...oneOf(CLONING) }),
+        grid: perTaskGrid(tasks, profile, (task, cloning) => ({ figure: [id], kind: ['kickstart'], task: [task], method: ['rl', 'bc', 'apc'], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.onlineEvalEpisodes], lambda: [1], ...oneOf(cloning) })),
         plot: { xTitle: 'environment steps', yTitle: 'return (noise 0.2)', xLog: false, rowKey: null, expertLine: true, higherIsBetter: true },
       };
     }
@@ -215,18 +288,27 @@ const CLONING_METHODS = ['bc', 'naive-abc', 'apc'];
 function offlinePlan(
   id: FigureId,
   profile: ProfileName,
-  o: { what: string; paperTasks: string[]; fallbacks?: string[]; paperClaim: string; rowKey?: string; axes?: Record<string, unknown[]>; scale?: Record<string, string> },
+  o: {
+    what: string; paperTasks: string[]; fallbacks?: string[]; paperClaim: string; rowKey?: string; axes?: Record<string, unknown[]>; scale?: Record<string, string>;
+    /** Per-figure overrides of the profile's seeds, dataset sizes, updates and cloning settings; a cap on M. */
+    seeds?: number[]; trajectories?: number[]; trainSteps?: number; cloning?: Partial<typeof CLONING>; maxAugmented?: number;
+  },
 ): FigurePlan {
-  const s = SCALES[profile];
+  const base = SCALES[profile];
+  const s = { ...base, seeds: o.seeds ?? base.seeds, trajectories: o.trajectories ?? base.trajectories, trainSteps: o.trainSteps ?? base.trainSteps };
+  const cap = (c: typeof CLONING) => (o.maxAugmented !== undefined ? { ...c, numAugmented: Math.min(c.numAugmented, o.maxAugmented) } : c);
   const { tasks, substitutions } = resolveTasks(id, o.paperTasks, o.fallbacks);
-  const scale = { seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale };
+  const scale = {
+    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale, cloning: selectionText(tasks, profile),
+    ...(o.maxAugmented !== undefined ? { 'M at most': o.maxAugmented } : {}),
+  };
   return {
     id, profile, substitutions, scale, paperClaim: o.paperClaim,
     title: title(o.what, tasks, substitutions, profile, scale),
-    grid: grid({
-      figure: [id], kind: ['offline'], task: tasks, method: CLONING_METHODS, ...o.axes, trajectories: s.trajectories, seed: s.seeds,
-      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(CLONING),
-    }),
+    grid: perTaskGrid(tasks, profile, (task, cloning) => ({
+      figure: [id], kind: ['offline'], task: [task], method: CLONING_METHODS, ...o.axes, trajectories: s.trajectories, seed: s.seeds,
+      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloning, ...o.cloning })),
+    })),
     plot: { xTitle: 'expert trajectories in the dataset', yTitle: 'return (noise 0.2)', xLog: true, rowKey: o.rowKey ?? null, expertLine: true, higherIsBetter: true },
   };
 }

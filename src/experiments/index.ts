@@ -4,5 +4,6 @@ export * from './cache';
 export * from './profiles';
 export * from './sweep';
 export * from './pieces';
+export * from './selection';
 export * from './figures';
 export * from './compute';

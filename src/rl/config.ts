@@ -51,6 +51,12 @@ export interface PPOConfig {
   lr: number;
   /** Anneal the learning rate linearly to 0 over totalSteps. Default false. */
   annealLr: boolean;
+  /**
+   * Adaptive learning rate (as rl_games' PPO for IsaacGym humanoids): after each iteration the rate is divided by
+   * 1.5 when the iteration's mean approximate KL exceeded 2 x targetKl and multiplied by 1.5 when it stayed below
+   * targetKl / 2, within [1e-6, 1e-2]. null: off. Default null. Exclusive with annealLr.
+   */
+  targetKl: number | null;
   /** PPO ratio clip epsilon. Default 0.2. */
   clip: number;
   /** Clip the value update to +-this around the old value (PPO2 style); null = no clipping. Default null. */
@@ -109,6 +115,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   minibatches: 8,
   lr: 3e-4,
   annealLr: false,
+  targetKl: null,
   clip: 0.2,
   valueClip: null,
   entCoef: 0,
@@ -152,6 +159,8 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   if (!(c.initStd > c.minStd && c.initStd < c.maxStd)) {
     throw new RangeError(`PPO config initStd must lie strictly between minStd (${c.minStd}) and maxStd (${c.maxStd}), got ${c.initStd}`);
   }
+  if (c.targetKl !== null && !(typeof c.targetKl === 'number' && c.targetKl > 0)) throw new RangeError(`PPO config targetKl must be null or > 0, got ${c.targetKl}`);
+  if (c.targetKl !== null && c.annealLr) throw new RangeError('PPO config targetKl (adaptive learning rate) and annealLr cannot both be set');
   if (!(c.checkpointEvery > 0)) throw new RangeError(`PPO config checkpointEvery (minutes) must be > 0, got ${c.checkpointEvery}`);
   return c;
 }

@@ -57,6 +57,8 @@ interface TrainerJson {
   adamStep: number;
   floatLengths: number[];
   rewardScaler: ReturnType<RewardScaler['getState']> | null;
+  /** The adapted learning rate (targetKl); absent in checkpoints written before it existed. */
+  adaptiveLr?: number;
 }
 
 /** Refuse to resume a checkpoint written by a different command (other than the fields allowed to change). */
@@ -131,6 +133,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   let wallOffset = 0;
   let bestEvalReturn: number | null = null;
   let nextEvalAt = 0;
+  let adaptiveLr = config.lr;
   if (saved) {
     const floats = readFloatArrays(path.join(resumeFrom!, 'state.bin'), saved.floatLengths);
     const nv = valueNet.trainableVariables();
@@ -143,6 +146,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
     wallOffset = saved.wallSeconds;
     bestEvalReturn = saved.bestEvalReturn;
     nextEvalAt = saved.nextEvalAt;
+    adaptiveLr = saved.adaptiveLr ?? config.lr;
     log(`resumed ${resumeFrom} at iteration ${iteration}, ${envSteps} env steps`);
   }
   const curve = CurveWriter.open(path.join(outDir, 'curve.csv'), [], saved ? saved.curveRows : undefined);
@@ -165,7 +169,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
       const json: TrainerJson = {
         version: 1, config, iteration, envSteps, wallSeconds: wallSeconds(), curveRows: curve.rowCount, bestEvalReturn, nextEvalAt, resumes,
         rng: { actions: actRng.saveState(), minibatches: mbRng.saveState() }, adamStep: adamState.step, floatLengths,
-        rewardScaler: rewardScaler ? rewardScaler.getState() : null,
+        rewardScaler: rewardScaler ? rewardScaler.getState() : null, adaptiveLr,
       };
       fs.writeFileSync(path.join(tmp, 'trainer.json'), JSON.stringify(json));
     });
@@ -274,7 +278,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
       });
 
       // ---------------------------------------------------------------- update
-      const lr = config.annealLr ? config.lr * Math.max(0, 1 - envSteps / config.totalSteps) : config.lr;
+      const lr = config.annealLr ? config.lr * Math.max(0, 1 - envSteps / config.totalSteps) : config.targetKl !== null ? adaptiveLr : config.lr;
       const B = T * N;
       const mbSize = B / config.minibatches;
       const order = new Int32Array(B).map((_, k) => k);
@@ -323,6 +327,11 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
       }
       // Observation statistics move after the update, so the update saw the statistics the batch was collected with.
       policy.updateNormalizer(obsBuf);
+      if (config.targetKl !== null) {
+        const kl = (sums['loss/approx_kl'] ?? 0) / nUpdates;
+        if (kl > 2 * config.targetKl) adaptiveLr = Math.max(1e-6, adaptiveLr / 1.5);
+        else if (kl < config.targetKl / 2) adaptiveLr = Math.min(1e-2, adaptiveLr * 1.5);
+      }
 
       // ---------------------------------------------------------------- log
       iteration += 1;

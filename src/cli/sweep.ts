@@ -1,0 +1,38 @@
+/**
+ * `npm run sweep -- --figure fig2-offline [--profile paper] [--force]`: compute a figure's cells into the result
+ * cache (data/results/<figure>/) without a notebook, so long sweeps can run in the background. Every cell is
+ * stored as it finishes; interrupted and rerun, the sweep computes only the missing cells. The notebooks then draw
+ * from the stored results.
+ *
+ * `--figure select-cloning --task cheetah-run` runs the validation-only choice of sigma_s and M (selection.ts)
+ * that the offline figures use at the paper profile; run it before their sweeps.
+ */
+import { parseFlags } from './args';
+import { computeCell, figurePlan, FIGURE_IDS, runSweep, selectionPlan, SELECTION_FIGURE, parseProfile, type FigureId } from '../experiments';
+
+const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME (select-cloning)] [--profile quick|paper] [--force]`;
+
+async function main(): Promise<void> {
+  const f = parseFlags(process.argv.slice(2), { figure: '', task: '', profile: 'paper', force: false }, USAGE);
+  const profile = parseProfile(String(f.profile));
+  let grid;
+  if (f.figure === SELECTION_FIGURE) {
+    if (!f.task) throw new RangeError(`--figure ${SELECTION_FIGURE} needs --task NAME; ${USAGE}`);
+    grid = selectionPlan(String(f.task), profile);
+  } else {
+    if (!(FIGURE_IDS as readonly string[]).includes(String(f.figure))) throw new RangeError(`--figure must be one of ${[...FIGURE_IDS, SELECTION_FIGURE].join(', ')}, got '${f.figure}'`);
+    const plan = figurePlan(f.figure as FigureId, profile);
+    console.error(plan.title.replace(/<br>|<sup>|<\/sup>/g, ' '));
+    grid = plan.grid;
+  }
+  const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label: String(f.figure) });
+  console.error(`${f.figure}: ${out.computed} cell(s) computed, ${out.reused} reused from the cache`);
+  if (f.figure === SELECTION_FIGURE) {
+    for (const r of out.rows as Record<string, unknown>[]) console.log(`sigma_s ${r.sigmaS} M ${r.numAugmented}: validation MSE ${Number(r.validationMse).toFixed(5)}, NLL ${Number(r.validationNll).toFixed(3)}, best update ${r.bestUpdate}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
