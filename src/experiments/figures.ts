@@ -190,9 +190,26 @@ function scaleText(s: Record<string, number | number[] | string>): string {
   return Object.entries(s).map(([k, v]) => `${k} ${Array.isArray(v) ? (v.length > 4 ? `${v.length}` : v.join(',')) : v}`).join(', ');
 }
 
+/** Greedy line wrap of `parts` (joined by `sep`) at `width` characters, lines joined by <br>. */
+function wrap(parts: string[], sep: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const p of parts) {
+    const next = line === '' ? p : `${line}${sep}${p}`;
+    if (line !== '' && next.length > width) {
+      lines.push(line + sep.trimEnd());
+      line = p;
+    } else line = next;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('<br>');
+}
+
+/** Figure title: what and where, the substitutions, then the profile's scale in small type, wrapped to fit a panel. */
 function title(what: string, tasks: string[], substitutions: string[], profile: ProfileName, scale: Record<string, number | number[] | string>): string {
-  const sub = substitutions.length > 0 ? ` [SUBSTITUTED: ${substitutions.map((s) => s.split(' (')[0]).join('; ')}]` : '';
-  return `${what}: ${tasks.join(', ')}${sub}<br><sup>profile ${profile}: ${scaleText(scale)}</sup>`;
+  const head = wrap(`${what}: ${tasks.join(', ')}`.split(' '), ' ', 60);
+  const sub = substitutions.length > 0 ? `<br>${wrap(`[SUBSTITUTED: ${substitutions.map((s) => s.split(' (')[0]).join('; ')}]`.split(' '), ' ', 60)}` : '';
+  return `${head}${sub}<br><sup>${wrap(`profile ${profile}: ${scaleText(scale)}`.split(', '), ', ', 80)}</sup>`;
 }
 
 /** The plan of figure `id` under `profile`. */
@@ -233,8 +250,8 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         paperClaim: 'APC transfers the expert into students with far fewer parameters; the gap to BC grows as data shrinks ' +
           '(paper Figure 3).',
         axes: { studentTorso: students }, scale: { students: students.map((t) => t.join('x')).join(' / ') },
-        // 4 students x 3 methods: fewer seeds and dataset sizes than Figure 2 fit this machine's budget.
-        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5] } : {}),
+        // 4 students x 3 methods: fewer seeds and dataset sizes than Figure 2, and M at most 4, fit this machine's budget.
+        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4 } : {}),
       });
     }
     case 'fig4-privileged':

@@ -70,13 +70,17 @@ export function lineGrid(points: AggregatePoint[], options: Partial<LineGridOpti
   const color = (s: string, i: number) => o.colors[s] ?? PALETTE[i % PALETTE.length];
 
   const data: Record<string, unknown>[] = [];
+  // Titles wrap with <br> (~18 px a line): the top margin grows with them, the title hangs from the top edge.
+  const titleLines = (o.title.match(/<br>/g) ?? []).length + 1;
+  const height = o.height ?? 300 * rows.length + 150 + 18 * titleLines;
   const layout: Record<string, unknown> = {
-    title: { text: o.title, font: { size: 14 } },
+    title: { text: o.title, font: { size: 14 }, yref: 'container', y: 1 - 14 / height, yanchor: 'top' },
     width: o.width ?? 380 * cols.length + 80,
-    height: o.height ?? 300 * rows.length + 120,
+    height,
     plot_bgcolor: 'white',
     legend: { orientation: 'h', y: -0.3 / rows.length, yanchor: 'top' },
-    margin: { t: 80, l: 70, r: 20, b: 120 },
+    // Room for every title line (titles wrap with <br>).
+    margin: { t: 40 + 18 * titleLines, l: 70, r: 20, b: 120 },
     annotations: [] as Record<string, unknown>[],
   };
   const gap = 0.08;
@@ -90,11 +94,16 @@ export function lineGrid(points: AggregatePoint[], options: Partial<LineGridOpti
       const ya = k === 1 ? 'yaxis' : `yaxis${k}`;
       const x0 = c * (cw + gap);
       const y1 = 1 - r * (rh + gap * 1.5);
-      layout[xa] = { domain: [x0, x0 + cw], anchor: `y${k}`, type: o.xLog ? 'log' : 'linear', title: { text: r === rows.length - 1 ? o.xTitle : '' }, showgrid: true, gridcolor: '#eee', linecolor: '#888' };
+      const inPanel = points.filter((p) => String(p.keys[o.colKey]) === colVal && (!o.rowKey || String(p.keys[o.rowKey]) === rowVal));
+      // One x value in the panel (e.g. a single dataset size): a dot plot, one category per series, with error bars.
+      const xValues = uniq(inPanel.map((p) => String(p.keys[o.xKey])));
+      const singleX = xValues.length === 1;
+      const xTitle = singleX ? `${o.xTitle}: ${xValues[0]}` : o.xTitle;
+      layout[xa] = { domain: [x0, x0 + cw], anchor: `y${k}`, type: singleX ? 'category' : o.xLog ? 'log' : 'linear', ...(singleX ? { showticklabels: false } : {}), title: { text: r === rows.length - 1 ? xTitle : '' }, showgrid: true, gridcolor: '#eee', linecolor: '#888' };
       layout[ya] = { domain: [y1 - rh, y1], anchor: `x${k}`, title: { text: c === 0 ? (rows.length > 1 ? `${rowVal}<br>${o.yTitle}` : o.yTitle) : '' }, showgrid: true, gridcolor: '#eee', linecolor: '#888' };
       (layout.annotations as Record<string, unknown>[]).push({ text: `<b>${colVal}</b>`, x: x0 + cw / 2, y: y1, xref: 'paper', yref: 'paper', xanchor: 'center', yanchor: 'bottom', showarrow: false });
       const axes = { xaxis: `x${k === 1 ? '' : k}`, yaxis: `y${k === 1 ? '' : k}` };
-      const inPanel = points.filter((p) => String(p.keys[o.colKey]) === colVal && (!o.rowKey || String(p.keys[o.rowKey]) === rowVal));
+      const categories: string[] = [];
       series.forEach((s, si) => {
         dashValues.forEach((dv) => {
           const pts = inPanel
@@ -102,6 +111,17 @@ export function lineGrid(points: AggregatePoint[], options: Partial<LineGridOpti
             .sort((a, b) => Number(a.keys[o.xKey]) - Number(b.keys[o.xKey]));
           if (pts.length === 0) return;
           const name = o.dash ? `${s} (${o.dash.label(dv)})` : s;
+          if (singleX) {
+            const p = pts[0];
+            categories.push(name);
+            data.push({
+              type: 'scatter', mode: 'markers', ...axes, x: [name], y: [p.mean], name, legendgroup: name, showlegend: !shownInLegend.has(name),
+              marker: { size: 9, color: color(s, si) }, error_y: { type: 'data', symmetric: false, array: [p.hi - p.mean], arrayminus: [p.mean - p.lo], color: color(s, si) },
+              customdata: [p.n], hovertemplate: `${name}: %{y:.1f} (n=%{customdata})<extra></extra>`, meta: { role: 'mean', series: s },
+            });
+            shownInLegend.add(name);
+            return;
+          }
           const xs = pts.map((p) => Number(p.keys[o.xKey]));
           data.push({
             type: 'scatter', mode: 'lines', ...axes, x: [...xs, ...[...xs].reverse()], y: [...pts.map((p) => p.hi), ...pts.map((p) => p.lo).reverse()],
@@ -119,7 +139,7 @@ export function lineGrid(points: AggregatePoint[], options: Partial<LineGridOpti
       if (ref) {
         const xs = inPanel.map((p) => Number(p.keys[o.xKey]));
         data.push({
-          type: 'scatter', mode: 'lines', ...axes, x: [Math.min(...xs), Math.max(...xs)], y: [ref.y, ref.y], name: ref.label, legendgroup: ref.label,
+          type: 'scatter', mode: 'lines', ...axes, x: singleX ? [categories[0], categories[categories.length - 1]] : [Math.min(...xs), Math.max(...xs)], y: [ref.y, ref.y], name: ref.label, legendgroup: ref.label,
           showlegend: !shownInLegend.has(ref.label), line: { color: o.colors[ref.label] ?? '#444444', width: 1.5, dash: 'dot' }, meta: { role: 'reference', series: ref.label },
         });
         shownInLegend.add(ref.label);

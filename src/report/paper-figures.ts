@@ -64,7 +64,7 @@ export function describePoints(plan: FigurePlan, points: AggregatePoint[]): stri
 /** Markdown describing what a plan will compute (title, claim, substitutions, scale). */
 export function planMarkdown(plan: FigurePlan): string {
   const lines = [
-    `**${plan.title.replace(/<br>/g, ' — ').replace(/<\/?sup>/g, '')}**`,
+    `**${plan.title.replace(/<br><sup>/g, ' — <sup>').replace(/<br>/g, ' ').replace(/<\/?sup>/g, '')}**`,
     '',
     `*Paper:* ${plan.paperClaim}`,
     '',
