@@ -42,6 +42,10 @@ export interface PlotPlan {
   xLog: boolean;
   /** Row panels keyed by this result column (null: one row). */
   rowKey: string | null;
+  /** Result column whose values are the lines (default 'method'; Figure 3: 'student'). */
+  seriesKey?: string;
+  /** Append this numeric column to each series label, e.g. the compression ratio: "128x32 (r=0.33)". */
+  seriesSuffix?: { key: string; prefix: string };
   /** A result column mapped to line dashes (Figure 5: beta). */
   dash?: { key: string; styles: Record<string, 'solid' | 'dash'>; prefix: string };
   /** Draw each column's expert return (from the rows' `expertReturn`) as a reference line. */
@@ -246,7 +250,10 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
       const paperStudents = [[256], [256, 64], [256, 256], [256, 256, 256]];
       const students = profile === 'quick' ? [[64, 64]] : paperStudents.map((t) => t.map((n) => Math.max(1, Math.round((n * width) / 256))));
       return offlinePlan(id, profile, {
-        what: 'Expert compression (smaller students)', paperTasks: ['humanoid-run'], rowKey: 'student',
+        // As the paper's Figure 3: rows are methods, lines are students, each labelled with its ratio r of
+        // parameters to the expert's.
+        what: 'Expert compression (smaller students)', paperTasks: ['humanoid-run'], rowKey: 'method',
+        series: { key: 'student', suffix: { key: 'compressionRatio', prefix: 'r=' } },
         paperClaim: 'APC transfers the expert into students with far fewer parameters; the gap to BC grows as data shrinks ' +
           '(paper Figure 3).',
         axes: { studentTorso: students }, scale: { students: students.map((t) => t.join('x')).join(' / ') },
@@ -307,6 +314,7 @@ function offlinePlan(
   profile: ProfileName,
   o: {
     what: string; paperTasks: string[]; fallbacks?: string[]; paperClaim: string; rowKey?: string; axes?: Record<string, unknown[]>; scale?: Record<string, string>;
+    series?: { key: string; suffix?: { key: string; prefix: string } };
     /** Per-figure overrides of the profile's seeds, dataset sizes, updates and cloning settings; a cap on M. */
     seeds?: number[]; trajectories?: number[]; trainSteps?: number; cloning?: Partial<typeof CLONING>; maxAugmented?: number;
   },
@@ -326,7 +334,10 @@ function offlinePlan(
       figure: [id], kind: ['offline'], task: [task], method: CLONING_METHODS, ...o.axes, trajectories: s.trajectories, seed: s.seeds,
       trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloning, ...o.cloning })),
     })),
-    plot: { xTitle: 'expert trajectories in the dataset', yTitle: 'return (noise 0.2)', xLog: true, rowKey: o.rowKey ?? null, expertLine: true, higherIsBetter: true },
+    plot: {
+      xTitle: 'expert trajectories in the dataset', yTitle: 'return (noise 0.2)', xLog: true, rowKey: o.rowKey ?? null, expertLine: true, higherIsBetter: true,
+      ...(o.series ? { seriesKey: o.series.key, seriesSuffix: o.series.suffix } : {}),
+    },
   };
 }
 
@@ -336,5 +347,6 @@ function oneOf<T extends Record<string, unknown>>(o: T): { [K in keyof T]: T[K][
 
 /** Result columns that identify one curve point of the plan (the rest, e.g. seed, are averaged over). */
 export function groupKeys(plan: FigurePlan): string[] {
-  return ['task', 'method', 'x', ...(plan.plot.rowKey ? [plan.plot.rowKey] : []), ...(plan.plot.dash ? [plan.plot.dash.key] : [])];
+  const keys = ['task', 'method', 'x', plan.plot.rowKey, plan.plot.seriesKey, plan.plot.dash?.key].filter((k): k is string => typeof k === 'string');
+  return [...new Set(keys)];
 }

@@ -31,6 +31,8 @@ export interface LineGridOptions {
   xLog: boolean;
   /** Legend order and colours of series values; unknown values get the next palette colour. */
   seriesOrder: string[];
+  /** Order of the row panels (values not listed follow in order of appearance). Default none. */
+  rowOrder?: string[];
   colors: Record<string, string>;
   /** Horizontal reference lines per panel column value (e.g. the expert's mean return). */
   refLines: Record<string, { y: number; label: string }>;
@@ -63,7 +65,8 @@ export function lineGrid(points: AggregatePoint[], options: Partial<LineGridOpti
     if (!(k in points[0].keys)) throw new RangeError(`key '${k}' is not a grouping key of the points; keys: ${Object.keys(points[0].keys).join(', ')}`);
   }
   const cols = uniq(points.map((p) => String(p.keys[o.colKey])));
-  const rows = o.rowKey ? uniq(points.map((p) => String(p.keys[o.rowKey!]))) : [''];
+  const rowsSeen = o.rowKey ? uniq(points.map((p) => String(p.keys[o.rowKey!]))) : [''];
+  const rows = [...(o.rowOrder ?? []).filter((r) => rowsSeen.includes(r)), ...rowsSeen.filter((r) => !(o.rowOrder ?? []).includes(r))];
   const seriesSeen = uniq(points.map((p) => String(p.keys[o.seriesKey])));
   const series = [...o.seriesOrder.filter((s) => seriesSeen.includes(s)), ...seriesSeen.filter((s) => !o.seriesOrder.includes(s))];
   const dashValues = o.dash ? uniq(points.map((p) => String(p.keys[o.dash!.key]))) : [''];

@@ -10,7 +10,13 @@ import { lineGrid, type PlotlyFigure } from './figure';
 
 /** Aggregate a plan's rows across seeds. */
 export function aggregatePlan(plan: FigurePlan, rows: ResultRow[], spread: Spread = 'std'): AggregatePoint[] {
-  return aggregateSeeds(rows, { by: groupKeys(plan), value: 'return', spread });
+  const suffix = plan.plot.seriesSuffix;
+  const key = plan.plot.seriesKey ?? 'method';
+  // Series labels with their suffix (Figure 3: "128x32 (r=0.33)"), so the legend carries it.
+  const labelled = suffix
+    ? rows.map((r) => (typeof r[suffix.key] === 'number' ? { ...r, [key]: `${r[key]} (${suffix.prefix}${(r[suffix.key] as number).toFixed(2)})` } : r))
+    : rows;
+  return aggregateSeeds(labelled, { by: groupKeys(plan), value: 'return', spread });
 }
 
 /** Mean expert return per task from the rows' `expertReturn` column (absent: no line). */
@@ -23,6 +29,12 @@ export function expertLines(rows: ResultRow[]): Record<string, { y: number; labe
   return Object.fromEntries([...byTask].map(([t, ys]) => [t, { y: ys.reduce((a, b) => a + b, 0) / ys.length, label: 'Expert' }]));
 }
 
+/** Distinct labels ordered by the number in their "(r=0.33)"-style suffix. */
+function bySuffix(labels: string[]): string[] {
+  const num = (l: string) => Number(/\(\w+=([\d.]+)\)$/.exec(l)?.[1] ?? Infinity);
+  return [...new Set(labels)].sort((a, b) => num(a) - num(b));
+}
+
 /** The plan's figure from aggregated points (and the rows, for the expert line). */
 export function drawPlan(plan: FigurePlan, points: AggregatePoint[], rows: ResultRow[]): PlotlyFigure {
   const dash = plan.plot.dash;
@@ -32,7 +44,10 @@ export function drawPlan(plan: FigurePlan, points: AggregatePoint[], rows: Resul
     yTitle: plan.plot.yTitle,
     xLog: plan.plot.xLog,
     rowKey: plan.plot.rowKey,
-    seriesOrder: METHOD_ORDER,
+    ...(plan.plot.seriesKey ? { seriesKey: plan.plot.seriesKey } : {}),
+    // Methods in the paper's order; suffixed series (students with r) by their number, smallest first.
+    seriesOrder: plan.plot.seriesSuffix ? bySuffix(points.map((p) => String(p.keys[plan.plot.seriesKey ?? 'method']))) : METHOD_ORDER,
+    rowOrder: METHOD_ORDER,
     refLines: plan.plot.expertLine ? expertLines(rows) : {},
     dash: dash ? { key: dash.key, styles: dash.styles, label: (v) => `${dash.prefix} ${v}` } : undefined,
   });
