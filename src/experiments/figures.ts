@@ -300,7 +300,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         paperClaim: 'Kickstarting with the APC cross-entropy on perturbed visited states learns faster than kickstarting ' +
           'on visited states only, and both beat RL from scratch (paper Figure 6).',
         grid: perTaskGrid(tasks, profile, (task, cloning) => ({ figure: [id], kind: ['kickstart'], task: [task], method: ['rl', 'bc', 'apc'], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.onlineEvalEpisodes], lambda: [1], ...oneOf(cloning) })),
-        plot: { xTitle: 'environment steps', yTitle: 'return (noise 0.2)', xLog: false, rowKey: null, expertLine: true, higherIsBetter: true },
+        plot: { xTitle: 'environment steps', yTitle: 'return (mean action; the PPO trainer\'s evaluation)', xLog: false, rowKey: null, expertLine: true, higherIsBetter: true },
       };
     }
   }
