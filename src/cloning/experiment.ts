@@ -15,7 +15,7 @@ import { datasetsRoot, expertsRoot } from '../util/paths';
 import { Rng } from '../util/rng';
 import { resolveCloningConfig, type CloningConfig, type Strategy } from './config';
 import { cachedDataset, type Dataset } from './dataset';
-import { initStudentNormalizer, trainStudent } from './trainer';
+import { initStudentNormalizer, trainStudent, viewBatch } from './trainer';
 import { resolveStudentView } from './views';
 
 /** A figure cell as built by src/experiments/figures.ts (plain JSON). */
@@ -174,12 +174,7 @@ export async function runCloningSelection(cell: OfflineCell): Promise<Record<str
   const chunk = 4096;
   for (let from = 0; from < validation.size; from += chunk) {
     const to = Math.min(validation.size, from + chunk);
-    const groups: Record<string, Float32Array> = {};
-    for (const g of student.view) {
-      const w = validation.groupShapes[g].reduce((a, b) => a * b, 1);
-      groups[g] = validation.groups[g].subarray(from * w, to * w);
-    }
-    const { mean } = student.distribution({ batch: to - from, groups });
+    const { mean } = student.distribution({ batch: to - from, groups: viewBatch(validation, student.view, from, to) });
     for (let k = 0; k < (to - from) * A; k++) sq += (mean[k] - validation.expertMean[from * A + k]) ** 2;
   }
   student.dispose();

@@ -34,7 +34,7 @@ export interface TrainStudentResult {
 }
 
 /** Student view rows of `data` as an observation batch. */
-function viewBatch(data: SampleSet, view: string[], from: number, to: number): Record<string, Float32Array> {
+export function viewBatch(data: SampleSet, view: string[], from: number, to: number): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
   for (const g of view) {
     const w = data.groupShapes[g].reduce((a, b) => a * b, 1);
