@@ -9,7 +9,7 @@ import { loadMujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
-import { ManipulatorInsertPeg, pegRewardTerms } from '../src/envs/manipulator';
+import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
@@ -237,5 +237,35 @@ test('manipulator: the camera image shows the slot (hiding the slot changes the 
     }
   } finally {
     task.close();
+  }
+});
+
+test('manipulator: training-only shapedReward is the mean of the true reward and its 30 cm-margin twin', async () => {
+  const mjs = await loadMujoco();
+  const plain = new ManipulatorInsertPeg(mjs, { camera: false });
+  const shaped = new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: true });
+  try {
+    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'yes' as any }), /shapedReward must be true or false/);
+    const r1 = new Rng(21), r2 = new Rng(21), act = new Rng(22);
+    let paidOnlyWhenShaped = 0;
+    for (let e = 0; e < 20; e++) {
+      plain.reset(r1);
+      shaped.reset(r2);
+      for (let t = 0; t < 20; t++) {
+        const a = Array.from({ length: 5 }, () => act.range(-1, 1));
+        const rp = plain.step(a).reward;
+        const rs = shaped.step(a).reward;
+        const wide = pegRewardTerms(shaped.arm, SHAPING_MARGIN).reward;
+        close(rp, pegRewardTerms(plain.arm).reward, 1e-12);
+        close(rs, (rp + wide) / 2, 1e-9);
+        // The widened tolerances never pay less than the true ones.
+        assert.ok(wide >= rp - 1e-12, `${wide} < ${rp}`);
+        if (rp < 1e-6 && rs > 0.01) paidOnlyWhenShaped++;
+      }
+    }
+    assert.ok(paidOnlyWhenShaped > 0, 'shaping should pay where the true reward is ~0');
+  } finally {
+    plain.close();
+    shaped.close();
   }
 });

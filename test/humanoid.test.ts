@@ -328,3 +328,42 @@ test('humanoid-walls failed() agrees with MuJoCo contacts between non-foot geoms
     task.close();
   }
 });
+
+test('humanoid-walls: walls slide to each layout; camera: false and the training-only aliveBonus', () => {
+  const task = new HumanoidWallsTask(mj, { camera: false, aliveBonus: 0.1 });
+  const plain = new HumanoidWallsTask(mj, {});
+  try {
+    assert.throws(() => new HumanoidWallsTask(mj, { aliveBonus: -1 }), /aliveBonus must be a finite number >= 0/);
+    assert.throws(() => new HumanoidWallsTask(mj, { camera: 1 as any }), /camera must be true or false/);
+    assert.equal(task.spec.views.student, undefined);
+    assert.ok(!task.spec.observationGroups.some((g) => g.name === 'egocentric_depth'));
+    assert.ok(!('egocentric_depth' in task.observe()));
+    assert.throws(() => task.depthImage(), /camera: false/);
+    const rng = new Rng(31);
+    for (let e = 0; e < 3; e++) {
+      task.reset(rng);
+      // Each wall's inner edge sits where dm_control's wall of the drawn width ends: the gap is 10 - width.
+      const m = task.humanoid.physics.model as any;
+      const d = task.humanoid.physics.data as any;
+      task.wallLayout.forEach((w, i) => {
+        const g = task.humanoid.mj.mj_name2id(m, task.humanoid.mj.mjtObj.mjOBJ_GEOM.value, `wall_${i}`);
+        close(d.geom_xpos[3 * g], w.x, 1e-12);
+        const inner = d.geom_xpos[3 * g + 1] - w.side * m.geom_size[3 * g + 1];
+        close(inner, w.side * (5 - w.width), 1e-9);
+      });
+    }
+    // Reward = forward-speed tolerance + 0.1 while not failed; the plain task pays the tolerance alone.
+    const a = new Float64Array(21);
+    const r1 = new Rng(5), r2 = new Rng(5);
+    task.reset(r1);
+    plain.reset(r2);
+    for (let t = 0; t < 40; t++) {
+      const rb = task.step(a).reward;
+      const rp = plain.step(a).reward;
+      close(rb, rp + (task.failed() ? 0 : 0.1), 1e-9);
+    }
+  } finally {
+    task.close();
+    plain.close();
+  }
+});

@@ -61,7 +61,8 @@ async function main(): Promise<void> {
       if (first === null) first = { steps, t: now };
       if (now - lastLine < 30_000 && steps < resolved.totalSteps) return;
       lastLine = now;
-      const rate = (steps - first.steps) / Math.max(1e-3, (now - first.t) / 1000);
+      // Until a second iteration has finished, the first iteration's own rate stands in.
+      const rate = steps > first.steps ? (steps - first.steps) / Math.max(1e-3, (now - first.t) / 1000) : Number(row['time/fps'] ?? 0);
       const eta = rate > 0 ? (resolved.totalSteps - steps) / rate : NaN;
       const f = (k: string) => (row[k] == null ? '-' : Number(row[k]).toFixed(3));
       log(`${steps}/${resolved.totalSteps} steps, ${rate.toFixed(0)} steps/s, ETA ${(eta / 60).toFixed(1)} min | train/episode_return ${f('train/episode_return')} ` +

@@ -20,9 +20,12 @@
  * - Failure: RunThroughCorridor ends the episode when a non-foot geom touches the ground. Here that is the
  *   training-only `failed()` signal; episodes otherwise run to the time limit (a fallen humanoid earns ~0).
  * - Privileged `wall_features` (not in dm_control) give an expert what the camera shows, as numbers.
- * - Each episode recompiles the MJCF with freshly drawn walls, as composer does when the arena regenerates.
+ * - The MJCF is compiled once; each episode draws fresh wall widths (as composer does when the arena
+ *   regenerates) and slides the walls sideways. Every wall box is as wide as the widest draw, so the part a
+ *   narrower wall does not need sits outside the corridor, beyond the invisible side wall (recompiling per
+ *   episode cost ~35 ms, more than 200 control steps). The gaps are exactly dm_control's.
  */
-import { compileModel, type Mujoco } from '../physics/mujoco';
+import { compileModel, nameToId, type Mujoco } from '../physics/mujoco';
 import { RayCamera } from '../physics/raycam';
 import type { Rng } from '../util/rng';
 import {
@@ -66,6 +69,14 @@ export interface HumanoidWallsOptions extends TaskOptions {
   jointNoise?: number;
   /** Control steps per episode (default 1000 = 25 s). */
   episodeLength?: number;
+  /** Render the egocentric depth image and serve the 'student' view (default true; false saves the ray casting). */
+  camera?: boolean;
+  /**
+   * Training-only reward added on every step (default 0). The true reward pays forward speed only, so a
+   * falling humanoid's forward dive pays as much per step as a stride; a small bonus for each step not yet
+   * failed (gym's Humanoid "alive bonus") makes staying up worth learning first. Evaluate with 0.
+   */
+  aliveBonus?: number;
 }
 
 interface Wall { x: number; width: number; side: 1 | -1 }
@@ -86,8 +97,11 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
   private readonly maxDepth: number;
   /** Rebuilt with the arena every episode. */
   humanoid!: HumanoidPhysics;
-  private camera!: RayCamera;
+  private camera: RayCamera | null = null;
+  private readonly useCamera: boolean;
+  readonly aliveBonus: number;
   private walls: Wall[] = [];
+  private wallGeomIds: number[] = [];
   private readonly velocityReward: { bounds: [number, number]; margin: number; sigmoid: 'linear'; valueAtMargin: number };
 
   constructor(mj: Mujoco, options: HumanoidWallsOptions = {}, name = 'humanoid-walls', tags: string[] = ['humanoid', 'locomotion', 'vision']) {
@@ -110,6 +124,10 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     this.maxDepth = positive(options.maxDepth ?? 4, 'maxDepth');
     this.wallsAhead = options.wallsAhead ?? 2;
     if (!Number.isInteger(this.wallsAhead) || this.wallsAhead < 1) throw new RangeError(`wallsAhead must be a positive integer, got ${this.wallsAhead}`);
+    this.useCamera = options.camera ?? true;
+    if (typeof this.useCamera !== 'boolean') throw new RangeError(`camera must be true or false, got ${String(options.camera)}`);
+    this.aliveBonus = options.aliveBonus ?? 0;
+    if (!(Number.isFinite(this.aliveBonus) && this.aliveBonus >= 0)) throw new RangeError(`aliveBonus must be a finite number >= 0, got ${options.aliveBonus}`);
     this.jointNoise = options.jointNoise ?? 0.05;
     if (!(this.jointNoise >= 0)) throw new RangeError(`jointNoise must be >= 0, got ${this.jointNoise}`);
     const episodeLength = humanoidEpisodeLength(options.episodeLength);
@@ -117,6 +135,12 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
 
     const [w, h] = this.imageSize;
     const proprio = HUMANOID_STATE_GROUPS.map((g) => ({ ...g, shape: [...g.shape] }));
+    const views: Record<string, string[]> = {
+      default: [...HUMANOID_PROPRIO_VIEW, 'wall_features'],
+      proprio: [...HUMANOID_PROPRIO_VIEW],
+      expert: [...HUMANOID_PROPRIO_VIEW, 'wall_features'],
+    };
+    if (this.useCamera) views.student = [...HUMANOID_PROPRIO_VIEW, 'egocentric_depth'];
     this.spec = {
       name,
       tags: [...tags],
@@ -124,16 +148,11 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
       observationGroups: [
         ...proprio,
         { name: 'wall_features', shape: [PER_WALL * this.wallsAhead + 3], kind: 'state', privileged: true },
-        { name: 'egocentric_depth', shape: [h, w, 1], kind: 'image', privileged: false },
+        ...(this.useCamera ? [{ name: 'egocentric_depth', shape: [h, w, 1], kind: 'image' as const, privileged: false }] : []),
       ],
       controlTimestep: HUMANOID_CONTROL_TIMESTEP,
       episodeLength,
-      views: {
-        default: [...HUMANOID_PROPRIO_VIEW, 'wall_features'],
-        proprio: [...HUMANOID_PROPRIO_VIEW],
-        expert: [...HUMANOID_PROPRIO_VIEW, 'wall_features'],
-        student: [...HUMANOID_PROPRIO_VIEW, 'egocentric_depth'],
-      },
+      views,
     };
     // A first layout so that the task can be observed before reset (walls at their mean width).
     this.build(this.layout(null));
@@ -167,15 +186,28 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
       side('near_wall', [-P, 0, H / 2], '0 1 0 0 0 1', [W / 2, H / 2]),
       side('far_wall', [L + P, 0, H / 2], '0 -1 0 0 0 1', [W / 2, H / 2]),
       ...walls.map((w, i) =>
-        `<geom name="wall_${i}" type="box" pos="${w.x} ${(w.side * (W - w.width)) / 2} ${this.wallHeight / 2}" size="${WALL_THICKNESS / 2} ${w.width / 2} ${this.wallHeight / 2}" rgba="1 1 1 1"/>`),
+        `<geom name="wall_${i}" type="box" pos="${w.x} ${this.wallCentreY(w)} ${this.wallHeight / 2}" size="${WALL_THICKNESS / 2} ${this.wallWidthRange[1] / 2} ${this.wallHeight / 2}" rgba="1 1 1 1"/>`),
     ].join('\n    ');
   }
 
-  private build(walls: Wall[]): void {
-    if (this.humanoid) {
-      this.camera.dispose();
-      this.humanoid.physics.free();
+  /** Centre (y) of a wall box of the widest width whose inner edge leaves the wall's gap. */
+  private wallCentreY(w: Wall): number {
+    return w.side * (this.corridorWidth / 2 - w.width + this.wallWidthRange[1] / 2);
+  }
+
+  /** Slide the compiled wall boxes to a new layout (same x positions and sides; needs mj_forward after). */
+  private placeWalls(walls: Wall[]): void {
+    const m = this.humanoid.physics.model as any;
+    const geomPos: Float64Array = m.geom_pos;
+    for (let i = 0; i < walls.length; i++) {
+      const g = this.wallGeomIds[i];
+      if (geomPos[3 * g] !== walls[i].x) throw new Error(`wall ${i} is at x = ${geomPos[3 * g]}, layout says ${walls[i].x}`);
+      geomPos[3 * g + 1] = this.wallCentreY(walls[i]);
     }
+    this.walls = walls;
+  }
+
+  private build(walls: Wall[]): void {
     this.walls = walls;
     const xml = humanoidXml({
       bodyGeomGroup: BODY_GROUP,
@@ -185,14 +217,17 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     });
     const physics = compileModel(this.mj, xml, this.spec.name);
     this.humanoid = new HumanoidPhysics(physics);
+    this.wallGeomIds = walls.map((_, i) => nameToId(physics, 'geom', `wall_${i}`));
     const [w, h] = this.imageSize;
-    this.camera = new RayCamera(physics, {
-      width: w, height: h, fovy: 80, maxDepth: this.maxDepth, attach: { camera: 'egocentric' }, geomGroups: [0], excludeBody: 'head',
-    });
+    this.camera = this.useCamera
+      ? new RayCamera(physics, {
+          width: w, height: h, fovy: 80, maxDepth: this.maxDepth, attach: { camera: 'egocentric' }, geomGroups: [0], excludeBody: 'head',
+        })
+      : null;
   }
 
   reset(rng: Rng): void {
-    this.build(this.layout(rng));
+    this.placeWalls(this.layout(rng));
     this.humanoid.setUprightPose(this.spawnX, 0, 0, rng, this.jointNoise);
     this.steps = 0;
   }
@@ -247,19 +282,20 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
 
   /** Render the egocentric depth image (H x W x 1, 1 = nothing within maxDepth). */
   depthImage(out?: Float32Array): Float32Array {
+    if (!this.camera) throw new Error('humanoid-walls was made with camera: false; it has no depth image');
     return this.camera.render(out);
   }
 
   observe(): ObservationGroups {
     const obs = observeProprio(this.humanoid);
     obs.wall_features = this.wallFeatures();
-    obs.egocentric_depth = this.camera.render();
+    if (this.camera) obs.egocentric_depth = this.camera.render();
     return obs;
   }
 
   /** RunThroughCorridor.get_reward: linear tolerance of the forward COM velocity around the target speed. */
   reward(): number {
-    return tolerance(this.humanoid.forwardVelocity(), this.velocityReward);
+    return tolerance(this.humanoid.forwardVelocity(), this.velocityReward) + (this.aliveBonus > 0 && !this.failed() ? this.aliveBonus : 0);
   }
 
   /** Training-only: a non-foot geom touches the floor (RunThroughCorridor's contact termination). */
@@ -275,7 +311,7 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
   }
 
   override close(): void {
-    this.camera.dispose();
+    this.camera?.dispose();
     super.close();
   }
 }
