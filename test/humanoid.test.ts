@@ -367,3 +367,38 @@ test('humanoid-walls: walls slide to each layout; camera: false and the training
     plain.close();
   }
 });
+
+test('training curriculum: mixed start poses; a random start is not failed until getUpSteps have passed unrisen', async () => {
+  assert.throws(() => new HumanoidTask(mj, { initialPose: 'lying' as any }), /initialPose must be 'random', 'upright' or 'mixed'/);
+  assert.throws(() => new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 2 }), /randomPoseFraction must be in \[0, 1\]/);
+  assert.throws(() => new HumanoidTask(mj, { getUpSteps: 1.5 }), /getUpSteps must be an integer >= 0/);
+  const mixed = new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 0.5 });
+  const dropped = new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 1, getUpSteps: 60 });
+  try {
+    const rng = new Rng(41);
+    let upright = 0;
+    for (let e = 0; e < 200; e++) {
+      mixed.reset(rng);
+      // The random pose is dropped from 1.5 m: its pelvis (qpos[2]) starts at 1.5, the keyframe's lower.
+      const z = (mixed.humanoid.physics.data as any).qpos[2];
+      if (Math.abs(z - 1.5) > 1e-9) upright++;
+    }
+    // Binomial(200, 0.5): mean 100, sd 7.
+    assert.ok(upright >= 75 && upright <= 125, `upright starts ${upright}/200`);
+    // Limp (zero torque) from the random pose: it lands and stays down, so it fails exactly when time is up.
+    const zero = new Float64Array(21);
+    for (let e = 0; e < 3; e++) {
+      dropped.reset(rng);
+      for (let t = 1; t <= 80; t++) {
+        dropped.step(zero);
+        if (t < 60) assert.equal(dropped.failed(), false, `episode ${e} step ${t}: failed before getUpSteps`);
+        else assert.equal(dropped.failed(), dropped.humanoid.headHeight() < 0.9, `episode ${e} step ${t}`);
+      }
+      assert.ok(dropped.humanoid.headHeight() < 0.9, 'a limp humanoid should be lying after 2 s');
+      assert.equal(dropped.failed(), true);
+    }
+  } finally {
+    mixed.close();
+    dropped.close();
+  }
+});

@@ -224,3 +224,27 @@ test('adaptive learning rate: divided by 1.5 after every iteration whose KL exce
   assert.equal(lrs.length, 5);
   lrs.forEach((lr, i) => assert.ok(Math.abs(lr / (TINY.lr ?? 3e-4) - 1.5 ** -i) < 1e-6, `iteration ${i + 1}: lr ${lr}`));
 });
+
+test('a resume may change the curriculum (taskOptions, evalTaskOptions): recorded in config-history.jsonl, best restarts', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-stages-'));
+  await trainPPO(TINY, dir, { stopAfterIterations: 2 });
+  const stage2 = { ...TINY, taskOptions: { episodeLength: 40 }, evalTaskOptions: { episodeLength: 40 } };
+  const done = await trainPPO(stage2, dir);
+  assert.equal(done.status, 'done');
+  const history = fs.readFileSync(path.join(dir, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(history.length, 2);
+  assert.equal(history[0].envSteps, 0);
+  assert.deepEqual(history[0].config.taskOptions, { episodeLength: 50 });
+  assert.equal(history[1].envSteps, 256);
+  assert.deepEqual(history[1].changed.taskOptions, { from: { episodeLength: 50 }, to: { episodeLength: 40 } });
+  assert.deepEqual(history[1].changed.evalTaskOptions.to, { episodeLength: 40 });
+  // The new evaluation setting is evaluated at once (after the first resumed iteration), and 'best' is its own.
+  const evals = readCurve(path.join(dir, 'curve.csv')).filter((r) => r['eval/return'] !== null);
+  assert.deepEqual(evals.map((r) => r['time/env_steps']), [0, 256, 384, 640]);
+  const best = JSON.parse(fs.readFileSync(path.join(dir, 'best', 'manifest.json'), 'utf8'));
+  assert.ok(best.step >= 384, `best at ${best.step} predates the new evaluation setting`);
+  // Resuming with the same stage adds no history line; other fields still may not change.
+  await trainPPO(stage2, dir);
+  assert.equal(fs.readFileSync(path.join(dir, 'config-history.jsonl'), 'utf8').trim().split('\n').length, 2);
+  await assert.rejects(trainPPO({ ...stage2, gamma: 0.9 }, dir), /config field 'gamma'/);
+});

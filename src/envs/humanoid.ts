@@ -486,10 +486,20 @@ export function humanoidRewardTerms(hp: HumanoidPhysics, moveSpeed: number): Hum
 export interface HumanoidOptions extends TaskOptions {
   /** Target horizontal centre-of-mass speed in m/s; 0 = stand (reward for not moving). Default 10 (Run). */
   moveSpeed?: number;
-  /** 'random': dm_control's collision-free random pose dropped from 1.5 m (default); 'upright': the standing keyframe. */
-  initialPose?: 'random' | 'upright';
+  /**
+   * 'random': dm_control's collision-free random pose dropped from 1.5 m (default); 'upright': the standing
+   * keyframe; 'mixed' (a training curriculum): random with probability `randomPoseFraction`, else upright.
+   */
+  initialPose?: 'random' | 'upright' | 'mixed';
+  /** With initialPose 'mixed', the share of episodes that start from the random pose (default 0.5). */
+  randomPoseFraction?: number;
   /** `failed()` is true when the head is below this height in metres (default 0.9; see `failed`). */
   failHeight?: number;
+  /**
+   * Control steps an episode that starts below `failHeight` (a random pose) is given to get its head above it
+   * before `failed()` reports the fall (default 100 = 2.5 s; see `failed`).
+   */
+  getUpSteps?: number;
   /** Control steps per episode (default 1000 = 25 s). */
   episodeLength?: number;
 }
@@ -539,22 +549,37 @@ export abstract class HumanoidTaskBase implements Task {
   }
 }
 
+/** Control steps (0.5 s) a humanoid dropped from 1.5 m needs to land; its head counts as risen only after. */
+const DROP_STEPS = 20;
+
 /** dm_control suite Humanoid: Stand (moveSpeed 0), Walk (1) and Run (10) are this class with different flags. */
 export class HumanoidTask extends HumanoidTaskBase {
   readonly spec: TaskSpec;
   readonly humanoid: HumanoidPhysics;
   readonly moveSpeed: number;
-  readonly initialPose: 'random' | 'upright';
+  readonly initialPose: 'random' | 'upright' | 'mixed';
+  readonly randomPoseFraction: number;
   readonly failHeight: number;
+  readonly getUpSteps: number;
+  /** Whether the head has been above `failHeight` since the episode began. */
+  private risen = true;
 
   constructor(mj: Mujoco, options: HumanoidOptions = {}, name = 'humanoid-run', tags: string[] = ['humanoid', 'locomotion']) {
     super();
     const moveSpeed = options.moveSpeed ?? HUMANOID_RUN_SPEED;
     if (!(moveSpeed >= 0) || !Number.isFinite(moveSpeed)) throw new RangeError(`moveSpeed must be a finite number >= 0, got ${moveSpeed}`);
     const initialPose = options.initialPose ?? 'random';
-    if (initialPose !== 'random' && initialPose !== 'upright') throw new RangeError(`initialPose must be 'random' or 'upright', got ${String(initialPose)}`);
+    if (initialPose !== 'random' && initialPose !== 'upright' && initialPose !== 'mixed') {
+      throw new RangeError(`initialPose must be 'random', 'upright' or 'mixed', got ${String(initialPose)}`);
+    }
+    const fraction = options.randomPoseFraction ?? 0.5;
+    if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`randomPoseFraction must be in [0, 1], got ${fraction}`);
+    const getUpSteps = options.getUpSteps ?? 100;
+    if (!(Number.isInteger(getUpSteps) && getUpSteps >= 0)) throw new RangeError(`getUpSteps must be an integer >= 0, got ${getUpSteps}`);
     this.moveSpeed = moveSpeed;
     this.initialPose = initialPose;
+    this.randomPoseFraction = fraction;
+    this.getUpSteps = getUpSteps;
     this.failHeight = options.failHeight ?? 0.9;
     this.humanoid = new HumanoidPhysics(compileModel(mj, humanoidXml(), name));
     this.spec = {
@@ -569,11 +594,24 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.humanoid.setUprightPose();
   }
 
-  /** dm_control's initialize_episode (or the upright keyframe with `initialPose: 'upright'`). */
+  /** dm_control's initialize_episode (or the upright keyframe with `initialPose: 'upright'`, or either: 'mixed'). */
   reset(rng: Rng): void {
-    if (this.initialPose === 'random') this.humanoid.initializeRandomPose(rng);
+    const random = this.initialPose === 'random' || (this.initialPose === 'mixed' && rng.uniform() < this.randomPoseFraction);
+    if (random) this.humanoid.initializeRandomPose(rng);
     else this.humanoid.setUprightPose();
     this.steps = 0;
+    this.risen = !random;
+  }
+
+  override step(action: ArrayLike<number>): StepResult {
+    const result = super.step(action);
+    // The random pose is dropped from 1.5 m: the head passes above failHeight while falling, which is no rise.
+    if (!this.risen && this.steps > DROP_STEPS && this.humanoid.headHeight() >= this.failHeight) this.risen = true;
+    return result;
+  }
+
+  protected override taskState(): number[] {
+    return [...super.taskState(), this.risen ? 1 : 0];
   }
 
   observe(): ObservationGroups {
@@ -586,12 +624,13 @@ export class HumanoidTask extends HumanoidTaskBase {
 
   /**
    * Training-only fall signal: head below `failHeight` (0.9 m by default; standing puts it at ~1.47 m). At 0.9 m
-   * dm_control's standing factor is already below 0.01, so the reward is ~0 from then on. With the default
-   * random initial pose the humanoid usually starts by falling, so pair resets on failure with
-   * `initialPose: 'upright'`.
+   * dm_control's standing factor is already below 0.01, so the reward is ~0 from then on. An episode that began
+   * from the random pose (dropped, usually landing on the floor) is not failed until it has had `getUpSteps`
+   * control steps to get its head above `failHeight`: then it fails if it has not risen, or whenever it falls
+   * again. An upright start fails at the first fall, as before.
    */
   failed(): boolean {
-    return this.humanoid.headHeight() < this.failHeight;
+    return this.humanoid.headHeight() < this.failHeight && (this.risen || this.steps >= this.getUpSteps);
   }
 }
 

@@ -169,4 +169,8 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
  * The fields that may differ between a run and its resumption (extending the budget or changing bookkeeping
  * does not change what was learned so far).
  */
-export const RESUMABLE_OVERRIDES: (keyof PPOConfig)[] = ['totalSteps', 'workers', 'checkpointEvery', 'keepCheckpoints'];
+/**
+ * Fields a resumed run may change. taskOptions and evalTaskOptions are the training curriculum's stages (e.g. the
+ * humanoid's start pose); every change is appended to the run's config-history.jsonl with the env step it began at.
+ */
+export const RESUMABLE_OVERRIDES: (keyof PPOConfig)[] = ['totalSteps', 'workers', 'checkpointEvery', 'keepCheckpoints', 'taskOptions', 'evalTaskOptions'];

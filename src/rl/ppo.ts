@@ -91,6 +91,18 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   const resumeFrom = latestCheckpoint(ckptRoot);
   const saved: TrainerJson | null = resumeFrom ? JSON.parse(fs.readFileSync(path.join(resumeFrom, 'trainer.json'), 'utf8')) : null;
   if (saved) checkSameRun(saved.config, config, resumeFrom!);
+  // The run's record of its stages: the first config, then every resumable field a resume changed.
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  if (saved) {
+    for (const k of RESUMABLE_OVERRIDES) {
+      const before = k in saved.config ? saved.config[k] : (DEFAULT_PPO as Partial<PPOConfig>)[k];
+      if (JSON.stringify(before) !== JSON.stringify(config[k])) changed[k] = { from: before, to: config[k] };
+    }
+  }
+  if (!saved || Object.keys(changed).length > 0) {
+    const entry = saved ? { envSteps: saved.envSteps, changed } : { envSteps: 0, config };
+    fs.appendFileSync(path.join(outDir, 'config-history.jsonl'), JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+  }
   fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify({ algorithm: 'ppo', ...config }, null, 2) + '\n');
 
   const rootRng = new Rng(config.seed);
@@ -144,8 +156,10 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
     iteration = saved.iteration;
     envSteps = saved.envSteps;
     wallOffset = saved.wallSeconds;
-    bestEvalReturn = saved.bestEvalReturn;
-    nextEvalAt = saved.nextEvalAt;
+    // A new evaluation setting starts a new 'best': returns measured under different settings do not compare.
+    bestEvalReturn = 'evalTaskOptions' in changed ? null : saved.bestEvalReturn;
+    nextEvalAt = 'evalTaskOptions' in changed ? envSteps : saved.nextEvalAt;
+    for (const [k, c] of Object.entries(changed)) log(`resume changes ${k}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
     adaptiveLr = saved.adaptiveLr ?? config.lr;
     log(`resumed ${resumeFrom} at iteration ${iteration}, ${envSteps} env steps`);
   }
