@@ -10,6 +10,7 @@ import { HumanoidTask, humanoidRewardTerms, HUMANOID_PROPRIO_VIEW } from '../src
 import { HumanoidWallsTask } from '../src/envs/humanoid-walls';
 import { makeTask, listTasks } from '../src/envs/registry';
 import { viewSize } from '../src/envs/types';
+import { evaluatePolicy } from '../src/rl/evaluate';
 import '../src/envs';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
@@ -401,4 +402,28 @@ test('training curriculum: mixed start poses; a random start is not failed until
     mixed.close();
     dropped.close();
   }
+});
+
+test('humanoid-walls: evaluations report forward progress (spec.episodeMetric) for each episode', async () => {
+  const opts = { camera: false, episodeLength: 30 };
+  const zero = { view: ['joint_angles'], actionDim: 21, distribution: (o: { batch: number }) => ({ mean: new Float32Array(21 * o.batch), std: new Float32Array(21 * o.batch).fill(1) }) };
+  const result = await evaluatePolicy(zero as any, { task: 'humanoid-walls', taskOptions: opts, episodes: 3, numEnvs: 3, mode: 'mean', workers: 0, seed: 9 });
+  assert.equal(result.metric?.name, 'forward_progress');
+  assert.equal(result.metric?.unit, 'm');
+  assert.equal(result.metric?.values.length, 3);
+  // Replay env 1's first episode by hand (VecEnv seeds episode k of env i with `${seed}/${i}/${k}`).
+  const task = new HumanoidWallsTask(mj, opts);
+  try {
+    task.reset(new Rng('9/1/0'));
+    let ret = 0;
+    for (let t = 0; t < 30; t++) ret += task.step(new Float64Array(21)).reward;
+    close(result.returns[1], ret, 1e-4);
+    close(result.metric!.values[1], task.forwardProgress(), 1e-12);
+    close(task.episodeMetric(), task.forwardProgress(), 0);
+  } finally {
+    task.close();
+  }
+  // Tasks without a metric report none.
+  const plain = await evaluatePolicy(zero as any, { task: 'humanoid-run', taskOptions: { episodeLength: 5 }, episodes: 2, numEnvs: 2, mode: 'mean', workers: 0 });
+  assert.equal(plain.metric, undefined);
 });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { computeGae, clippedSurrogateLoss, valueLoss, gaussianLogProb, RewardScaler } from '../src/rl/ppo-losses';
@@ -247,4 +248,24 @@ test('a resume may change the curriculum (taskOptions, evalTaskOptions): recorde
   await trainPPO(stage2, dir);
   assert.equal(fs.readFileSync(path.join(dir, 'config-history.jsonl'), 'utf8').trim().split('\n').length, 2);
   await assert.rejects(trainPPO({ ...stage2, gamma: 0.9 }, dir), /config field 'gamma'/);
+});
+
+test('export-expert writes expert/, half/, evaluations and a README block that a re-export replaces, keeping notes', async () => {
+  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-export-run-'));
+  const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-export-dest-'));
+  await trainPPO(TINY, run);
+  fs.writeFileSync(path.join(dest, 'README.md'), '# cartpole notes\n\nHand-written history.\n');
+  const cli = path.join(__dirname, '..', 'src', 'cli', 'export-expert.js');
+  const exportOnce = () => execFileSync(process.execPath, [cli, '--task', 'cartpole-swingup', '--run', run, '--episodes', '2', '--dest', dest], { encoding: 'utf8' });
+  exportOnce();
+  for (const f of ['expert/manifest.json', 'half/manifest.json', 'evaluation.json', 'half/evaluation.json', 'curve.csv']) assert.ok(fs.existsSync(path.join(dest, f)), f);
+  const evaluation = JSON.parse(fs.readFileSync(path.join(dest, 'evaluation.json'), 'utf8'));
+  assert.deepEqual(evaluation.evaluations.map((e: { mode: string; episodes: number }) => [e.mode, e.episodes]), [['mean', 2], ['noise', 2]]);
+  const first = fs.readFileSync(path.join(dest, 'README.md'), 'utf8');
+  assert.match(first, /Hand-written history\./);
+  assert.match(first, /\| expert\/ \(best\) \| \d+ \|/);
+  exportOnce();
+  const second = fs.readFileSync(path.join(dest, 'README.md'), 'utf8');
+  assert.equal(second.split('export-expert: begin').length, 2, 'one generated block after two exports');
+  assert.match(second, /Hand-written history\./);
 });

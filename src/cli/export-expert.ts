@@ -13,6 +13,9 @@ import { loadCheckpoint, initBackend } from '../policies';
 import { evaluatePolicy, type EvaluationResult } from '../rl/evaluate';
 import { readCurve } from '../rl/curve';
 
+const BEGIN = '<!-- export-expert: begin (generated) -->';
+const END = '<!-- export-expert: end -->';
+
 async function evaluateBoth(task: string, dir: string, episodes: number): Promise<EvaluationResult[]> {
   const { policy } = await loadCheckpoint(dir);
   const out: EvaluationResult[] = [];
@@ -58,23 +61,39 @@ async function main(): Promise<void> {
   const wallAtBest = curve.find((r) => r['time/env_steps'] === best.step)?.['time/wall_s'] ?? null;
   const fmt = (e: EvaluationResult) => `${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} (sem ${e.sem.toFixed(1)})`;
   const config = JSON.parse(fs.readFileSync(path.join(args.run, 'config.json'), 'utf8'));
-  const readme = `# ${args.task} PPO expert
+  const metric = expertEval[0].metric;
+  const fmtMetric = (e: EvaluationResult) => (e.metric ? `${e.metric.mean.toFixed(1)} +- ${e.metric.std.toFixed(1)} ${e.metric.unit}` : '');
+  const metricCols = metric ? [`${metric.name}, mean action`, `${metric.name}, noise 0.2`] : [];
+  const row = (name: string, step: number, trainEval: number, evals: EvaluationResult[]) => {
+    const wall = curve.find((r) => r['time/env_steps'] === step)?.['time/wall_s'];
+    const cells = [name, String(step), wall == null ? '?' : (wall / 3600).toFixed(2), trainEval.toFixed(1), fmt(evals[0]), fmt(evals[1])];
+    if (metric) cells.push(fmtMetric(evals[0]), fmtMetric(evals[1]));
+    return `| ${cells.join(' | ')} |`;
+  };
+  const header = ['', 'env steps', 'wall-clock h (training incl. evals)', `train-time eval (mean action, ${config.evalEpisodes} eps)`, `${episodes}-episode return, mean action`, `${episodes}-episode return, noise 0.2`, ...metricCols];
+  const hasHistory = fs.existsSync(path.join(args.run, 'config-history.jsonl'));
+  const generated = `${BEGIN}
+Trained by \`src/rl/ppo.ts\` (config: \`${path.join(args.run, 'config.json')}\`${hasHistory ? `; curriculum stages: \`${path.join(args.run, 'config-history.jsonl')}\`` : ''}; curve: \`curve.csv\`, written by the run).
 
-Trained by \`src/rl/ppo.ts\` (config: \`${path.join(args.run, 'config.json')}\`; curve: \`curve.csv\`, written by the run).
-Reproduce / resume: \`node dist/src/cli/train.js --task ${args.task} --out ${args.run}${config.totalSteps ? ` --steps ${config.totalSteps}` : ''}\`,
-then \`node dist/src/cli/export-expert.js --task ${args.task} --run ${args.run}\`.
+| ${header.join(' | ')} |
+|${header.map(() => '---').join('|')}|
+${row('expert/ (best)', best.step, best.evalReturn, expertEval)}
+${row('half/ (closest to half of best)', half.step, half.evalReturn, halfEval)}
 
-| | env steps | wall-clock (s, training incl. evals) | train-time eval (mean action, ${config.evalEpisodes} eps) | ${episodes}-episode eval, mean action | ${episodes}-episode eval, noise 0.2 |
-|---|---|---|---|---|---|
-| expert/ (best) | ${best.step} | ${wallAtBest?.toFixed(0) ?? '?'} | ${best.evalReturn.toFixed(1)} | ${fmt(expertEval[0])} | ${fmt(expertEval[1])} |
-| half/ (closest to half of best) | ${half.step} | ${curve.find((r) => r['time/env_steps'] === half.step)?.['time/wall_s']?.toFixed(0) ?? '?'} | ${half.evalReturn.toFixed(1)} | ${fmt(halfEval[0])} | ${fmt(halfEval[1])} |
-
-Run total: ${last['time/env_steps']} env steps, ${last['time/wall_s']?.toFixed(0)} s wall-clock on 2 CPU cores (tfjs backend: ${backend}).
-Evaluations: true task (full-length episodes, no early termination), paired seeds (seed 12345, ${Math.min(episodes, 50)} envs).
-Exported ${new Date().toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s.
-`;
-  fs.writeFileSync(path.join(dest, 'README.md'), readme);
-  console.log(readme);
+Run total: ${last['time/env_steps']} env steps, ${((last['time/wall_s'] ?? 0) / 3600).toFixed(2)} h wall-clock on 2 CPU cores (tfjs backend: ${backend}).
+Evaluations: the true task (full-length episodes, no early termination, no training-only options), paired seeds (seed 12345, ${Math.min(episodes, 50)} envs).
+Exported ${new Date().toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s by \`node dist/src/cli/export-expert.js --task ${args.task} --run ${args.run}\`.
+${END}`;
+  // The generated block replaces its previous version; hand-written notes around it are kept.
+  const readmePath = path.join(dest, 'README.md');
+  const previous = fs.existsSync(readmePath) ? fs.readFileSync(readmePath, 'utf8') : '';
+  const i = previous.indexOf(BEGIN);
+  const j = previous.indexOf(END);
+  const readme = i >= 0 && j > i
+    ? previous.slice(0, i) + generated + previous.slice(j + END.length)
+    : `# ${args.task} PPO expert\n\n${generated}\n${previous ? `\n## Notes (before the first export)\n\n${previous.replace(/^# .*\n/, '')}` : ''}`;
+  fs.writeFileSync(readmePath, readme);
+  console.log(generated);
 }
 
 main().catch((e) => {

@@ -16,6 +16,8 @@ export interface StepBuffers {
   failed: Uint8Array;
   timeLimit: Uint8Array;
   episodeReturn: Float64Array;
+  /** `Task.episodeMetric()` of each env whose episode ended at this step (NaN otherwise, or without a metric). */
+  episodeMetric: Float64Array;
 }
 
 export class EnvBlock {
@@ -70,7 +72,7 @@ export class EnvBlock {
   /** Step every env of the block with its slice of buf.actions; auto-reset finished episodes. */
   step(resetOnFailure: boolean): void {
     const A = this.spec.actionDim;
-    const { actions, reward, done, failed, timeLimit, episodeReturn } = this.buf;
+    const { actions, reward, done, failed, timeLimit, episodeReturn, episodeMetric } = this.buf;
     for (let k = 0; k < this.tasks.length; k++) {
       const i = this.start + k;
       for (let j = 0; j < A; j++) this.action[j] = Math.max(-1, Math.min(1, actions[i * A + j]));
@@ -82,6 +84,7 @@ export class EnvBlock {
       timeLimit[i] = r.timeLimit ? 1 : 0;
       done[i] = r.timeLimit || (resetOnFailure && failed[i]) ? 1 : 0;
       episodeReturn[i] = done[i] ? this.returns[k] : 0;
+      episodeMetric[i] = done[i] && t.episodeMetric ? t.episodeMetric() : NaN;
       if (done[i]) this.resetOne(k);
       this.writeObs(k);
     }

@@ -153,6 +153,7 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
       controlTimestep: HUMANOID_CONTROL_TIMESTEP,
       episodeLength,
       views,
+      episodeMetric: { name: 'forward_progress', unit: 'm', description: 'torso x at the end of the episode minus the spawn point' },
     };
     // A first layout so that the task can be observed before reset (walls at their mean width).
     this.build(this.layout(null));
@@ -235,6 +236,11 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
   /** Metres travelled along the corridor since the spawn point (torso x). */
   forwardProgress(): number {
     return (this.humanoid.physics.data as any).xpos[3 * this.humanoid.torsoId] - this.spawnX;
+  }
+
+  /** The episode's score besides its return: metres travelled along the corridor (spec.episodeMetric). */
+  episodeMetric(): number {
+    return this.forwardProgress();
   }
 
   /** Forward (x) velocity of the centre of mass, the quantity RunThroughCorridor rewards. */

@@ -32,6 +32,11 @@ export interface TaskSpec {
   episodeLength: number;
   /** Named views: lists of group names. Every task defines at least `default` (everything non-image). */
   views: Record<string, string[]>;
+  /**
+   * A task-specific score of a whole episode besides the return (e.g. the walls corridor's forward progress in
+   * metres), read by `Task.episodeMetric()` at the end of every episode and reported by evaluations.
+   */
+  episodeMetric?: { name: string; unit: string; description: string };
 }
 
 export interface StepResult {
@@ -59,6 +64,8 @@ export interface Task {
   failed(): boolean;
   /** Number of control steps taken in this episode. */
   readonly stepCount: number;
+  /** The episode's score named by `spec.episodeMetric` (only tasks that declare one), read as the episode ends. */
+  episodeMetric?(): number;
   /** Full physics state (time, qpos, qvel, act, ctrl, plus task variables) for determinism checks. */
   getState(): Float64Array;
   close(): void;

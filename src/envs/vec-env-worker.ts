@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     const b = init.buffers;
     const buf: StepBuffers = {
       actions: new Float32Array(b.actions), reward: new Float32Array(b.reward), done: new Uint8Array(b.done),
-      failed: new Uint8Array(b.failed), timeLimit: new Uint8Array(b.timeLimit), episodeReturn: new Float64Array(b.episodeReturn),
+      failed: new Uint8Array(b.failed), timeLimit: new Uint8Array(b.timeLimit), episodeReturn: new Float64Array(b.episodeReturn), episodeMetric: new Float64Array(b.episodeMetric),
       obs: Object.fromEntries(Object.entries(b.obs).map(([g, s]) => [g, new Float32Array(s)])),
     };
     block = await EnvBlock.create(init.task, init.taskOptions, init.start, init.end, init.seed, buf);

@@ -38,6 +38,8 @@ export interface VecStep {
   timeLimit: Uint8Array;
   /** Return of the episode that ended (valid where done). */
   episodeReturn: Float64Array;
+  /** The task's episode metric (spec.episodeMetric) of each env whose episode ended here; NaN elsewhere. */
+  episodeMetric: Float64Array;
 }
 
 /** Layout of the shared control array (one stride per worker). */
@@ -53,7 +55,7 @@ export interface WorkerInit {
   slot: number;
   control: SharedArrayBuffer;
   errors: SharedArrayBuffer;
-  buffers: { actions: SharedArrayBuffer; reward: SharedArrayBuffer; done: SharedArrayBuffer; failed: SharedArrayBuffer; timeLimit: SharedArrayBuffer; episodeReturn: SharedArrayBuffer; obs: Record<string, SharedArrayBuffer> };
+  buffers: { actions: SharedArrayBuffer; reward: SharedArrayBuffer; done: SharedArrayBuffer; failed: SharedArrayBuffer; timeLimit: SharedArrayBuffer; episodeReturn: SharedArrayBuffer; episodeMetric: SharedArrayBuffer; obs: Record<string, SharedArrayBuffer> };
 }
 
 /** Seconds a worker may take for one command before the VecEnv gives up on it. */
@@ -112,12 +114,12 @@ export class VecEnv {
     const shared = W > 1;
     const mk = (bytes: number) => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
     const raw = {
-      actions: mk(4 * n * spec.actionDim), reward: mk(4 * n), done: mk(n), failed: mk(n), timeLimit: mk(n), episodeReturn: mk(8 * n),
+      actions: mk(4 * n * spec.actionDim), reward: mk(4 * n), done: mk(n), failed: mk(n), timeLimit: mk(n), episodeReturn: mk(8 * n), episodeMetric: mk(8 * n),
       obs: Object.fromEntries(spec.observationGroups.map((g) => [g.name, mk(4 * n * g.shape.reduce((a, b) => a * b, 1))])),
     };
     const buf: StepBuffers = {
       actions: new Float32Array(raw.actions), reward: new Float32Array(raw.reward), done: new Uint8Array(raw.done),
-      failed: new Uint8Array(raw.failed), timeLimit: new Uint8Array(raw.timeLimit), episodeReturn: new Float64Array(raw.episodeReturn),
+      failed: new Uint8Array(raw.failed), timeLimit: new Uint8Array(raw.timeLimit), episodeReturn: new Float64Array(raw.episodeReturn), episodeMetric: new Float64Array(raw.episodeMetric),
       obs: Object.fromEntries(Object.entries(raw.obs).map(([g, s]) => [g, new Float32Array(s)])),
     };
     const taskOptions = opts.taskOptions ?? {};
@@ -250,7 +252,7 @@ export class VecEnv {
     this.buf.actions.set(actions);
     await this.command(CMD.STEP, opts.resetOnFailure ? 1 : 0, 'step');
     const b = this.buf;
-    return { obs: this.copyObs(), reward: b.reward.slice(), done: b.done.slice(), failed: b.failed.slice(), timeLimit: b.timeLimit.slice(), episodeReturn: b.episodeReturn.slice() };
+    return { obs: this.copyObs(), reward: b.reward.slice(), done: b.done.slice(), failed: b.failed.slice(), timeLimit: b.timeLimit.slice(), episodeReturn: b.episodeReturn.slice(), episodeMetric: b.episodeMetric.slice() };
   }
 
   async close(): Promise<void> {

@@ -49,6 +49,8 @@ export interface EvaluationResult {
   std: number;
   /** Standard error of the mean. */
   sem: number;
+  /** The task's episode metric (spec.episodeMetric, e.g. forward progress), in the same episode order as returns. */
+  metric?: { name: string; unit: string; values: number[]; mean: number; std: number; sem: number };
 }
 
 /** Mean and (population) std of a list. */
@@ -72,6 +74,7 @@ export async function evaluatePolicy(policy: Expert, options: Partial<EvaluateOp
   const rounds = Math.ceil(o.episodes / numEnvs);
   const finished = new Int32Array(numEnvs);
   const byRound: number[][] = Array.from({ length: rounds }, () => new Array(numEnvs).fill(NaN));
+  const metricByRound: number[][] = Array.from({ length: rounds }, () => new Array(numEnvs).fill(NaN));
   const noiseRng = new Rng(`${o.seed}/eval-noise`);
   const noise = new Float32Array(numEnvs * A);
   try {
@@ -90,7 +93,10 @@ export async function evaluatePolicy(policy: Expert, options: Partial<EvaluateOp
       obs = step.obs;
       for (let i = 0; i < numEnvs; i++) {
         if (!step.done[i]) continue;
-        if (finished[i] < rounds) byRound[finished[i]][i] = step.episodeReturn[i];
+        if (finished[i] < rounds) {
+          byRound[finished[i]][i] = step.episodeReturn[i];
+          metricByRound[finished[i]][i] = step.episodeMetric[i];
+        }
         finished[i] += 1;
       }
     }
@@ -99,5 +105,12 @@ export async function evaluatePolicy(policy: Expert, options: Partial<EvaluateOp
   }
   const returns = byRound.flat().slice(0, o.episodes);
   const { mean, std } = meanStd(returns);
-  return { task: o.task, mode: o.mode, noiseStd: o.mode === 'noise' ? o.noiseStd : 0, seed: o.seed, numEnvs, episodes: o.episodes, returns, mean, std, sem: std / Math.sqrt(returns.length) };
+  const result: EvaluationResult = { task: o.task, mode: o.mode, noiseStd: o.mode === 'noise' ? o.noiseStd : 0, seed: o.seed, numEnvs, episodes: o.episodes, returns, mean, std, sem: std / Math.sqrt(returns.length) };
+  const declared = vec.spec.episodeMetric;
+  if (declared) {
+    const values = metricByRound.flat().slice(0, o.episodes);
+    const m = meanStd(values);
+    result.metric = { name: declared.name, unit: declared.unit, values, mean: m.mean, std: m.std, sem: m.std / Math.sqrt(values.length) };
+  }
+  return result;
 }
