@@ -18,6 +18,7 @@ import { conv2dLayer, ConvEncoder } from '../src/policies/encoder';
 import { RunningNormalizer } from '../src/policies/normalizer';
 import { GaussianMLP, type PolicySpec } from '../src/policies/gaussian-mlp';
 import { loadCheckpoint, loadExpert, saveCheckpoint } from '../src/policies/checkpoint';
+import { warmStartFrom, WARM_START_COUNT } from '../src/policies/warm-start';
 import { expertsRoot } from '../src/util/paths';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -402,4 +403,29 @@ test('encoder: valid-padding output shapes and a readable error for too-small im
   assert.deepEqual(y, [2, 64]);
   enc.dispose();
   assert.throws(() => new ConvEncoder([4, 4, 1], { channels: [8, 8, 8], kernel: 3, stride: 2, outDim: 4 }, 'elu', new Rng(0)), /too small/);
+});
+
+test('warmStartFrom: a policy on a larger view starts with the source distribution; mismatches are named', () => {
+  const rng = new Rng('warm');
+  const src: PolicySpec = { view: ['a', 'b'], groupShapes: { a: [3], b: [2] }, groupKinds: { a: 'state', b: 'state' }, actionDim: 2 };
+  // The target reads a new group between the shared ones, so rows must be moved, not just padded.
+  const dst: PolicySpec = { view: ['a', 'walls', 'b'], groupShapes: { a: [3], walls: [4], b: [2] }, groupKinds: { a: 'state', walls: 'state', b: 'state' }, actionDim: 2 };
+  const cfg = { torso: [8, 8], stateDependentStd: false };
+  const source = new GaussianMLP(src, cfg, new Rng('s'));
+  // Give the source non-trivial weights and normaliser statistics.
+  source.setWeights(source.getWeights().map((w) => Float32Array.from(w, () => 0.5 * rng.normal())));
+  source.updateNormalizer({ a: arr(rng, 3 * 50, 2, 1), b: arr(rng, 2 * 50, 3, -1) });
+  const target = new GaussianMLP(dst, cfg, new Rng('t'));
+  warmStartFrom(target, source);
+  const obs = { a: arr(rng, 3 * 5), b: arr(rng, 2 * 5), walls: arr(rng, 4 * 5, 5) };
+  const p = source.distribution({ batch: 5, groups: obs });
+  const q = target.distribution({ batch: 5, groups: obs });
+  assert.ok(maxAbsDiff(p.mean, q.mean) < 1e-5, `means differ by ${maxAbsDiff(p.mean, q.mean)}`);
+  assert.ok(maxAbsDiff(p.std, q.std) < 1e-6);
+  assert.equal(target.normalizer!.count, Math.min(source.normalizer!.count, WARM_START_COUNT));
+  // The new group's input weights are trainable zeros, not absent.
+  assert.equal(maxAbs(target.getWeights()[0].subarray(3 * 8, 7 * 8)), 0);
+  assert.throws(() => warmStartFrom(new GaussianMLP(dst, { ...cfg, torso: [8] }, new Rng('x')), source), /policy config 'torso' differs/);
+  assert.throws(() => warmStartFrom(new GaussianMLP({ ...dst, view: ['a', 'walls'] }, cfg, new Rng('y')), source), /target view lacks the source's group 'b'/);
+  assert.throws(() => warmStartFrom(new GaussianMLP({ ...dst, actionDim: 3 }, cfg, new Rng('z')), source), /action sizes differ/);
 });

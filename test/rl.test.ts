@@ -269,3 +269,15 @@ test('export-expert writes expert/, half/, evaluations and a README block that a
   assert.equal(second.split('export-expert: begin').length, 2, 'one generated block after two exports');
   assert.match(second, /Hand-written history\./);
 });
+
+test('initPolicy warm-starts a new run: its first evaluation is the source policy\'s', async () => {
+  const a = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-warm-a-'));
+  const b = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-warm-b-'));
+  await trainPPO(TINY, a);
+  const best = JSON.parse(fs.readFileSync(path.join(a, 'best', 'manifest.json'), 'utf8'));
+  await trainPPO({ ...TINY, initPolicy: path.join(a, 'best'), totalSteps: 128 }, b);
+  const first = readCurve(path.join(b, 'curve.csv'))[0];
+  assert.equal(first['time/env_steps'], 0);
+  assert.ok(Math.abs(first['eval/return']! - best.evalReturn) < 1e-4, `${first['eval/return']} vs ${best.evalReturn}`);
+  assert.throws(() => resolvePPOConfig({ ...TINY, initPolicy: '' }), /initPolicy must be null or a checkpoint folder path/);
+});

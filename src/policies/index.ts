@@ -7,3 +7,4 @@ export * from './normalizer';
 export * from './encoder';
 export * from './gaussian-mlp';
 export * from './checkpoint';
+export * from './warm-start';

@@ -84,6 +84,12 @@ export interface PPOConfig {
   maxStd: number;
   /** Running mean/std observation normalisation (stored in checkpoints). Default true. */
   normalizeObs: boolean;
+  /**
+   * Policy checkpoint folder to warm-start a new run from (policies/warm-start.ts: same torso, the source's
+   * state groups a subset of this view's; new groups start ignored). Used only when the run starts; null = a
+   * fresh policy. Default null.
+   */
+  initPolicy: string | null;
 
   // ---- evaluation, checkpoints, logging
   /** Evaluate (mean action, true task) every this many env steps. Default 100_000. */
@@ -129,6 +135,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   minStd: 0.01,
   maxStd: 1.0,
   normalizeObs: true,
+  initPolicy: null,
   evalEvery: 100_000,
   evalEpisodes: 10,
   evalSeed: 12345,
@@ -161,14 +168,11 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   }
   if (c.targetKl !== null && !(typeof c.targetKl === 'number' && c.targetKl > 0)) throw new RangeError(`PPO config targetKl must be null or > 0, got ${c.targetKl}`);
   if (c.targetKl !== null && c.annealLr) throw new RangeError('PPO config targetKl (adaptive learning rate) and annealLr cannot both be set');
+  if (c.initPolicy !== null && (typeof c.initPolicy !== 'string' || c.initPolicy === '')) throw new RangeError(`PPO config initPolicy must be null or a checkpoint folder path, got ${JSON.stringify(c.initPolicy)}`);
   if (!(c.checkpointEvery > 0)) throw new RangeError(`PPO config checkpointEvery (minutes) must be > 0, got ${c.checkpointEvery}`);
   return c;
 }
 
-/**
- * The fields that may differ between a run and its resumption (extending the budget or changing bookkeeping
- * does not change what was learned so far).
- */
 /**
  * Fields a resumed run may change. taskOptions and evalTaskOptions are the training curriculum's stages (e.g. the
  * humanoid's start pose); every change is appended to the run's config-history.jsonl with the env step it began at.

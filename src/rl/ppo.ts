@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../util/rng';
 import { VecEnv } from './env-adapter';
-import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend } from '../policies';
+import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend, warmStartFrom } from '../policies';
 import { Adam } from './adam';
 import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, type PPOConfig } from './config';
 import { CurveWriter, type CurveRow } from './curve';
@@ -135,6 +135,12 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
         { torso: config.policyTorso, activation: config.activation, minStd: config.minStd, maxStd: config.maxStd, stateDependentStd: false, initStd: config.initStd, normalize: config.normalizeObs },
         initRng,
       );
+  if (!saved && config.initPolicy !== null) {
+    const source = (await loadCheckpoint(config.initPolicy)).policy;
+    warmStartFrom(policy, source);
+    source.dispose();
+    log(`warm-started the policy from ${config.initPolicy}`);
+  }
   const valueNet = new DenseStack(policy.featureSize, [...config.valueTorso, 1], config.activation, initRng.child('value'));
   const vars = [...policy.trainableVariables(), ...valueNet.trainableVariables()];
   const adam = new Adam(vars);
