@@ -398,6 +398,21 @@ test('training curriculum: mixed start poses; a random start is not failed until
       assert.ok(dropped.humanoid.headHeight() < 0.9, 'a limp humanoid should be lying after 2 s');
       assert.equal(dropped.failed(), true);
     }
+    // headHeightBonus pays a share of the head height on top of dm_control's reward (training only).
+    assert.throws(() => new HumanoidTask(mj, { headHeightBonus: -0.1 }), /headHeightBonus must be a finite number >= 0/);
+    const shaped = new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 1, headHeightBonus: 0.1 });
+    try {
+      const ra = new Rng(7), rb = new Rng(7);
+      dropped.reset(ra);
+      shaped.reset(rb);
+      for (let t = 0; t < 30; t++) {
+        const r0 = dropped.step(zero).reward;
+        const r1 = shaped.step(zero).reward;
+        close(r1, r0 + 0.1 * Math.min(1, shaped.humanoid.headHeight() / 1.4), 1e-12);
+      }
+    } finally {
+      shaped.close();
+    }
   } finally {
     mixed.close();
     dropped.close();

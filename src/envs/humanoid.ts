@@ -500,6 +500,12 @@ export interface HumanoidOptions extends TaskOptions {
    * before `failed()` reports the fall (default 100 = 2.5 s; see `failed`).
    */
   getUpSteps?: number;
+  /**
+   * Training-only shaping (default 0): adds `headHeightBonus * min(1, head height / 1.4 m)` to every reward, so
+   * that a humanoid lying on the floor (the random pose) is paid for each stage of getting up, where dm_control's
+   * standing factor pays nothing below ~1 m. Upright it is a constant, like an alive bonus.
+   */
+  headHeightBonus?: number;
   /** Control steps per episode (default 1000 = 25 s). */
   episodeLength?: number;
 }
@@ -561,6 +567,7 @@ export class HumanoidTask extends HumanoidTaskBase {
   readonly randomPoseFraction: number;
   readonly failHeight: number;
   readonly getUpSteps: number;
+  readonly headHeightBonus: number;
   /** Whether the head has been above `failHeight` since the episode began. */
   private risen = true;
 
@@ -580,6 +587,8 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.initialPose = initialPose;
     this.randomPoseFraction = fraction;
     this.getUpSteps = getUpSteps;
+    this.headHeightBonus = options.headHeightBonus ?? 0;
+    if (!(Number.isFinite(this.headHeightBonus) && this.headHeightBonus >= 0)) throw new RangeError(`headHeightBonus must be a finite number >= 0, got ${options.headHeightBonus}`);
     this.failHeight = options.failHeight ?? 0.9;
     this.humanoid = new HumanoidPhysics(compileModel(mj, humanoidXml(), name));
     this.spec = {
@@ -619,7 +628,8 @@ export class HumanoidTask extends HumanoidTaskBase {
   }
 
   reward(): number {
-    return humanoidRewardTerms(this.humanoid, this.moveSpeed).reward;
+    const r = humanoidRewardTerms(this.humanoid, this.moveSpeed).reward;
+    return this.headHeightBonus > 0 ? r + this.headHeightBonus * Math.min(1, this.humanoid.headHeight() / HUMANOID_STAND_HEIGHT) : r;
   }
 
   /**
