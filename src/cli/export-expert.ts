@@ -16,6 +16,19 @@ import { readCurve } from '../rl/curve';
 const BEGIN = '<!-- export-expert: begin (generated) -->';
 const END = '<!-- export-expert: end -->';
 
+/** Env step at which the run's evaluation setting (evalTaskOptions) last changed, from config-history.jsonl (0 if never). */
+function lastEvalSettingChange(run: string): number {
+  const file = path.join(run, 'config-history.jsonl');
+  if (!fs.existsSync(file)) return 0;
+  let since = 0;
+  for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const entry = JSON.parse(line);
+    if (entry.changed && 'evalTaskOptions' in entry.changed) since = entry.envSteps;
+  }
+  return since;
+}
+
 async function evaluateBoth(task: string, dir: string, episodes: number): Promise<EvaluationResult[]> {
   const { policy } = await loadCheckpoint(dir);
   const out: EvaluationResult[] = [];
@@ -42,8 +55,10 @@ async function main(): Promise<void> {
   });
   const best = JSON.parse(fs.readFileSync(path.join(args.run, 'best', 'manifest.json'), 'utf8'));
   const target = best.evalReturn / 2;
-  // Only milestones up to the best one: a partially trained policy on the way up, not a collapsed late one.
-  const candidates = milestones.filter((m) => m.step <= best.step);
+  // Only milestones up to the best one (a partially trained policy on the way up, not a collapsed late one), and
+  // only those evaluated under the best one's evaluation setting (a curriculum stage may have changed it).
+  const since = lastEvalSettingChange(args.run);
+  const candidates = milestones.filter((m) => m.step <= best.step && m.step >= since);
   const half = candidates.reduce((a, b) => (Math.abs(b.evalReturn - target) < Math.abs(a.evalReturn - target) ? b : a));
   for (const [from, to] of [[path.join(args.run, 'best'), path.join(dest, 'expert')], [path.join(milestonesDir, half.name), path.join(dest, 'half')]]) {
     fs.rmSync(to, { recursive: true, force: true });
