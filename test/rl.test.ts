@@ -281,3 +281,19 @@ test('initPolicy warm-starts a new run: its first evaluation is the source polic
   assert.ok(Math.abs(first['eval/return']! - best.evalReturn) < 1e-4, `${first['eval/return']} vs ${best.evalReturn}`);
   assert.throws(() => resolvePPOConfig({ ...TINY, initPolicy: '' }), /initPolicy must be null or a checkpoint folder path/);
 });
+
+test('valueWarmupIterations: the policy is frozen while the value function trains, and the adaptive rate waits', async () => {
+  assert.throws(() => resolvePPOConfig({ ...TINY, valueWarmupIterations: -1 }), /valueWarmupIterations must be an integer >= 0/);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-warmup-'));
+  await trainPPO({ ...TINY, valueWarmupIterations: 2, targetKl: 1e-12, totalSteps: 4 * 32 * 3 }, dir);
+  const rows = readCurve(path.join(dir, 'curve.csv')).filter((r) => r['train/lr'] != null);
+  assert.equal(rows.length, 3);
+  // Warm-up iterations: no policy change (KL 0, nothing clipped) and the rate kept; then the rate falls.
+  for (const r of rows.slice(0, 2)) {
+    assert.ok(Math.abs(r['loss/approx_kl']!) < 1e-6, `kl ${r['loss/approx_kl']}`);
+    assert.equal(r['loss/clip_fraction'], 0);
+    assert.ok(Math.abs(r['train/lr']! - 3e-4) < 1e-12);
+  }
+  assert.ok(Math.abs(rows[2]['train/lr']! - 3e-4) < 1e-12, 'the first real update still uses the base rate');
+  assert.ok(rows[2]['loss/approx_kl']! !== 0);
+});

@@ -90,6 +90,11 @@ export interface PPOConfig {
    * fresh policy. Default null.
    */
   initPolicy: string | null;
+  /**
+   * PPO iterations at the start of a run that train only the value function (the policy loss is left out), so a
+   * warm-started policy is not updated by a fresh value function's advantages. Default 0.
+   */
+  valueWarmupIterations: number;
 
   // ---- evaluation, checkpoints, logging
   /** Evaluate (mean action, true task) every this many env steps. Default 100_000. */
@@ -136,6 +141,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   maxStd: 1.0,
   normalizeObs: true,
   initPolicy: null,
+  valueWarmupIterations: 0,
   evalEvery: 100_000,
   evalEpisodes: 10,
   evalSeed: 12345,
@@ -168,6 +174,7 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   }
   if (c.targetKl !== null && !(typeof c.targetKl === 'number' && c.targetKl > 0)) throw new RangeError(`PPO config targetKl must be null or > 0, got ${c.targetKl}`);
   if (c.targetKl !== null && c.annealLr) throw new RangeError('PPO config targetKl (adaptive learning rate) and annealLr cannot both be set');
+  if (!Number.isInteger(c.valueWarmupIterations) || c.valueWarmupIterations < 0) throw new RangeError(`PPO config valueWarmupIterations must be an integer >= 0, got ${c.valueWarmupIterations}`);
   if (c.initPolicy !== null && (typeof c.initPolicy !== 'string' || c.initPolicy === '')) throw new RangeError(`PPO config initPolicy must be null or a checkpoint folder path, got ${JSON.stringify(c.initPolicy)}`);
   if (!(c.checkpointEvery > 0)) throw new RangeError(`PPO config checkpointEvery (minutes) must be > 0, got ${c.checkpointEvery}`);
   return c;

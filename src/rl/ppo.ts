@@ -301,6 +301,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
       const lr = config.annealLr ? config.lr * Math.max(0, 1 - envSteps / config.totalSteps) : config.targetKl !== null ? adaptiveLr : config.lr;
       const B = T * N;
       const mbSize = B / config.minibatches;
+      const warmingUp = iteration < config.valueWarmupIterations;
       const order = new Int32Array(B).map((_, k) => k);
       const sums: Record<string, number> = {};
       let nUpdates = 0;
@@ -328,7 +329,8 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
             const pg = clippedSurrogateLoss(gaussianLogProb(mean, logStd, act), oldLogp, adv, config.clip);
             const vl = valueLoss(valueOf(inputs), ret, oldV, config.valueClip);
             const entropy = tf.mean(gaussianEntropy(logStd)) as tf.Scalar;
-            let loss = tf.add(tf.add(pg.loss, tf.mul(config.vfCoef, vl.loss)), tf.mul(-config.entCoef, entropy)) as tf.Scalar;
+            const policyTerms = tf.add(pg.loss, tf.mul(-config.entCoef, entropy));
+            let loss = (warmingUp ? tf.mul(config.vfCoef, vl.loss) : tf.add(policyTerms, tf.mul(config.vfCoef, vl.loss))) as tf.Scalar;
             kept = { 'loss/policy': pg.loss, 'loss/value': vl.loss, 'loss/entropy': entropy, 'train/std': tf.mean(tf.exp(logStd)) as tf.Scalar, ...pg.metrics };
             if (options.auxLoss) {
               const aux = options.auxLoss({ obs: inputs, mean, logStd, policy });
@@ -338,16 +340,19 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
             for (const v of Object.values(kept)) if (typeof v !== 'number') tf.keep(v);
             return loss;
           }, vars);
-          const gradNorm = adam.apply(vars.map((v) => grads[v.name]), lr, config.maxGradNorm);
+          // Variables outside the loss (the policy's, in a value-only warm-up iteration) get zero gradients.
+          const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+          const gradNorm = adam.apply(gradList, lr, config.maxGradNorm);
           for (const [k, v] of Object.entries(kept)) sums[k] = (sums[k] ?? 0) + (typeof v === 'number' ? v : v.dataSync()[0]);
           sums['loss/grad_norm'] = (sums['loss/grad_norm'] ?? 0) + gradNorm;
-          tf.dispose([total, ...Object.values(grads), ...Object.values(kept).filter((v): v is tf.Scalar => typeof v !== 'number'), ...Object.values(inputs), act, oldLogp, advRaw, ret, oldV]);
+          tf.dispose([total, ...Object.values(grads), ...gradList, ...Object.values(kept).filter((v): v is tf.Scalar => typeof v !== 'number'), ...Object.values(inputs), act, oldLogp, advRaw, ret, oldV]);
           nUpdates += 1;
         }
       }
       // Observation statistics move after the update, so the update saw the statistics the batch was collected with.
       policy.updateNormalizer(obsBuf);
-      if (config.targetKl !== null) {
+      // The KL of a value-only warm-up iteration is ~0 and says nothing about the step size: keep the rate.
+      if (config.targetKl !== null && !warmingUp) {
         const kl = (sums['loss/approx_kl'] ?? 0) / nUpdates;
         if (kl > 2 * config.targetKl) adaptiveLr = Math.max(1e-6, adaptiveLr / 1.5);
         else if (kl < config.targetKl / 2) adaptiveLr = Math.min(1e-2, adaptiveLr * 1.5);

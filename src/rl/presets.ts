@@ -46,9 +46,14 @@ const PRESETS: Record<string, Preset> = {
   // Humanoid walls: the expert reads the privileged wall_features instead of the depth image (camera off).
   // The corridor task itself starts upright (joint noise 0.05 rad), so no curriculum is needed for the start;
   // training adds an alive bonus of 0.1 per step (the true reward pays forward speed only, up to 1 at 3 m/s).
+  // The policy is warm-started from the humanoid-run run's 4.53M-step milestone (upright start: ~0.8 m/s for 400
+  // steps), copied to init-policy/; the wall features start ignored, and 10 value-only iterations fit the fresh
+  // value function first. (A from-scratch run reached a train return of 14 in 147k steps at ~300 steps/s while
+  // sharing the cores: too slow to learn locomotion within a session.)
   'humanoid-walls': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.008, gamma: 0.97, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
+    initPolicy: 'data/experts/humanoid-walls/init-policy', valueWarmupIterations: 10,
     taskOptions: { camera: false, aliveBonus: 0.1 }, evalTaskOptions: { camera: false },
     earlyTerminationOnFailure: true, totalSteps: 50_000_000, evalEvery: 500_000,
   },
