@@ -269,3 +269,23 @@ test('manipulator: training-only shapedReward is the mean of the true reward and
     shaped.close();
   }
 });
+
+test('manipulator: the start-state curriculum (pInHand, pInTarget) is validated and followed', async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 1.5 }), /pInHand must be in \[0, 1\]/);
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.6, pInTarget: 0.6 }), /pInHand \+ pInTarget must be <= 1/);
+  const task = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.5, pInTarget: 0.2 });
+  try {
+    const rng = new Rng(9);
+    const counts = { in_hand: 0, in_target: 0, uniform: 0 };
+    for (let e = 0; e < 200; e++) {
+      task.reset(rng);
+      counts[task.initType]++;
+    }
+    // Binomial(200, 0.5) sd 7; Binomial(200, 0.2) sd 5.7.
+    assert.ok(counts.in_hand >= 75 && counts.in_hand <= 125, JSON.stringify(counts));
+    assert.ok(counts.in_target >= 20 && counts.in_target <= 60, JSON.stringify(counts));
+  } finally {
+    task.close();
+  }
+});

@@ -292,6 +292,13 @@ export interface ManipulatorOptions extends TaskOptions {
    * the true reward's; experts are always evaluated on the true reward.
    */
   shapedReward?: boolean;
+  /**
+   * Probability that an episode starts with the peg in the hand (default 0.1, dm_control's). A training
+   * curriculum may raise it so that carrying and inserting are learned before grasping.
+   */
+  pInHand?: number;
+  /** Probability that an episode starts with the peg in the slot (default 0.1, dm_control's). */
+  pInTarget?: number;
 }
 
 /** Margin (m) of the widened tolerances of `shapedReward`: about a third of the arm's reach. */
@@ -337,6 +344,8 @@ export class ManipulatorInsertPeg extends ControlTask {
   initType: PegInitType = 'uniform';
   initDraws = 0;
   readonly shapedReward: boolean;
+  readonly pInHand: number;
+  readonly pInTarget: number;
 
   constructor(mj: Mujoco, options: ManipulatorOptions = {}, name = 'manipulator-insert-peg', tags: string[] = MANIPULATOR_TAGS) {
     const useCamera = options.camera ?? true;
@@ -349,6 +358,12 @@ export class ManipulatorInsertPeg extends ControlTask {
     super(physics, MANIPULATOR_CONTROL_TIMESTEP);
     this.arm = new ManipulatorPhysics(physics);
     this.shapedReward = shaped;
+    this.pInHand = options.pInHand ?? P_IN_HAND;
+    this.pInTarget = options.pInTarget ?? P_IN_TARGET;
+    for (const [k, v] of [['pInHand', this.pInHand], ['pInTarget', this.pInTarget]] as const) {
+      if (!(v >= 0 && v <= 1)) throw new RangeError(`${k} must be in [0, 1], got ${v}`);
+    }
+    if (this.pInHand + this.pInTarget > 1) throw new RangeError(`pInHand + pInTarget must be <= 1, got ${this.pInHand} + ${this.pInTarget}`);
     this.camera = useCamera
       ? new RayCamera(physics, {
           width: size, height: size, fovy: CAMERA.fovy, maxDepth: CAMERA.maxDepth,
@@ -430,7 +445,7 @@ export class ManipulatorInsertPeg extends ControlTask {
       this.placeTarget(targetX, targetZ, targetAngle);
 
       const u = rng.uniform();
-      this.initType = u < P_IN_HAND ? 'in_hand' : u < P_IN_HAND + P_IN_TARGET ? 'in_target' : 'uniform';
+      this.initType = u < this.pInHand ? 'in_hand' : u < this.pInHand + this.pInTarget ? 'in_target' : 'uniform';
       let objX: number, objZ: number, objAngle: number;
       if (this.initType === 'in_target') {
         objX = targetX;
