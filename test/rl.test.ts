@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { computeGae, clippedSurrogateLoss, valueLoss, gaussianLogProb, RewardScaler } from '../src/rl/ppo-losses';
 import { Adam } from '../src/rl/adam';
 import { CurveWriter, readCurve } from '../src/rl/curve';
-import { resolvePPOConfig } from '../src/rl/config';
+import { resolvePPOConfig, stageAt } from '../src/rl/config';
 import { writeDirAtomically, listCheckpoints, writeFloatArrays, readFloatArrays } from '../src/rl/trainer-state';
 
 const close = (a: number, b: number, tol = 1e-5) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
@@ -234,6 +234,9 @@ test('a resume may change the curriculum (taskOptions, evalTaskOptions): recorde
   assert.equal(done.status, 'done');
   const history = fs.readFileSync(path.join(dir, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(history.length, 2);
+  assert.equal(history[0].event, 'start');
+  assert.equal(history[1].event, 'resume');
+  assert.deepEqual(history[1].inForce.taskOptions.to, { episodeLength: 40 });
   assert.equal(history[0].envSteps, 0);
   assert.deepEqual(history[0].config.taskOptions, { episodeLength: 50 });
   assert.equal(history[1].envSteps, 256);
@@ -296,4 +299,30 @@ test('valueWarmupIterations: the policy is frozen while the value function train
   }
   assert.ok(Math.abs(rows[2]['train/lr']! - 3e-4) < 1e-12, 'the first real update still uses the base rate');
   assert.ok(rows[2]['loss/approx_kl']! !== 0);
+});
+
+test('curriculum stages switch task options at their env step; a resume lands in its stage; bad stages are named', async () => {
+  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 0 }] }), /curriculum\[0\]\.fromSteps must be an integer above 0/);
+  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 256 }, { fromSteps: 128 }] }), /curriculum\[1\]\.fromSteps must be an integer above 256/);
+  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, options: {} } as any] }), /unknown field\(s\) options/);
+  const cfg = { ...TINY, curriculum: [{ fromSteps: 384, taskOptions: { episodeLength: 40 } }, { fromSteps: 512, evalTaskOptions: { episodeLength: 30 } }] };
+  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 383), { index: 0, taskOptions: { episodeLength: 50 }, evalTaskOptions: {} });
+  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 600), { index: 2, taskOptions: { episodeLength: 40 }, evalTaskOptions: { episodeLength: 30 } });
+  const straight = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-curriculum-'));
+  await trainPPO(cfg, straight);
+  const events = fs.readFileSync(path.join(straight, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => [e.event, e.envSteps, e.stage]), [['start', 0, undefined], ['stage', 384, 1], ['stage', 512, 2]]);
+  // Training episodes are 40 steps long from stage 1 on: 4 envs x 128 steps hold 12 of them (the first ends at 40).
+  // Evaluations: every 256 steps, and at once when the evaluation setting changes (512, already due).
+  const rows = readCurve(path.join(straight, 'curve.csv'));
+  assert.deepEqual(rows.filter((r) => r['eval/return'] !== null).map((r) => r['time/env_steps']), [0, 256, 512, 640]);
+  const best = JSON.parse(fs.readFileSync(path.join(straight, 'best', 'manifest.json'), 'utf8'));
+  assert.ok(best.step >= 512, 'best restarts with the new evaluation setting');
+  // Interrupted inside stage 1 and resumed: same stage events, same counters.
+  const resumed = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-curriculum-resume-'));
+  await trainPPO(cfg, resumed, { stopAfterIterations: 4 });
+  const done = await trainPPO(cfg, resumed);
+  assert.equal(done.envSteps, 640);
+  const events2 = fs.readFileSync(path.join(resumed, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events2.map((e) => [e.event, e.envSteps]), [['start', 0], ['stage', 384], ['stage', 512]]);
 });

@@ -3,6 +3,40 @@
  * The fully resolved config is written next to every run's results (outDir/config.json).
  */
 
+/** One stage of PPOConfig.curriculum. */
+export interface CurriculumStage {
+  /** Env step from which the stage applies (> 0, increasing across stages). */
+  fromSteps: number;
+  /** Training task options from then on (replacing the previous ones); absent = unchanged. */
+  taskOptions?: Record<string, unknown>;
+  /** Evaluation task options from then on; absent = unchanged. */
+  evalTaskOptions?: Record<string, unknown>;
+}
+
+function checkCurriculum(stages: unknown): void {
+  if (!Array.isArray(stages)) throw new RangeError(`PPO config curriculum must be a list of stages, got ${JSON.stringify(stages)}`);
+  let last = 0;
+  stages.forEach((st, i) => {
+    if (!st || typeof st !== 'object') throw new RangeError(`PPO config curriculum[${i}] must be an object`);
+    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions'].includes(k));
+    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions`);
+    const from = (st as CurriculumStage).fromSteps;
+    if (!Number.isInteger(from) || from <= last) throw new RangeError(`PPO config curriculum[${i}].fromSteps must be an integer above ${last} (stages in increasing order), got ${from}`);
+    last = from;
+  });
+}
+
+/** The task options in force at `envSteps`: stage 0 from the config, then every stage that has begun. */
+export function stageAt(config: Pick<PPOConfig, 'taskOptions' | 'evalTaskOptions' | 'curriculum'>, envSteps: number): { index: number; taskOptions: Record<string, unknown>; evalTaskOptions: Record<string, unknown> } {
+  let out = { index: 0, taskOptions: config.taskOptions, evalTaskOptions: config.evalTaskOptions };
+  (config.curriculum ?? []).forEach((st, i) => {
+    if (st.fromSteps <= envSteps) {
+      out = { index: i + 1, taskOptions: st.taskOptions ?? out.taskOptions, evalTaskOptions: st.evalTaskOptions ?? out.evalTaskOptions };
+    }
+  });
+  return out;
+}
+
 export interface PPOConfig {
   /** Registered task name (e.g. 'cartpole-swingup'). No default: required. */
   task: string;
@@ -95,6 +129,13 @@ export interface PPOConfig {
    * warm-started policy is not updated by a fresh value function's advantages. Default 0.
    */
   valueWarmupIterations: number;
+  /**
+   * Training curriculum: later stages, each replacing taskOptions and/or evalTaskOptions from `fromSteps` env steps
+   * on (stage 0 is taskOptions / evalTaskOptions). A run switches stage between iterations (new envs; a new
+   * evaluation setting evaluates at once and starts a new 'best'), so one command replays the whole schedule from
+   * scratch, and a resume lands in the stage of its step. Default [].
+   */
+  curriculum: CurriculumStage[];
 
   // ---- evaluation, checkpoints, logging
   /** Evaluate (mean action, true task) every this many env steps. Default 100_000. */
@@ -142,6 +183,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   normalizeObs: true,
   initPolicy: null,
   valueWarmupIterations: 0,
+  curriculum: [],
   evalEvery: 100_000,
   evalEpisodes: 10,
   evalSeed: 12345,
@@ -174,6 +216,7 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   }
   if (c.targetKl !== null && !(typeof c.targetKl === 'number' && c.targetKl > 0)) throw new RangeError(`PPO config targetKl must be null or > 0, got ${c.targetKl}`);
   if (c.targetKl !== null && c.annealLr) throw new RangeError('PPO config targetKl (adaptive learning rate) and annealLr cannot both be set');
+  checkCurriculum(c.curriculum);
   if (!Number.isInteger(c.valueWarmupIterations) || c.valueWarmupIterations < 0) throw new RangeError(`PPO config valueWarmupIterations must be an integer >= 0, got ${c.valueWarmupIterations}`);
   if (c.initPolicy !== null && (typeof c.initPolicy !== 'string' || c.initPolicy === '')) throw new RangeError(`PPO config initPolicy must be null or a checkpoint folder path, got ${JSON.stringify(c.initPolicy)}`);
   if (!(c.checkpointEvery > 0)) throw new RangeError(`PPO config checkpointEvery (minutes) must be > 0, got ${c.checkpointEvery}`);
@@ -184,4 +227,4 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
  * Fields a resumed run may change. taskOptions and evalTaskOptions are the training curriculum's stages (e.g. the
  * humanoid's start pose); every change is appended to the run's config-history.jsonl with the env step it began at.
  */
-export const RESUMABLE_OVERRIDES: (keyof PPOConfig)[] = ['totalSteps', 'workers', 'checkpointEvery', 'keepCheckpoints', 'taskOptions', 'evalTaskOptions'];
+export const RESUMABLE_OVERRIDES: (keyof PPOConfig)[] = ['totalSteps', 'workers', 'checkpointEvery', 'keepCheckpoints', 'taskOptions', 'evalTaskOptions', 'curriculum'];

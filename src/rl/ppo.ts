@@ -10,7 +10,7 @@ import { Rng, type RngState } from '../util/rng';
 import { VecEnv } from './env-adapter';
 import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend, warmStartFrom } from '../policies';
 import { Adam } from './adam';
-import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, type PPOConfig } from './config';
+import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, stageAt, type PPOConfig } from './config';
 import { CurveWriter, type CurveRow } from './curve';
 import { evaluatePolicy, type EvaluationResult } from './evaluate';
 import { computeGae, clippedSurrogateLoss, valueLoss, normalizeAdvantages, gaussianLogProb, gaussianEntropy, RewardScaler, type Metrics } from './ppo-losses';
@@ -91,17 +91,27 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   const resumeFrom = latestCheckpoint(ckptRoot);
   const saved: TrainerJson | null = resumeFrom ? JSON.parse(fs.readFileSync(path.join(resumeFrom, 'trainer.json'), 'utf8')) : null;
   if (saved) checkSameRun(saved.config, config, resumeFrom!);
-  // The run's record of its stages: the first config, then every resumable field a resume changed.
-  const changed: Record<string, { from: unknown; to: unknown }> = {};
-  if (saved) {
-    for (const k of RESUMABLE_OVERRIDES) {
-      const before = k in saved.config ? saved.config[k] : (DEFAULT_PPO as Partial<PPOConfig>)[k];
-      if (JSON.stringify(before) !== JSON.stringify(config[k])) changed[k] = { from: before, to: config[k] };
-    }
-  }
-  if (!saved || Object.keys(changed).length > 0) {
-    const entry = saved ? { envSteps: saved.envSteps, changed } : { envSteps: 0, config };
+  // The run's record of its stages: the first config, then every resumable field a resume changed and every
+  // change of the task options in force (a resume with another schedule, or a curriculum stage beginning).
+  const history = (entry: Record<string, unknown>) =>
     fs.appendFileSync(path.join(outDir, 'config-history.jsonl'), JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
+  const changed: Record<string, { from: unknown; to: unknown }> = {};
+  let evalSettingChanged = false;
+  if (saved) {
+    const savedConfig = { ...DEFAULT_PPO, ...saved.config } as PPOConfig;
+    for (const k of RESUMABLE_OVERRIDES) {
+      if (JSON.stringify(savedConfig[k]) !== JSON.stringify(config[k])) changed[k] = { from: savedConfig[k], to: config[k] };
+    }
+    const before = stageAt(savedConfig, saved.envSteps);
+    const now = stageAt(config, saved.envSteps);
+    const inForce: Record<string, { from: unknown; to: unknown }> = {};
+    for (const k of ['taskOptions', 'evalTaskOptions'] as const) {
+      if (JSON.stringify(before[k]) !== JSON.stringify(now[k])) inForce[k] = { from: before[k], to: now[k] };
+    }
+    evalSettingChanged = 'evalTaskOptions' in inForce;
+    if (Object.keys(changed).length > 0) history({ envSteps: saved.envSteps, event: 'resume', changed, inForce });
+  } else {
+    history({ envSteps: 0, event: 'start', config });
   }
   fs.writeFileSync(path.join(outDir, 'config.json'), JSON.stringify({ algorithm: 'ppo', ...config }, null, 2) + '\n');
 
@@ -112,7 +122,10 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   const resumes = saved ? saved.resumes + 1 : 0;
   // A resumed run starts fresh episodes; a different env seed per resumption keeps them new.
   const envSeed = (rootRng.int32() + 7919 * resumes) >>> 0;
-  const env = await VecEnv.create({ task: config.task, numEnvs: config.numEnvs, workers: config.workers, seed: envSeed, taskOptions: config.taskOptions });
+  let stage = stageAt(config, saved ? saved.envSteps : 0);
+  const makeEnv = (stageIndex: number, taskOptions: Record<string, unknown>) =>
+    VecEnv.create({ task: config.task, numEnvs: config.numEnvs, workers: config.workers, seed: (envSeed + 104729 * stageIndex) >>> 0, taskOptions });
+  let env = await makeEnv(stage.index, stage.taskOptions);
   const spec = env.spec;
   const view = spec.views[config.view];
   if (!view) throw new RangeError(`task ${spec.name} has no view '${config.view}'; views: ${Object.keys(spec.views).join(', ')}`);
@@ -163,8 +176,8 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
     envSteps = saved.envSteps;
     wallOffset = saved.wallSeconds;
     // A new evaluation setting starts a new 'best': returns measured under different settings do not compare.
-    bestEvalReturn = 'evalTaskOptions' in changed ? null : saved.bestEvalReturn;
-    nextEvalAt = 'evalTaskOptions' in changed ? envSteps : saved.nextEvalAt;
+    bestEvalReturn = evalSettingChanged ? null : saved.bestEvalReturn;
+    nextEvalAt = evalSettingChanged ? envSteps : saved.nextEvalAt;
     for (const [k, c] of Object.entries(changed)) log(`resume changes ${k}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
     adaptiveLr = saved.adaptiveLr ?? config.lr;
     log(`resumed ${resumeFrom} at iteration ${iteration}, ${envSteps} env steps`);
@@ -229,7 +242,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
 
   /** Evaluate with the mean action on the true task; snapshot the policy as a milestone and maybe as best. */
   const evaluateAndSnapshot = async (): Promise<CurveRow> => {
-    lastEval = await evaluatePolicy(policy, { task: config.task, taskOptions: config.evalTaskOptions ?? {}, episodes: config.evalEpisodes, numEnvs: config.evalEpisodes, mode: 'mean', seed: config.evalSeed, workers: 0 });
+    lastEval = await evaluatePolicy(policy, { task: config.task, taskOptions: stage.evalTaskOptions ?? {}, episodes: config.evalEpisodes, numEnvs: config.evalEpisodes, mode: 'mean', seed: config.evalSeed, workers: 0 });
     await savePolicySnapshot(path.join(outDir, 'milestones', String(envSteps).padStart(10, '0')), lastEval);
     if (bestEvalReturn === null || lastEval.mean > bestEvalReturn) {
       bestEvalReturn = lastEval.mean;
@@ -362,6 +375,24 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
       iteration += 1;
       envSteps += B;
       itersThisCall += 1;
+      // A curriculum stage that begins here: new envs (fresh episodes) and, for a new evaluation setting, an
+      // evaluation now and a new 'best'.
+      const next = stageAt(config, envSteps);
+      if (next.index !== stage.index) {
+        const newEval = JSON.stringify(next.evalTaskOptions) !== JSON.stringify(stage.evalTaskOptions);
+        log(`curriculum stage ${next.index} begins at ${envSteps} env steps: taskOptions ${JSON.stringify(next.taskOptions)}, evalTaskOptions ${JSON.stringify(next.evalTaskOptions)}`);
+        history({ envSteps, event: 'stage', stage: next.index, taskOptions: next.taskOptions, evalTaskOptions: next.evalTaskOptions });
+        if (JSON.stringify(next.taskOptions) !== JSON.stringify(stage.taskOptions)) {
+          await env.close();
+          env = await makeEnv(next.index, next.taskOptions);
+          obs = await env.reset();
+        }
+        if (newEval) {
+          bestEvalReturn = null;
+          nextEvalAt = envSteps;
+        }
+        stage = next;
+      }
       const iterSeconds = (Date.now() - iterStart) / 1000;
       const evalRow = envSteps >= nextEvalAt || envSteps >= config.totalSteps ? await evaluateAndSnapshot() : {};
       const row: CurveRow = {

@@ -42,8 +42,11 @@ const PRESETS: Record<string, Preset> = {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.008, gamma: 0.97,
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
     earlyTerminationOnFailure: true,
-    taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.5, getUpSteps: 300, headHeightBonus: 0.2 },
-    evalTaskOptions: {},
+    taskOptions: { initialPose: 'upright' }, evalTaskOptions: { initialPose: 'upright' },
+    curriculum: [
+      { fromSteps: 4_808_704, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.25, getUpSteps: 200, headHeightBonus: 0.05 }, evalTaskOptions: {} },
+      { fromSteps: 6_516_736, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.5, getUpSteps: 300, headHeightBonus: 0.2 } },
+    ],
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
   // Humanoid walls: the expert reads the privileged wall_features instead of the depth image (camera off).
@@ -69,7 +72,8 @@ const PRESETS: Record<string, Preset> = {
   'manipulator-insert-peg': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.01, gamma: 0.99, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
-    taskOptions: { camera: false, shapedReward: true, pInHand: 0.5 }, evalTaskOptions: { camera: false },
+    taskOptions: { camera: false, shapedReward: true }, evalTaskOptions: { camera: false },
+    curriculum: [{ fromSteps: 1_593_344, taskOptions: { camera: false, shapedReward: true, pInHand: 0.5 } }],
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
   // Reacher easy: the fast privileged-expert stand-in (Figure 4). 2 actions, 6 observations (expert view with the
