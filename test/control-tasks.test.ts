@@ -9,7 +9,7 @@ import { loadMujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
-import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN } from '../src/envs/manipulator';
+import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, carryShaping } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
@@ -245,7 +245,7 @@ test('manipulator: training-only shapedReward is the mean of the true reward and
   const plain = new ManipulatorInsertPeg(mjs, { camera: false });
   const shaped = new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: true });
   try {
-    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'yes' as any }), /shapedReward must be true or false/);
+    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'yes' as any }), /shapedReward must be true, false or 'carry'/);
     const r1 = new Rng(21), r2 = new Rng(21), act = new Rng(22);
     let paidOnlyWhenShaped = 0;
     for (let e = 0; e < 20; e++) {
@@ -285,6 +285,37 @@ test('manipulator: the start-state curriculum (pInHand, pInTarget) is validated 
     // Binomial(200, 0.5) sd 7; Binomial(200, 0.2) sd 5.7.
     assert.ok(counts.in_hand >= 75 && counts.in_hand <= 125, JSON.stringify(counts));
     assert.ok(counts.in_target >= 20 && counts.in_target <= 60, JSON.stringify(counts));
+  } finally {
+    task.close();
+  }
+});
+
+test("manipulator: 'carry' shaping pays for bringing the peg only while it is held", async () => {
+  const mjs = await loadMujoco();
+  const task = new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'carry', pInHand: 0.5 });
+  try {
+    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'push' as any }), /shapedReward must be true, false or 'carry'/);
+    const rng = new Rng(23), act = new Rng(24);
+    let heldSteps = 0, looseSteps = 0;
+    for (let e = 0; e < 10; e++) {
+      task.reset(rng);
+      for (let t = 0; t < 30; t++) {
+        const r = task.step(Array.from({ length: 5 }, () => act.range(-1, 1))).reward;
+        const wide = pegRewardTerms(task.arm, SHAPING_MARGIN);
+        const hold = pegRewardTerms(task.arm, HOLD_MARGIN);
+        const holding = (hold.grasp + hold.pinch) / 2;
+        const expected = Math.max(((wide.bring + wide.bringTip) / 2) * holding, (wide.grasp + wide.pinch) / 6);
+        close(carryShaping(task.arm), expected, 1e-12);
+        close(r, (pegRewardTerms(task.arm).reward + expected) / 2, 1e-9);
+        if (holding > 0.5) heldSteps++;
+        // Far from the hand, the shaping never exceeds the widened grasping term.
+        if (holding < 1e-6) {
+          looseSteps++;
+          assert.ok(carryShaping(task.arm) <= (wide.grasp + wide.pinch) / 6 + 1e-12);
+        }
+      }
+    }
+    assert.ok(heldSteps > 0 && looseSteps > 0, `held ${heldSteps}, loose ${looseSteps}`);
   } finally {
     task.close();
   }

@@ -289,9 +289,10 @@ export interface ManipulatorOptions extends TaskOptions {
    * Training-only reward shaping (default false): the reward becomes the mean of the true reward and the same
    * max(bringing, grasping / 3) with margins widened from 2 cm to SHAPING_MARGIN, so that reaching for the peg
    * and carrying it towards the slot pay before the 1-2 cm tolerances of the true reward are met. Its optimum is
-   * the true reward's; experts are always evaluated on the true reward.
+   * the true reward's; experts are always evaluated on the true reward. 'carry': the same mean, but the widened
+   * bringing terms pay only while the peg is held (`carryShaping`).
    */
-  shapedReward?: boolean;
+  shapedReward?: boolean | 'carry';
   /**
    * Probability that an episode starts with the peg in the hand (default 0.1, dm_control's). A training
    * curriculum may raise it so that carrying and inserting are learned before grasping.
@@ -323,6 +324,21 @@ export function pegRewardTerms(p: ManipulatorPhysics, margin = 2 * CLOSE): PegRe
   return { grasp, pinch, bring, bringTip, reward };
 }
 
+/** Margin (m) within which the peg counts as held for the 'carry' shaping. */
+export const HOLD_MARGIN = 0.05;
+
+/**
+ * The 'carry' variant of the widened reward: max(bringing x holding, grasping / 3), all with SHAPING_MARGIN
+ * except holding (grasp and pinch sites within HOLD_MARGIN). Plain widening paid for pushing the peg along the
+ * floor to below the slot (~0.25 m away, stage 1 of the Insert Peg run); here bringing pays only while held.
+ */
+export function carryShaping(p: ManipulatorPhysics): number {
+  const wide = pegRewardTerms(p, SHAPING_MARGIN);
+  const hold = pegRewardTerms(p, HOLD_MARGIN);
+  const holding = (hold.grasp + hold.pinch) / 2;
+  return Math.max(((wide.bring + wide.bringTip) / 2) * holding, (wide.grasp + wide.pinch) / 2 / 3);
+}
+
 const MANIPULATOR_TAGS = ['manipulator', 'manipulation', 'dm_control', 'paper', 'vision', 'privileged'];
 
 const COMMON_GROUPS: ReadonlyArray<[string, number]> = [
@@ -343,7 +359,7 @@ export class ManipulatorInsertPeg extends ControlTask {
   /** The init type of the current episode and the number of draws needed to avoid penetration. */
   initType: PegInitType = 'uniform';
   initDraws = 0;
-  readonly shapedReward: boolean;
+  readonly shapedReward: boolean | 'carry';
   readonly pInHand: number;
   readonly pInTarget: number;
 
@@ -351,7 +367,7 @@ export class ManipulatorInsertPeg extends ControlTask {
     const useCamera = options.camera ?? true;
     if (typeof useCamera !== 'boolean') throw new RangeError(`camera must be true or false, got ${String(useCamera)}`);
     const shaped = options.shapedReward ?? false;
-    if (typeof shaped !== 'boolean') throw new RangeError(`shapedReward must be true or false, got ${String(shaped)}`);
+    if (typeof shaped !== 'boolean' && shaped !== 'carry') throw new RangeError(`shapedReward must be true, false or 'carry', got ${String(shaped)}`);
     const size = options.imageSize ?? 32;
     if (!Number.isInteger(size) || size <= 0) throw new RangeError(`imageSize must be a positive integer, got ${size}`);
     const physics = compileModel(mj, manipulatorXml(CAMERA), name);
@@ -496,7 +512,8 @@ export class ManipulatorInsertPeg extends ControlTask {
 
   reward(): number {
     const r = pegRewardTerms(this.arm).reward;
-    return this.shapedReward ? (r + pegRewardTerms(this.arm, SHAPING_MARGIN).reward) / 2 : r;
+    if (this.shapedReward === false) return r;
+    return (r + (this.shapedReward === 'carry' ? carryShaping(this.arm) : pegRewardTerms(this.arm, SHAPING_MARGIN).reward)) / 2;
   }
 
   /** The slot pose (x, z, angle) lives in the model, not in qpos: part of the snapshot. */

@@ -69,11 +69,17 @@ const PRESETS: Record<string, Preset> = {
   // Stage 2 (from 1.6M steps, session 3): the true-task evaluation stayed at 0-0.2 and the shaped training return
   // flat at ~150; half of the training episodes now start with the peg in the hand (dm_control: 10%), so that
   // carrying it to the slot and inserting it are learned before grasping.
+  // Stage 3 (from 2.13M steps): the stage-2 policy dropped the peg from the hand at once and pushed it along the
+  // floor to below the slot (~0.25 m away), where the widened bringing term still paid ~0.3 per step. The
+  // 'carry' shaping pays for bringing only while the peg is held.
   'manipulator-insert-peg': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.01, gamma: 0.99, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
     taskOptions: { camera: false, shapedReward: true }, evalTaskOptions: { camera: false },
-    curriculum: [{ fromSteps: 1_593_344, taskOptions: { camera: false, shapedReward: true, pInHand: 0.5 } }],
+    curriculum: [
+      { fromSteps: 1_593_344, taskOptions: { camera: false, shapedReward: true, pInHand: 0.5 } },
+      { fromSteps: 2_129_920, taskOptions: { camera: false, shapedReward: 'carry', pInHand: 0.5 } },
+    ],
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
   // Reacher easy: the fast privileged-expert stand-in (Figure 4). 2 actions, 6 observations (expert view with the
