@@ -31,7 +31,8 @@ async function main(): Promise<void> {
   const results = [];
   for (const mode of ['mean', 'noise'] as const) {
     const r = await evaluatePolicy(policy, { task: args.task, episodes, mode, noiseStd: 0.2, seed, workers });
-    console.log(`${args.task} ${mode}${mode === 'noise' ? ' (sigma 0.2)' : ''}: return ${r.mean.toFixed(1)} +- ${r.std.toFixed(1)} over ${r.episodes} episodes`);
+    const metric = r.metric ? `; ${r.metric.name} ${r.metric.mean.toFixed(2)} +- ${r.metric.std.toFixed(2)} ${r.metric.unit}` : '';
+    console.log(`${args.task} ${mode}${mode === 'noise' ? ' (sigma 0.2)' : ''}: return ${r.mean.toFixed(1)} +- ${r.std.toFixed(1)} over ${r.episodes} episodes${metric}`);
     results.push(r);
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });
