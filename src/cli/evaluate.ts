@@ -3,6 +3,9 @@
  * action noise 0.2 around the mean; 150 paired episodes each by default.
  *   npm run evaluate -- --task cartpole-swingup --policy data/experts/cartpole-swingup/expert
  *                       [--out data/experts/cartpole-swingup/evaluation.json] [--episodes 150] [--seed 12345] [--workers 2]
+ *                       [--task-options JSON]
+ * --task-options evaluates under other task options (e.g. '{"initialPose":"upright"}' for a training curriculum's
+ * start); the default, {}, is the true task, and the output file records which was used.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -18,26 +21,35 @@ async function main(): Promise<void> {
     args[argv[i].slice(2)] = argv[i + 1];
   }
   for (const k of Object.keys(args)) {
-    if (!['task', 'policy', 'out', 'episodes', 'seed', 'workers'].includes(k)) throw new Error(`unknown option --${k}; accepted: --task, --policy, --out, --episodes, --seed, --workers`);
+    if (!['task', 'policy', 'out', 'episodes', 'seed', 'workers', 'task-options'].includes(k)) throw new Error(`unknown option --${k}; accepted: --task, --policy, --out, --episodes, --seed, --workers, --task-options`);
   }
   if (!args.task || !args.policy) throw new Error('--task and --policy are required');
   const out = args.out ?? path.join('data', 'experts', args.task, 'evaluation.json');
   const episodes = Number(args.episodes ?? DEFAULT_EVALUATE.episodes);
   const seed = Number(args.seed ?? DEFAULT_EVALUATE.seed);
   const workers = Number(args.workers ?? DEFAULT_EVALUATE.workers);
+  let taskOptions: Record<string, unknown> = {};
+  if (args['task-options'] !== undefined) {
+    try {
+      taskOptions = JSON.parse(args['task-options']);
+    } catch {
+      throw new Error(`--task-options must be a JSON object, got '${args['task-options']}'`);
+    }
+    if (!taskOptions || typeof taskOptions !== 'object' || Array.isArray(taskOptions)) throw new Error(`--task-options must be a JSON object, got '${args['task-options']}'`);
+  }
   const backend = await initBackend();
   const { policy, manifest } = await loadCheckpoint(args.policy);
   const started = Date.now();
   const results = [];
   for (const mode of ['mean', 'noise'] as const) {
-    const r = await evaluatePolicy(policy, { task: args.task, episodes, mode, noiseStd: 0.2, seed, workers });
+    const r = await evaluatePolicy(policy, { task: args.task, taskOptions, episodes, mode, noiseStd: 0.2, seed, workers });
     const metric = r.metric ? `; ${r.metric.name} ${r.metric.mean.toFixed(2)} +- ${r.metric.std.toFixed(2)} ${r.metric.unit}` : '';
     console.log(`${args.task} ${mode}${mode === 'noise' ? ' (sigma 0.2)' : ''}: return ${r.mean.toFixed(1)} +- ${r.std.toFixed(1)} over ${r.episodes} episodes${metric}`);
     results.push(r);
   }
   fs.mkdirSync(path.dirname(out), { recursive: true });
   const doc = {
-    task: args.task, policy: args.policy, policyStep: (manifest as { step?: number }).step ?? null, backend,
+    task: args.task, taskOptions, policy: args.policy, policyStep: (manifest as { step?: number }).step ?? null, backend,
     wallSeconds: (Date.now() - started) / 1000, evaluations: results,
   };
   fs.writeFileSync(out, JSON.stringify(doc, null, 1) + '\n');
