@@ -65,8 +65,7 @@ interface TrainerJson {
 function checkSameRun(saved: PPOConfig, now: PPOConfig, where: string): void {
   for (const k of Object.keys(now) as (keyof PPOConfig)[]) {
     if (RESUMABLE_OVERRIDES.includes(k)) continue;
-    // A field added after the checkpoint was written holds its default there.
-    const before = k in saved ? saved[k] : (DEFAULT_PPO as Partial<PPOConfig>)[k];
+    const before = saved[k];
     if (JSON.stringify(before) !== JSON.stringify(now[k])) {
       throw new Error(
         `cannot resume ${where}: config field '${k}' was ${JSON.stringify(before)} and is now ${JSON.stringify(now[k])}; ` +
@@ -90,15 +89,16 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   const ckptRoot = path.join(outDir, 'checkpoints');
   const resumeFrom = latestCheckpoint(ckptRoot);
   const saved: TrainerJson | null = resumeFrom ? JSON.parse(fs.readFileSync(path.join(resumeFrom, 'trainer.json'), 'utf8')) : null;
-  if (saved) checkSameRun(saved.config, config, resumeFrom!);
+  // A field added after the checkpoint was written holds its default there.
+  const savedConfig = saved ? ({ ...DEFAULT_PPO, ...saved.config } as PPOConfig) : null;
+  if (savedConfig) checkSameRun(savedConfig, config, resumeFrom!);
   // The run's record of its stages: the first config, then every resumable field a resume changed and every
   // change of the task options in force (a resume with another schedule, or a curriculum stage beginning).
   const history = (entry: Record<string, unknown>) =>
     fs.appendFileSync(path.join(outDir, 'config-history.jsonl'), JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n');
   const changed: Record<string, { from: unknown; to: unknown }> = {};
   let evalSettingChanged = false;
-  if (saved) {
-    const savedConfig = { ...DEFAULT_PPO, ...saved.config } as PPOConfig;
+  if (saved && savedConfig) {
     for (const k of RESUMABLE_OVERRIDES) {
       if (JSON.stringify(savedConfig[k]) !== JSON.stringify(config[k])) changed[k] = { from: savedConfig[k], to: config[k] };
     }
