@@ -9,7 +9,7 @@ import { loadMujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
-import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, carryShaping } from '../src/envs/manipulator';
+import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
@@ -245,7 +245,7 @@ test('manipulator: training-only shapedReward is the mean of the true reward and
   const plain = new ManipulatorInsertPeg(mjs, { camera: false });
   const shaped = new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: true });
   try {
-    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'yes' as any }), /shapedReward must be true, false or 'carry'/);
+    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'yes' as any }), /shapedReward must be true, false, 'carry' or 'staged'/);
     const r1 = new Rng(21), r2 = new Rng(21), act = new Rng(22);
     let paidOnlyWhenShaped = 0;
     for (let e = 0; e < 20; e++) {
@@ -294,7 +294,7 @@ test("manipulator: 'carry' shaping pays for bringing the peg only while it is he
   const mjs = await loadMujoco();
   const task = new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'carry', pInHand: 0.5 });
   try {
-    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'push' as any }), /shapedReward must be true, false or 'carry'/);
+    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'push' as any }), /shapedReward must be true, false, 'carry' or 'staged'/);
     const rng = new Rng(23), act = new Rng(24);
     let heldSteps = 0, looseSteps = 0;
     for (let e = 0; e < 10; e++) {
@@ -318,5 +318,86 @@ test("manipulator: 'carry' shaping pays for bringing the peg only while it is he
     assert.ok(heldSteps > 0 && looseSteps > 0, `held ${heldSteps}, loose ${looseSteps}`);
   } finally {
     task.close();
+  }
+});
+
+test("manipulator: 'staged' shaping pays a lifted peg in the hand above hovering, more the nearer the slot", async () => {
+  const mjs = await loadMujoco();
+  const task = new ManipulatorInsertPeg(mjs, { camera: false, shapedReward: 'staged', pInHand: 1, pInTarget: 0 });
+  try {
+    const d = (task.arm as any).physics.data;
+    const s = task.arm.site;
+    const rng = new Rng(31);
+    let held = 0, dropped = 0;
+    for (let e = 0; e < 12; e++) {
+      task.reset(rng);
+      // Close the hand and hold the arm still (a PD law on the arm joints): some pegs stay in the hand.
+      const q0 = Array.from(task.arm.armQposAdr, (a) => d.qpos[a]);
+      for (let t = 0; t < 100; t++) {
+        const a = [0, 0, 0, 0, 1];
+        for (let i = 0; i < 4; i++) a[i] = Math.max(-1, Math.min(1, 5 * (q0[i] - d.qpos[task.arm.armQposAdr[i]]) - 0.3 * d.qvel[task.arm.armDofAdr[i]]));
+        const r = task.step(a).reward;
+        const terms = stagedShaping(task.arm);
+        close(r, pegRewardTerms(task.arm).reward + terms.total, 1e-9);
+        close(terms.total, 0.1 * terms.reach + 0.2 * terms.held + 0.7 * terms.carry, 1e-12);
+        const dist = task.arm.siteDistance(s.grasp, s.pegGrasp);
+        close(terms.reach, 1 - Math.tanh(10 * dist), 1e-12);
+        assert.equal(terms.held, dist < HOLD_MARGIN && task.arm.body2dPose(task.arm.pegId)[1] > LIFT_HEIGHT ? 1 : 0);
+        if (terms.held === 0) assert.equal(terms.carry, 0);
+        else {
+          const b = (task.arm.siteDistance(s.peg, s.target) + task.arm.siteDistance(s.pegTip, s.targetTip)) / 2;
+          close(terms.carry, 1 - Math.tanh(3 * b), 1e-12);
+          // Holding a lifted peg pays more than the best hovering can (reach 1, nothing else).
+          assert.ok(terms.total > 0.1 + 1e-9);
+        }
+      }
+      if (stagedShaping(task.arm).held) held++; else dropped++;
+    }
+    assert.ok(held > 0 && dropped > 0, `held ${held}, dropped ${dropped}`);
+  } finally {
+    task.close();
+  }
+});
+
+test('manipulator: graspInHand closes the hand on an in-hand peg, which then stays held; other starts are untouched', async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, graspInHand: 'yes' as any }), /graspInHand must be true or false/);
+  const gripped = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 1, pInTarget: 0, graspInHand: true });
+  const loose = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 1, pInTarget: 0 });
+  const other = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0, pInTarget: 0, graspInHand: true });
+  const plain = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0, pInTarget: 0 });
+  try {
+    const keptAfter = (task: ManipulatorInsertPeg): number => {
+      const d = (task.arm as any).physics.data;
+      let kept = 0;
+      for (let e = 0; e < 10; e++) {
+        task.reset(new Rng(300 + e));
+        if (task === gripped) {
+          assert.equal(d.time, 0);
+          assert.ok(Array.from(d.ctrl as Float64Array).every((c) => c === 0));
+          assert.ok(task.arm.siteDistance(task.arm.site.grasp, task.arm.site.pegGrasp) < 0.02);
+        }
+        // Close the hand and hold the arm still with a PD law for 1 s.
+        const q0 = Array.from(task.arm.armQposAdr, (a) => d.qpos[a]);
+        for (let t = 0; t < 100; t++) {
+          const a = [0, 0, 0, 0, 1];
+          for (let i = 0; i < 4; i++) a[i] = Math.max(-1, Math.min(1, 5 * (q0[i] - d.qpos[task.arm.armQposAdr[i]]) - 0.3 * d.qvel[task.arm.armDofAdr[i]]));
+          task.step(a);
+        }
+        if (task.arm.siteDistance(task.arm.site.grasp, task.arm.site.pegGrasp) < 0.02) kept++;
+      }
+      return kept;
+    };
+    const g = keptAfter(gripped), l = keptAfter(loose);
+    assert.ok(g >= 9, `graspInHand kept ${g}/10`);
+    assert.ok(l <= 6, `dm_control's in-hand start kept ${l}/10 (expected most to fall out)`);
+    // Starts that are not in the hand: identical states with and without the option.
+    for (let e = 0; e < 3; e++) {
+      other.reset(new Rng(50 + e));
+      plain.reset(new Rng(50 + e));
+      assert.deepEqual(Array.from(other.getState()), Array.from(plain.getState()));
+    }
+  } finally {
+    for (const t of [gripped, loose, other, plain]) t.close();
   }
 });

@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadMujoco, type Mujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
-import { HumanoidTask, humanoidRewardTerms, HUMANOID_PROPRIO_VIEW } from '../src/envs/humanoid';
-import { HumanoidWallsTask } from '../src/envs/humanoid-walls';
+import { HumanoidTask, humanoidRewardTerms, slerp, HUMANOID_PROPRIO_VIEW } from '../src/envs/humanoid';
+import { HumanoidWallsTask, wallsUprightReward } from '../src/envs/humanoid-walls';
 import { makeTask, listTasks } from '../src/envs/registry';
 import { viewSize } from '../src/envs/types';
 import { evaluatePolicy } from '../src/rl/evaluate';
@@ -369,6 +369,38 @@ test('humanoid-walls: walls slide to each layout; camera: false and the training
   }
 });
 
+test('humanoid-walls: the training-only uprightShaping pays strides upright, head high and facing the corridor', () => {
+  assert.throws(() => new HumanoidWallsTask(mj, { uprightShaping: 1 as any }), /uprightShaping must be true or false/);
+  const plain = new HumanoidWallsTask(mj, { camera: false });
+  const shaped = new HumanoidWallsTask(mj, { camera: false, uprightShaping: true });
+  try {
+    const ra = new Rng(12), rb = new Rng(12), act = new Rng(13);
+    plain.reset(ra);
+    shaped.reset(rb);
+    // The same random actions in both: the shaped reward is the documented product of the true reward's factors.
+    for (let t = 0; t < 60; t++) {
+      const a = Array.from({ length: 21 }, () => act.range(-0.3, 0.3));
+      const r = plain.step(a).reward;
+      const rs = shaped.step(a).reward;
+      const terms = humanoidRewardTerms(shaped.humanoid, 10);
+      const expected = terms.standing * terms.upright * terms.smallControl * ((1 + 5 * r) / 6) * ((1 + Math.cos(shaped.humanoid.torsoYaw())) / 2);
+      close(rs, expected, 1e-12);
+      close(wallsUprightReward(shaped.humanoid, r), expected, 1e-12);
+    }
+    // Standing still at the spawn, facing +x with zero control: 1/6 per step (true reward 0).
+    shaped.humanoid.setUprightPose(0.5, 0, 0);
+    close(wallsUprightReward(shaped.humanoid, 0), 1 / 6, 1e-9);
+    // Facing backwards pays nothing; facing sideways half.
+    shaped.humanoid.setUprightPose(0.5, 0, Math.PI);
+    close(wallsUprightReward(shaped.humanoid, 0), 0, 1e-9);
+    shaped.humanoid.setUprightPose(0.5, 0, Math.PI / 2);
+    close(wallsUprightReward(shaped.humanoid, 0), 1 / 12, 1e-9);
+  } finally {
+    plain.close();
+    shaped.close();
+  }
+});
+
 test('training curriculum: mixed start poses; a random start is not failed until getUpSteps have passed unrisen', async () => {
   assert.throws(() => new HumanoidTask(mj, { initialPose: 'lying' as any }), /initialPose must be 'random', 'upright' or 'mixed'/);
   assert.throws(() => new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 2 }), /randomPoseFraction must be in \[0, 1\]/);
@@ -416,6 +448,62 @@ test('training curriculum: mixed start poses; a random start is not failed until
   } finally {
     mixed.close();
     dropped.close();
+  }
+});
+
+test('reverse curriculum: blended start poses run from upright (alpha 0) to the random pose on the floor (alpha 1)', async () => {
+  // slerp: the endpoints, the half-way rotation, and the shorter arc for q and -q.
+  const id = [1, 0, 0, 0], z90 = [Math.SQRT1_2, 0, 0, Math.SQRT1_2];
+  slerp(id, z90, 0).forEach((v, k) => close(v, id[k], 1e-12));
+  slerp(id, z90, 1).forEach((v, k) => close(v, z90[k], 1e-12));
+  slerp(id, z90, 0.5).forEach((v, k) => close(v, [Math.cos(Math.PI / 8), 0, 0, Math.sin(Math.PI / 8)][k], 1e-12));
+  slerp(id, z90.map((v) => -v), 0.5).forEach((v, k) => close(Math.abs(v), Math.abs([Math.cos(Math.PI / 8), 0, 0, Math.sin(Math.PI / 8)][k]), 1e-12));
+  assert.throws(() => new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 0.5, blendPoseFraction: 0.6 }), /blendPoseFraction must be >= 0 with randomPoseFraction \+ blendPoseFraction <= 1/);
+  const task = new HumanoidTask(mj, { initialPose: 'upright' });
+  try {
+    const hp = task.humanoid;
+    const d = hp.physics.data as any;
+    assert.throws(() => hp.initializeBlendedPose(new Rng(1), 1.5), /alpha must be in \[0, 1\]/);
+    hp.setUprightPose();
+    const standingHead = hp.headHeight();
+    for (let e = 0; e < 5; e++) {
+      // alpha 0: the upright keyframe (joints 0, torso vertical), turned to some heading, feet 1 cm above the floor.
+      hp.initializeBlendedPose(new Rng(10 + e), 0);
+      for (let i = 7; i < 28; i++) assert.ok(d.qpos[i] === 0, `joint ${i - 7} at ${d.qpos[i]}`);
+      close(hp.torsoUpright(), 1, 1e-9);
+      close(hp.lowestHeight(), 0.01, 1e-9);
+      close(hp.headHeight(), standingHead, 0.02);
+      // alpha 1: the collision-free random pose drawn from the same seed, set down on the floor, at rest.
+      const rngA = new Rng(10 + e), rngB = new Rng(10 + e);
+      hp.initializeRandomPose(rngA);
+      const joints = Array.from(d.qpos.subarray(7, 28) as Float64Array);
+      const quat = Array.from(d.qpos.subarray(3, 7) as Float64Array);
+      const headAboveRoot = hp.headHeight() - d.qpos[2];
+      hp.initializeBlendedPose(rngB, 1);
+      Array.from(d.qpos.subarray(7, 28) as Float64Array).forEach((v, k) => close(v, joints[k], 1e-12));
+      Array.from(d.qpos.subarray(3, 7) as Float64Array).forEach((v, k) => close(Math.abs(v), Math.abs(quat[k]), 1e-9));
+      close(hp.lowestHeight(), 0.01, 1e-9);
+      assert.ok((d.qvel as Float64Array).every((v: number) => v === 0));
+      // The same pose moved rigidly: the head keeps its height above the root.
+      close(hp.headHeight() - d.qpos[2], headAboveRoot, 1e-9);
+    }
+    // Through the task: 'mixed' with blends only; a blend that starts with the head below failHeight has
+    // getUpSteps to rise, one above it is risen already (fails at the first fall).
+    const blends = new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 0, blendPoseFraction: 1, getUpSteps: 50 });
+    try {
+      const rng = new Rng(3);
+      let low = 0, high = 0;
+      for (let e = 0; e < 40; e++) {
+        blends.reset(rng);
+        close(blends.humanoid.lowestHeight(), 0.01, 1e-9);
+        if (blends.humanoid.headHeight() < 0.9) { low++; assert.equal(blends.failed(), false); } else high++;
+      }
+      assert.ok(low > 5 && high > 5, `head below / above failHeight at the start: ${low} / ${high}`);
+    } finally {
+      blends.close();
+    }
+  } finally {
+    task.close();
   }
 });
 

@@ -30,7 +30,8 @@ import { RayCamera } from '../physics/raycam';
 import type { Rng } from '../util/rng';
 import {
   HUMANOID_ACTUATORS, HUMANOID_CONTROL_TIMESTEP, HUMANOID_PROPRIO_VIEW, HUMANOID_STATE_GROUPS,
-  HumanoidPhysics, HumanoidTaskBase, humanoidEpisodeLength, humanoidXml, observeProprio,
+  HUMANOID_RUN_SPEED, HumanoidPhysics, HumanoidTaskBase, humanoidEpisodeLength, humanoidRewardTerms, humanoidXml,
+  observeProprio,
 } from './humanoid';
 import { registerTask } from './registry';
 import { tolerance } from './rewards';
@@ -77,6 +78,23 @@ export interface HumanoidWallsOptions extends TaskOptions {
    * failed (gym's Humanoid "alive bonus") makes staying up worth learning first. Evaluate with 0.
    */
   aliveBonus?: number;
+  /**
+   * Training-only reward (default false): dm_control's humanoid reward with its move term on the forward
+   * speed, times a facing term, `wallsUprightReward`. The true reward pays a forward dive as much as a stride,
+   * and PPO warm-started from humanoid-run runners (which run backwards and sideways) learnt to lunge ~5 m and
+   * fall; here a stride pays only upright, head high and facing along the corridor. Evaluate with false.
+   */
+  uprightShaping?: boolean;
+}
+
+/**
+ * The `uprightShaping` training reward: standing x upright x smallControl x (1 + 5 v) / 6 x (1 + cos yaw) / 2,
+ * with standing, upright and smallControl dm_control's humanoid factors, v the true (forward speed) reward and
+ * yaw the torso's heading from +x. A humanoid standing still, upright and facing +x earns 1/6 per step.
+ */
+export function wallsUprightReward(hp: HumanoidPhysics, trueReward: number): number {
+  const t = humanoidRewardTerms(hp, HUMANOID_RUN_SPEED);
+  return t.standing * t.upright * t.smallControl * ((1 + 5 * trueReward) / 6) * ((1 + Math.cos(hp.torsoYaw())) / 2);
 }
 
 interface Wall { x: number; width: number; side: 1 | -1 }
@@ -100,6 +118,7 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
   private camera: RayCamera | null = null;
   private readonly useCamera: boolean;
   readonly aliveBonus: number;
+  readonly uprightShaping: boolean;
   private walls: Wall[] = [];
   private wallGeomIds: number[] = [];
   private readonly velocityReward: { bounds: [number, number]; margin: number; sigmoid: 'linear'; valueAtMargin: number };
@@ -128,6 +147,8 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     if (typeof this.useCamera !== 'boolean') throw new RangeError(`camera must be true or false, got ${String(options.camera)}`);
     this.aliveBonus = options.aliveBonus ?? 0;
     if (!(Number.isFinite(this.aliveBonus) && this.aliveBonus >= 0)) throw new RangeError(`aliveBonus must be a finite number >= 0, got ${options.aliveBonus}`);
+    this.uprightShaping = options.uprightShaping ?? false;
+    if (typeof this.uprightShaping !== 'boolean') throw new RangeError(`uprightShaping must be true or false, got ${String(options.uprightShaping)}`);
     this.jointNoise = options.jointNoise ?? 0.05;
     if (!(this.jointNoise >= 0)) throw new RangeError(`jointNoise must be >= 0, got ${this.jointNoise}`);
     const episodeLength = humanoidEpisodeLength(options.episodeLength);
@@ -301,7 +322,9 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
 
   /** RunThroughCorridor.get_reward: linear tolerance of the forward COM velocity around the target speed. */
   reward(): number {
-    return tolerance(this.humanoid.forwardVelocity(), this.velocityReward) + (this.aliveBonus > 0 && !this.failed() ? this.aliveBonus : 0);
+    const r = tolerance(this.humanoid.forwardVelocity(), this.velocityReward);
+    const shaped = this.uprightShaping ? wallsUprightReward(this.humanoid, r) : r;
+    return shaped + (this.aliveBonus > 0 && !this.failed() ? this.aliveBonus : 0);
   }
 
   /** Training-only: a non-foot geom touches the floor (RunThroughCorridor's contact termination). */

@@ -97,6 +97,22 @@ export interface HumanoidModelOptions {
  * force and torque sensors, sites, lights, cameras other than `egocentric`, and materials are left out
  * (no observation uses them); only `torso_subtreelinvel` (the centre-of-mass velocity) is kept.
  */
+/** Spherical interpolation between unit quaternions (w, x, y, z), along the shorter arc. */
+export function slerp(q0: ArrayLike<number>, q1: ArrayLike<number>, t: number): number[] {
+  let dot = q0[0] * q1[0] + q0[1] * q1[1] + q0[2] * q1[2] + q0[3] * q1[3];
+  const sign = dot < 0 ? -1 : 1;
+  dot = Math.min(1, Math.abs(dot));
+  const theta = Math.acos(dot);
+  let a = 1 - t, b = t;
+  if (theta > 1e-6) {
+    a = Math.sin((1 - t) * theta) / Math.sin(theta);
+    b = Math.sin(t * theta) / Math.sin(theta);
+  }
+  const q = [0, 1, 2, 3].map((k) => a * q0[k] + sign * b * q1[k]);
+  const n = Math.hypot(q[0], q[1], q[2], q[3]);
+  return q.map((v) => v / n);
+}
+
 export function humanoidXml(options: HumanoidModelOptions = {}): string {
   const group = options.bodyGeomGroup ?? 0;
   const [fx, fy] = options.floorSize ?? [100, 100];
@@ -174,6 +190,8 @@ export class HumanoidPhysics {
   readonly footGeomIds: Set<number>;
   private readonly nonFootGeoms: Int32Array;
   private readonly nonFootIsCapsule: Uint8Array;
+  private readonly allGeoms: Int32Array;
+  private readonly allIsCapsule: Uint8Array;
 
   constructor(physics: Physics, controlTimestep = HUMANOID_CONTROL_TIMESTEP) {
     this.physics = physics;
@@ -198,12 +216,14 @@ export class HumanoidPhysics {
     this.footGeomIds = new Set(HUMANOID_FOOT_GEOMS.map((g) => nameToId(physics, 'geom', g)));
     const CAPSULE = (this.mj as any).mjtGeom.mjGEOM_CAPSULE.value;
     const SPHERE = (this.mj as any).mjtGeom.mjGEOM_SPHERE.value;
-    const nonFoot = [...this.bodyGeomIds].filter((g) => !this.footGeomIds.has(g));
-    for (const g of nonFoot) {
+    for (const g of this.bodyGeomIds) {
       if (m.geom_type[g] !== CAPSULE && m.geom_type[g] !== SPHERE) throw new Error(`humanoid geom ${g} is neither a capsule nor a sphere`);
     }
+    const nonFoot = [...this.bodyGeomIds].filter((g) => !this.footGeomIds.has(g));
     this.nonFootGeoms = Int32Array.from(nonFoot);
     this.nonFootIsCapsule = Uint8Array.from(nonFoot.map((g) => (m.geom_type[g] === CAPSULE ? 1 : 0)));
+    this.allGeoms = Int32Array.from(this.bodyGeomIds);
+    this.allIsCapsule = Uint8Array.from([...this.bodyGeomIds].map((g) => (m.geom_type[g] === CAPSULE ? 1 : 0)));
     // Standing height: the default pose's lowest foot point is (1.5 - this) above the floor.
     this.mj.mj_resetData(m, physics.data);
     this.mj.mj_forward(m, physics.data);
@@ -320,15 +340,24 @@ export class HumanoidPhysics {
    * penetrates the floor plane at z = 0, which is exactly when MuJoCo (contact margin 0) reports a contact with it.
    */
   lowestNonFootHeight(): number {
+    return this.lowestOf(this.nonFootGeoms, this.nonFootIsCapsule);
+  }
+
+  /** Height of the lowest point of the whole humanoid, feet included (see `lowestNonFootHeight`). */
+  lowestHeight(): number {
+    return this.lowestOf(this.allGeoms, this.allIsCapsule);
+  }
+
+  private lowestOf(geoms: Int32Array, isCapsule: Uint8Array): number {
     const data = this.physics.data as any;
     const xpos: Float64Array = data.geom_xpos;
     const xmat: Float64Array = data.geom_xmat;
     const size: Float64Array = (this.physics.model as any).geom_size;
     let lowest = Infinity;
-    for (let i = 0; i < this.nonFootGeoms.length; i++) {
-      const g = this.nonFootGeoms[i];
+    for (let i = 0; i < geoms.length; i++) {
+      const g = geoms[i];
       // Capsule: centre minus half-length along its z-axis (world-z component xmat[8]) minus radius.
-      const reach = this.nonFootIsCapsule[i] ? Math.abs(xmat[9 * g + 8]) * size[3 * g + 1] : 0;
+      const reach = isCapsule[i] ? Math.abs(xmat[9 * g + 8]) * size[3 * g + 1] : 0;
       lowest = Math.min(lowest, xpos[3 * g + 2] - reach - size[3 * g]);
     }
     return lowest;
@@ -377,6 +406,33 @@ export class HumanoidPhysics {
       if ((data as any).ncon === 0) return tries;
     }
     throw new Error(`no collision-free random humanoid pose in ${maxTries} draws`);
+  }
+
+  /**
+   * A training-curriculum start between standing and dm_control's random pose: draws the random pose as
+   * `initializeRandomPose` does, then takes the fraction `alpha` of the way to it from the upright keyframe
+   * (hinges linearly from 0, the root orientation by slerp from upright facing the random pose's heading), and
+   * sets the humanoid down with its lowest point 1 cm above the floor, at rest. alpha = 0 is upright, 1 is the
+   * random pose lying on the floor. Returns the random-pose draws.
+   */
+  initializeBlendedPose(rng: Rng, alpha: number): number {
+    if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be in [0, 1], got ${alpha}`);
+    const tries = this.initializeRandomPose(rng);
+    const { model, data } = this.physics;
+    const qpos: Float64Array = (data as any).qpos;
+    for (let i = 7; i < this.nq; i++) qpos[i] *= alpha;
+    // Heading of the random pose's torso x-axis (xmat column 0), and the upright quaternion with that yaw.
+    const xmat: Float64Array = (data as any).xmat;
+    const yaw = Math.atan2(xmat[9 * this.torsoId + 3], xmat[9 * this.torsoId]);
+    const q1 = [qpos[3], qpos[4], qpos[5], qpos[6]];
+    const q0 = [Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)];
+    const q = slerp(q0, q1, alpha);
+    for (let k = 0; k < 4; k++) qpos[3 + k] = q[k];
+    qpos[0] = 0; qpos[1] = 0; qpos[2] = this.standingTorsoHeight;
+    this.mj.mj_forward(model, data);
+    qpos[2] += 0.01 - this.lowestHeight();
+    this.mj.mj_forward(model, data);
+    return tries;
   }
 
   /**
@@ -493,6 +549,13 @@ export interface HumanoidOptions extends TaskOptions {
   initialPose?: 'random' | 'upright' | 'mixed';
   /** With initialPose 'mixed', the share of episodes that start from the random pose (default 0.5). */
   randomPoseFraction?: number;
+  /**
+   * With initialPose 'mixed', the share of episodes that start from a blend of the upright keyframe and the random
+   * pose, set down at rest on the floor, a uniform fraction of the way to the random pose (default 0; see
+   * `HumanoidPhysics.initializeBlendedPose`). A reverse curriculum for getting up: some blends need only balance,
+   * some a short rise, some the whole get-up. The rest of the 'mixed' episodes start upright.
+   */
+  blendPoseFraction?: number;
   /** `failed()` is true when the head is below this height in metres (default 0.9; see `failed`). */
   failHeight?: number;
   /**
@@ -565,6 +628,7 @@ export class HumanoidTask extends HumanoidTaskBase {
   readonly moveSpeed: number;
   readonly initialPose: 'random' | 'upright' | 'mixed';
   readonly randomPoseFraction: number;
+  readonly blendPoseFraction: number;
   readonly failHeight: number;
   readonly getUpSteps: number;
   readonly headHeightBonus: number;
@@ -581,11 +645,16 @@ export class HumanoidTask extends HumanoidTaskBase {
     }
     const fraction = options.randomPoseFraction ?? 0.5;
     if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`randomPoseFraction must be in [0, 1], got ${fraction}`);
+    const blendFraction = options.blendPoseFraction ?? 0;
+    if (!(blendFraction >= 0 && fraction + blendFraction <= 1)) {
+      throw new RangeError(`blendPoseFraction must be >= 0 with randomPoseFraction + blendPoseFraction <= 1, got ${blendFraction} (randomPoseFraction ${fraction})`);
+    }
     const getUpSteps = options.getUpSteps ?? 100;
     if (!(Number.isInteger(getUpSteps) && getUpSteps >= 0)) throw new RangeError(`getUpSteps must be an integer >= 0, got ${getUpSteps}`);
     this.moveSpeed = moveSpeed;
     this.initialPose = initialPose;
     this.randomPoseFraction = fraction;
+    this.blendPoseFraction = blendFraction;
     this.getUpSteps = getUpSteps;
     this.headHeightBonus = options.headHeightBonus ?? 0;
     if (!(Number.isFinite(this.headHeightBonus) && this.headHeightBonus >= 0)) throw new RangeError(`headHeightBonus must be a finite number >= 0, got ${options.headHeightBonus}`);
@@ -603,13 +672,20 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.humanoid.setUprightPose();
   }
 
-  /** dm_control's initialize_episode (or the upright keyframe with `initialPose: 'upright'`, or either: 'mixed'). */
+  /**
+   * dm_control's initialize_episode (or the upright keyframe with `initialPose: 'upright'`, or with 'mixed' the
+   * random pose, a blend or the keyframe, in the shares `randomPoseFraction`, `blendPoseFraction` and the rest).
+   */
   reset(rng: Rng): void {
-    const random = this.initialPose === 'random' || (this.initialPose === 'mixed' && rng.uniform() < this.randomPoseFraction);
+    const u = this.initialPose === 'mixed' ? rng.uniform() : 0;
+    const random = this.initialPose === 'random' || (this.initialPose === 'mixed' && u < this.randomPoseFraction);
+    const blend = !random && this.initialPose === 'mixed' && u < this.randomPoseFraction + this.blendPoseFraction;
     if (random) this.humanoid.initializeRandomPose(rng);
+    else if (blend) this.humanoid.initializeBlendedPose(rng, rng.uniform());
     else this.humanoid.setUprightPose();
     this.steps = 0;
-    this.risen = !random;
+    // A dropped random pose passes above failHeight while falling; a blend starts at rest on the floor.
+    this.risen = blend ? this.humanoid.headHeight() >= this.failHeight : !random;
   }
 
   override step(action: ArrayLike<number>): StepResult {

@@ -38,6 +38,12 @@ const PRESETS: Record<string, Preset> = {
   // Stage 3 (from 6.5M steps): after 1.7M steps of stage 2 no random start got its head above 0.67 m within 200
   // steps (true-task return 0.8): the get-up samples were ~18% of each batch and paid ~0.01 per step. Half of the
   // episodes now start from the random pose, with 300 steps to rise and a bonus of 0.2 x head height / 1.4 m.
+  // Stage 4 (from 16.4M steps, session 4): after 9.9M steps of stage 3 the true-task evaluation was still ~1 (head
+  // at most 0.57-0.85 m within 200 steps of landing), and the runner fell within ~50 steps when started upright
+  // facing any heading but +x (dm_control's com_velocity is in the world frame). A reverse curriculum replaces the
+  // upright starts: 70% of episodes start from a blend of the upright keyframe and a random pose, a uniform share of
+  // the way to it, set down at rest facing that pose's heading. Small shares need only balance, larger ones a
+  // rise from kneeling or sitting, the largest the whole get-up; 30% keep dm_control's dropped random pose.
   'humanoid-run': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.008, gamma: 0.97,
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
@@ -46,21 +52,22 @@ const PRESETS: Record<string, Preset> = {
     curriculum: [
       { fromSteps: 4_808_704, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.25, getUpSteps: 200, headHeightBonus: 0.05 }, evalTaskOptions: {} },
       { fromSteps: 6_516_736, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.5, getUpSteps: 300, headHeightBonus: 0.2 } },
+      { fromSteps: 16_384_000, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.3, blendPoseFraction: 0.7, getUpSteps: 300, headHeightBonus: 0.2 } },
     ],
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
   // Humanoid walls: the expert reads the privileged wall_features instead of the depth image (camera off).
-  // The corridor task itself starts upright (joint noise 0.05 rad), so no curriculum is needed for the start;
-  // training adds an alive bonus of 0.1 per step (the true reward pays forward speed only, up to 1 at 3 m/s).
-  // The policy is warm-started from the humanoid-run run's 4.53M-step milestone (upright start: ~0.8 m/s for 400
-  // steps), copied to init-policy/; the wall features start ignored, and 10 value-only iterations fit the fresh
-  // value function first. (A from-scratch run reached a train return of 14 in 147k steps at ~300 steps/s while
-  // sharing the cores: too slow to learn locomotion within a session.)
+  // The corridor task itself starts upright (joint noise 0.05 rad), so no start curriculum is needed. The policy
+  // learns from scratch with the training-only uprightShaping (dm_control's standing x upright x small-control
+  // factors times (1 + 5 x the true forward-speed reward) / 6, times a facing term). History, session 3: a run
+  // warm-started from the humanoid-run 4.53M milestone with an alive bonus of 0.1 learnt to lunge ~5 m forward and
+  // fall (4.7 m of forward progress after 4.6M steps; in git history at commit 110832f). Session 4: warm-started
+  // from the 15.9M runner, it trained 0.4M steps without progress (train return ~10): the humanoid-run runners
+  // run backwards and sideways (dm_control's run reward ignores direction), so they are a poor start for a corridor.
   'humanoid-walls': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.008, gamma: 0.97, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
-    initPolicy: 'data/experts/humanoid-walls/init-policy', valueWarmupIterations: 10,
-    taskOptions: { camera: false, aliveBonus: 0.1 }, evalTaskOptions: { camera: false },
+    taskOptions: { camera: false, uprightShaping: true }, evalTaskOptions: { camera: false },
     earlyTerminationOnFailure: true, totalSteps: 50_000_000, evalEvery: 500_000,
   },
   // Insert Peg: the expert observes the privileged slot pose (view 'expert'); the camera is off. The true reward
@@ -72,6 +79,13 @@ const PRESETS: Record<string, Preset> = {
   // Stage 3 (from 2.13M steps): the stage-2 policy dropped the peg from the hand at once and pushed it along the
   // floor to below the slot (~0.25 m away), where the widened bringing term still paid ~0.3 per step. The
   // 'carry' shaping pays for bringing only while the peg is held.
+  // Stage 4 (from 6.58M steps, session 4): true-task evaluations 0.2-11.6 over 4.4M steps of stage 3; started with
+  // the peg in the hand, the policy opened the hand at once (mean grasp action -0.7 to -3): the widened grasp term
+  // paid hovering near the peg as much as holding it. The 'staged' shaping (true reward + 0.1 reach + 0.2 held
+  // lifted peg + 0.7 carry towards the slot while held) pays holding above hovering.
+  // Stage 5 (from 7.08M steps): after 0.5M steps of stage 4 the policy still let go at once. dm_control's in-hand
+  // start leaves the fingers open as drawn, and most pegs fall out before the hand can close (a closed hand and a
+  // still arm kept 7 of 20); graspInHand closes the hand on the peg first (20 of 20 kept), so holding is reachable.
   'manipulator-insert-peg': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.01, gamma: 0.99, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
@@ -79,6 +93,8 @@ const PRESETS: Record<string, Preset> = {
     curriculum: [
       { fromSteps: 1_593_344, taskOptions: { camera: false, shapedReward: true, pInHand: 0.5 } },
       { fromSteps: 2_129_920, taskOptions: { camera: false, shapedReward: 'carry', pInHand: 0.5 } },
+      { fromSteps: 6_578_176, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5 } },
+      { fromSteps: 7_077_888, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5, graspInHand: true } },
     ],
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
