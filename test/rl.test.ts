@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { computeGae, clippedSurrogateLoss, valueLoss, gaussianLogProb, RewardScaler } from '../src/rl/ppo-losses';
+import { computeGae, clippedSurrogateLoss, valueLoss, gaussianLogProb, boundsLoss, RewardScaler } from '../src/rl/ppo-losses';
 import { Adam } from '../src/rl/adam';
 import { CurveWriter, readCurve } from '../src/rl/curve';
 import { resolvePPOConfig, stageAt } from '../src/rl/config';
@@ -108,6 +108,24 @@ test('Adam: first step moves by lr against the gradient sign; state round-trips;
   assert.throws(() => adam.apply([], 0.1), /grads has 0 entries/);
 });
 
+test('bounds loss: zero inside [-1, 1], quadratic outside; its gradient brings saturated means back to the bound', () => {
+  const v = tf.tidy(() => boundsLoss(tf.tensor2d([[0.5, -1, 2], [-3, 0, 1.5]])).dataSync()[0]);
+  // Row 1: (2 - 1)^2 = 1; row 2: (3 - 1)^2 + (1.5 - 1)^2 = 4.25; mean 2.625.
+  assert.ok(Math.abs(v - 2.625) < 1e-6, `bounds loss ${v}`);
+  assert.equal(tf.tidy(() => boundsLoss(tf.tensor2d([[0.9, -0.99]])).dataSync()[0]), 0);
+  const mu = tf.variable(tf.tensor2d([[-4, 3, 0.2]]));
+  const adam = new Adam([mu]);
+  for (let k = 0; k < 300; k++) {
+    const { grads } = tf.variableGrads(() => boundsLoss(mu as unknown as tf.Tensor2D), [mu]);
+    adam.apply([grads[mu.name]], 0.05, 100);
+    tf.dispose(Object.values(grads));
+  }
+  const after = Array.from(mu.dataSync());
+  assert.ok(after[0] >= -1.05 && after[0] < -0.9 && after[1] <= 1.05 && after[1] > 0.9, `means after: ${after}`);
+  assert.ok(Math.abs(after[2] - 0.2) < 1e-6, 'a mean inside the range is untouched');
+  mu.dispose();
+});
+
 test('curve writer: resume cuts back to the checkpointed rows and appends after them', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'curve-'));
   const p = path.join(dir, 'curve.csv');
@@ -119,6 +137,16 @@ test('curve writer: resume cuts back to the checkpointed rows and appends after 
   assert.deepEqual(rows.map((r) => r['time/env_steps']), [10, 20, 30, 40]);
   assert.equal(rows[3]['loss/policy'], null);
   assert.throws(() => CurveWriter.open(p, [], 9), /has 4 rows but its checkpoint expects at least 9/);
+  // A curve begun before a standard column existed gains it on resume; its earlier rows leave it empty.
+  const old = path.join(dir, 'old.csv');
+  fs.writeFileSync(old, 'time/env_steps,loss/policy\n10,0.5\n20,0.25\n');
+  const w3 = CurveWriter.open(old, [], 2);
+  w3.append({ 'time/env_steps': 30, 'loss/policy': 0.125, 'loss/bounds': 0.01 });
+  const header = fs.readFileSync(old, 'utf8').split('\n')[0].split(',');
+  assert.deepEqual(header.slice(0, 2), ['time/env_steps', 'loss/policy']);
+  assert.ok(header.includes('loss/bounds') && header.includes('eval/return'));
+  const oldRows = readCurve(old);
+  assert.deepEqual(oldRows.map((r) => [r['time/env_steps'], r['loss/policy'], r['loss/bounds']]), [[10, 0.5, null], [20, 0.25, null], [30, 0.125, 0.01]]);
 });
 
 test('atomic folder writes replace whole folders; float arrays round-trip', async () => {
@@ -306,8 +334,8 @@ test('curriculum stages switch task options at their env step; a resume lands in
   assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 256 }, { fromSteps: 128 }] }), /curriculum\[1\]\.fromSteps must be an integer above 256/);
   assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, options: {} } as any] }), /unknown field\(s\) options/);
   const cfg = { ...TINY, curriculum: [{ fromSteps: 384, taskOptions: { episodeLength: 40 } }, { fromSteps: 512, evalTaskOptions: { episodeLength: 30 } }] };
-  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 383), { index: 0, taskOptions: { episodeLength: 50 }, evalTaskOptions: {} });
-  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 600), { index: 2, taskOptions: { episodeLength: 40 }, evalTaskOptions: { episodeLength: 30 } });
+  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 383), { index: 0, taskOptions: { episodeLength: 50 }, evalTaskOptions: {}, boundsLossCoef: 0 });
+  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 600), { index: 2, taskOptions: { episodeLength: 40 }, evalTaskOptions: { episodeLength: 30 }, boundsLossCoef: 0 });
   const straight = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-curriculum-'));
   await trainPPO(cfg, straight);
   const events = fs.readFileSync(path.join(straight, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -325,4 +353,16 @@ test('curriculum stages switch task options at their env step; a resume lands in
   assert.equal(done.envSteps, 640);
   const events2 = fs.readFileSync(path.join(resumed, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(events2.map((e) => [e.event, e.envSteps]), [['start', 0], ['stage', 384], ['stage', 512]]);
+  // A stage may switch the bounds loss on: logged in the history, and its value in the curve from then on.
+  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, boundsLossCoef: -1 }] }), /curriculum\[0\]\.boundsLossCoef must be a finite number >= 0/);
+  assert.throws(() => resolvePPOConfig({ ...TINY, boundsLossCoef: NaN }), /boundsLossCoef must be a finite number >= 0/);
+  const bounded = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-bounds-'));
+  await trainPPO({ ...TINY, curriculum: [{ fromSteps: 256, boundsLossCoef: 0.5 }] }, bounded);
+  const events3 = fs.readFileSync(path.join(bounded, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events3.map((e) => [e.event, e.envSteps, e.boundsLossCoef]), [['start', 0, undefined], ['stage', 256, 0.5]]);
+  const rows3 = readCurve(path.join(bounded, 'curve.csv'));
+  for (const r of rows3) {
+    if (r['time/env_steps']! <= 256) assert.equal(r['loss/bounds'], null);
+    else assert.ok(typeof r['loss/bounds'] === 'number' && r['loss/bounds'] >= 0, `row at ${r['time/env_steps']}: ${r['loss/bounds']}`);
+  }
 });

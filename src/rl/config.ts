@@ -11,6 +11,8 @@ export interface CurriculumStage {
   taskOptions?: Record<string, unknown>;
   /** Evaluation task options from then on; absent = unchanged. */
   evalTaskOptions?: Record<string, unknown>;
+  /** `boundsLossCoef` from then on; absent = unchanged. */
+  boundsLossCoef?: number;
 }
 
 function checkCurriculum(stages: unknown): void {
@@ -18,20 +20,28 @@ function checkCurriculum(stages: unknown): void {
   let last = 0;
   stages.forEach((st, i) => {
     if (!st || typeof st !== 'object') throw new RangeError(`PPO config curriculum[${i}] must be an object`);
-    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions'].includes(k));
-    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions`);
+    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions', 'boundsLossCoef'].includes(k));
+    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions, boundsLossCoef`);
+    const b = (st as CurriculumStage).boundsLossCoef;
+    if (b !== undefined && !(typeof b === 'number' && b >= 0 && Number.isFinite(b))) throw new RangeError(`PPO config curriculum[${i}].boundsLossCoef must be a finite number >= 0, got ${b}`);
     const from = (st as CurriculumStage).fromSteps;
     if (!Number.isInteger(from) || from <= last) throw new RangeError(`PPO config curriculum[${i}].fromSteps must be an integer above ${last} (stages in increasing order), got ${from}`);
     last = from;
   });
 }
 
-/** The task options in force at `envSteps`: stage 0 from the config, then every stage that has begun. */
-export function stageAt(config: Pick<PPOConfig, 'taskOptions' | 'evalTaskOptions' | 'curriculum'>, envSteps: number): { index: number; taskOptions: Record<string, unknown>; evalTaskOptions: Record<string, unknown> } {
-  let out = { index: 0, taskOptions: config.taskOptions, evalTaskOptions: config.evalTaskOptions };
+/** What a curriculum stage sets: the task options and the bounds-loss coefficient in force. */
+export interface StageSettings { index: number; taskOptions: Record<string, unknown>; evalTaskOptions: Record<string, unknown>; boundsLossCoef: number }
+
+/** The settings in force at `envSteps`: stage 0 from the config, then every stage that has begun. */
+export function stageAt(config: Pick<PPOConfig, 'taskOptions' | 'evalTaskOptions' | 'curriculum'> & { boundsLossCoef?: number }, envSteps: number): StageSettings {
+  let out: StageSettings = { index: 0, taskOptions: config.taskOptions, evalTaskOptions: config.evalTaskOptions, boundsLossCoef: config.boundsLossCoef ?? 0 };
   (config.curriculum ?? []).forEach((st, i) => {
     if (st.fromSteps <= envSteps) {
-      out = { index: i + 1, taskOptions: st.taskOptions ?? out.taskOptions, evalTaskOptions: st.evalTaskOptions ?? out.evalTaskOptions };
+      out = {
+        index: i + 1, taskOptions: st.taskOptions ?? out.taskOptions, evalTaskOptions: st.evalTaskOptions ?? out.evalTaskOptions,
+        boundsLossCoef: st.boundsLossCoef ?? out.boundsLossCoef,
+      };
     }
   });
   return out;
@@ -97,6 +107,12 @@ export interface PPOConfig {
   valueClip: number | null;
   /** Entropy bonus coefficient. Default 0. */
   entCoef: number;
+  /**
+   * Weight of a penalty on policy means outside the action range: boundsLossCoef x the batch mean of
+   * sum_j relu(|mu_j| - 1)^2 (rl_games' bounds loss, soft bound 1). Actions are clipped to [-1, 1], so a mean far
+   * beyond a bound gets no policy gradient from its noise and cannot come back. Default 0 (off).
+   */
+  boundsLossCoef: number;
   /** Value loss coefficient. Default 0.5. */
   vfCoef: number;
   /** Global gradient-norm clip. Default 0.5. */
@@ -171,6 +187,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   clip: 0.2,
   valueClip: null,
   entCoef: 0,
+  boundsLossCoef: 0,
   vfCoef: 0.5,
   maxGradNorm: 0.5,
   normalizeAdvantages: true,
@@ -216,6 +233,7 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   }
   if (c.targetKl !== null && !(typeof c.targetKl === 'number' && c.targetKl > 0)) throw new RangeError(`PPO config targetKl must be null or > 0, got ${c.targetKl}`);
   if (c.targetKl !== null && c.annealLr) throw new RangeError('PPO config targetKl (adaptive learning rate) and annealLr cannot both be set');
+  if (!(typeof c.boundsLossCoef === 'number' && c.boundsLossCoef >= 0 && Number.isFinite(c.boundsLossCoef))) throw new RangeError(`PPO config boundsLossCoef must be a finite number >= 0, got ${c.boundsLossCoef}`);
   checkCurriculum(c.curriculum);
   if (!Number.isInteger(c.valueWarmupIterations) || c.valueWarmupIterations < 0) throw new RangeError(`PPO config valueWarmupIterations must be an integer >= 0, got ${c.valueWarmupIterations}`);
   if (c.initPolicy !== null && (typeof c.initPolicy !== 'string' || c.initPolicy === '')) throw new RangeError(`PPO config initPolicy must be null or a checkpoint folder path, got ${JSON.stringify(c.initPolicy)}`);

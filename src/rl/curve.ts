@@ -24,6 +24,7 @@ export const CURVE_COLUMNS = [
   'time/iteration',
   'time/fps',
   'time/collect_s',
+  'loss/bounds',
 ];
 
 export type CurveRow = Record<string, number | null | undefined>;
@@ -40,7 +41,8 @@ export class CurveWriter {
   /**
    * Open `path` for appending. `keepRows` (from a checkpoint) cuts an existing file back to its header plus that
    * many rows; without it an existing file is replaced. The header is fixed on creation (`extraColumns` after
-   * the standard ones); a kept file keeps its header.
+   * the standard ones); a kept file keeps its header, extended by any standard column it lacks (a curve begun
+   * before that column existed), whose cells in the earlier rows stay empty.
    */
   static open(path: string, extraColumns: string[] = [], keepRows?: number): CurveWriter {
     if (keepRows !== undefined && fs.existsSync(path)) {
@@ -50,7 +52,12 @@ export class CurveWriter {
         throw new Error(`curve ${path} has ${lines.length - 1} rows but its checkpoint expects at least ${keepRows}`);
       }
       const columns = lines[0].split(',');
-      fs.writeFileSync(path + '.tmp', lines.slice(0, keepRows + 1).join('\n') + '\n');
+      const missing = CURVE_COLUMNS.filter((c) => !columns.includes(c));
+      const pad = ','.repeat(missing.length);
+      const kept = missing.length === 0 ? lines.slice(0, keepRows + 1)
+        : [[...columns, ...missing].join(','), ...lines.slice(1, keepRows + 1).map((l) => l + pad)];
+      columns.push(...missing);
+      fs.writeFileSync(path + '.tmp', kept.join('\n') + '\n');
       fs.renameSync(path + '.tmp', path);
       const w = new CurveWriter(path, columns);
       w.rows = keepRows;

@@ -159,3 +159,11 @@ export class RewardScaler {
     this.ret = Float64Array.from(s.ret);
   }
 }
+
+/**
+ * rl_games' bounds loss with soft bound 1: the batch mean of sum_j relu(|mu_j| - 1)^2 over the action dims of
+ * `mean` [batch, A]. Zero while every mean lies inside the action range [-1, 1].
+ */
+export function boundsLoss(mean: tf.Tensor2D): tf.Scalar {
+  return tf.mean(tf.sum(tf.square(tf.relu(tf.sub(tf.abs(mean), 1))), 1)) as tf.Scalar;
+}

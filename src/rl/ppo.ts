@@ -13,7 +13,7 @@ import { Adam } from './adam';
 import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, stageAt, type PPOConfig } from './config';
 import { CurveWriter, type CurveRow } from './curve';
 import { evaluatePolicy, type EvaluationResult } from './evaluate';
-import { computeGae, clippedSurrogateLoss, valueLoss, normalizeAdvantages, gaussianLogProb, gaussianEntropy, RewardScaler, type Metrics } from './ppo-losses';
+import { computeGae, clippedSurrogateLoss, valueLoss, normalizeAdvantages, gaussianLogProb, gaussianEntropy, boundsLoss, RewardScaler, type Metrics } from './ppo-losses';
 import { writeDirAtomically, checkpointName, latestCheckpoint, pruneCheckpoints, writeFloatArrays, readFloatArrays } from './trainer-state';
 
 /** Auxiliary loss added to the PPO loss (kickstarting: lambda * H[pi_E || pi] on the minibatch's states). */
@@ -105,7 +105,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
     const before = stageAt(savedConfig, saved.envSteps);
     const now = stageAt(config, saved.envSteps);
     const inForce: Record<string, { from: unknown; to: unknown }> = {};
-    for (const k of ['taskOptions', 'evalTaskOptions'] as const) {
+    for (const k of ['taskOptions', 'evalTaskOptions', 'boundsLossCoef'] as const) {
       if (JSON.stringify(before[k]) !== JSON.stringify(now[k])) inForce[k] = { from: before[k], to: now[k] };
     }
     evalSettingChanged = 'evalTaskOptions' in inForce;
@@ -342,9 +342,16 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
             const pg = clippedSurrogateLoss(gaussianLogProb(mean, logStd, act), oldLogp, adv, config.clip);
             const vl = valueLoss(valueOf(inputs), ret, oldV, config.valueClip);
             const entropy = tf.mean(gaussianEntropy(logStd)) as tf.Scalar;
-            const policyTerms = tf.add(pg.loss, tf.mul(-config.entCoef, entropy));
+            let policyTerms = tf.add(pg.loss, tf.mul(-config.entCoef, entropy));
+            const boundsCoef = stage.boundsLossCoef;
+            let bounds: tf.Scalar | null = null;
+            if (boundsCoef > 0) {
+              bounds = boundsLoss(mean as tf.Tensor2D);
+              policyTerms = tf.add(policyTerms, tf.mul(boundsCoef, bounds));
+            }
             let loss = (warmingUp ? tf.mul(config.vfCoef, vl.loss) : tf.add(policyTerms, tf.mul(config.vfCoef, vl.loss))) as tf.Scalar;
             kept = { 'loss/policy': pg.loss, 'loss/value': vl.loss, 'loss/entropy': entropy, 'train/std': tf.mean(tf.exp(logStd)) as tf.Scalar, ...pg.metrics };
+            if (bounds) kept['loss/bounds'] = bounds;
             if (options.auxLoss) {
               const aux = options.auxLoss({ obs: inputs, mean, logStd, policy });
               loss = tf.add(loss, aux.loss) as tf.Scalar;
@@ -380,8 +387,8 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
       const next = stageAt(config, envSteps);
       if (next.index !== stage.index) {
         const newEval = JSON.stringify(next.evalTaskOptions) !== JSON.stringify(stage.evalTaskOptions);
-        log(`curriculum stage ${next.index} begins at ${envSteps} env steps: taskOptions ${JSON.stringify(next.taskOptions)}, evalTaskOptions ${JSON.stringify(next.evalTaskOptions)}`);
-        history({ envSteps, event: 'stage', stage: next.index, taskOptions: next.taskOptions, evalTaskOptions: next.evalTaskOptions });
+        log(`curriculum stage ${next.index} begins at ${envSteps} env steps: taskOptions ${JSON.stringify(next.taskOptions)}, evalTaskOptions ${JSON.stringify(next.evalTaskOptions)}, boundsLossCoef ${next.boundsLossCoef}`);
+        history({ envSteps, event: 'stage', stage: next.index, taskOptions: next.taskOptions, evalTaskOptions: next.evalTaskOptions, boundsLossCoef: next.boundsLossCoef });
         if (JSON.stringify(next.taskOptions) !== JSON.stringify(stage.taskOptions)) {
           await env.close();
           env = await makeEnv(next.index, next.taskOptions);
