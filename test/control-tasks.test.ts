@@ -9,7 +9,7 @@ import { loadMujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
-import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping } from '../src/envs/manipulator';
+import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping, gripTerm } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
@@ -399,5 +399,35 @@ test('manipulator: graspInHand closes the hand on an in-hand peg, which then sta
     }
   } finally {
     for (const t of [gripped, loose, other, plain]) t.close();
+  }
+});
+
+test('manipulator: gripBonus pays closing the hand while the peg is in it, and nothing otherwise', async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, gripBonus: -1 }), /gripBonus must be a finite number >= 0/);
+  const opts = { camera: false, pInHand: 0.5, pInTarget: 0, graspInHand: true, shapedReward: 'staged' as const };
+  const plain = new ManipulatorInsertPeg(mjs, opts);
+  const bonus = new ManipulatorInsertPeg(mjs, { ...opts, gripBonus: 0.2 });
+  try {
+    const act = new Rng(8);
+    let near = 0, far = 0;
+    for (let e = 0; e < 6; e++) {
+      plain.reset(new Rng(60 + e));
+      bonus.reset(new Rng(60 + e));
+      for (let t = 0; t < 40; t++) {
+        const a = Array.from({ length: 5 }, () => act.range(-1.5, 1.5));
+        const r0 = plain.step(a).reward;
+        const r1 = bonus.step(a).reward;
+        const g = Math.max(-1, Math.min(1, a[4]));
+        const inHand = bonus.arm.siteDistance(bonus.arm.site.grasp, bonus.arm.site.pegGrasp) < HOLD_MARGIN;
+        close(gripTerm(bonus.arm, g), inHand ? (g + 1) / 2 : 0, 1e-12);
+        close(r1, r0 + 0.2 * gripTerm(bonus.arm, g), 1e-9);
+        if (inHand) near++; else far++;
+      }
+    }
+    assert.ok(near > 0 && far > 0, `in hand ${near}, not ${far}`);
+  } finally {
+    plain.close();
+    bonus.close();
   }
 });

@@ -308,6 +308,11 @@ export interface ManipulatorOptions extends TaskOptions {
    * the arm still kept the peg in 7 of 20 such starts, after this settling in 20 of 20.
    */
   graspInHand?: boolean;
+  /**
+   * Training-only (default 0): adds gripBonus x (grasp control + 1) / 2 while the peg is within HOLD_MARGIN of the
+   * grasp site, a direct signal to close the hand on a peg in it (+1 closes).
+   */
+  gripBonus?: number;
 }
 
 /** Margin (m) of the widened tolerances of `shapedReward`: about a third of the arm's reach. */
@@ -376,6 +381,11 @@ export function stagedShaping(p: ManipulatorPhysics): StagedShapingTerms {
   return { reach, held, carry, total: 0.1 * reach + 0.2 * held + 0.7 * carry };
 }
 
+/** `gripBonus`'s term: (grasp control + 1) / 2 while the peg is within HOLD_MARGIN of the grasp site, else 0. */
+export function gripTerm(p: ManipulatorPhysics, graspControl: number): number {
+  return p.siteDistance(p.site.grasp, p.site.pegGrasp) < HOLD_MARGIN ? (graspControl + 1) / 2 : 0;
+}
+
 const MANIPULATOR_TAGS = ['manipulator', 'manipulation', 'dm_control', 'paper', 'vision', 'privileged'];
 
 const COMMON_GROUPS: ReadonlyArray<[string, number]> = [
@@ -400,6 +410,7 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly pInHand: number;
   readonly pInTarget: number;
   readonly graspInHand: boolean;
+  readonly gripBonus: number;
 
   constructor(mj: Mujoco, options: ManipulatorOptions = {}, name = 'manipulator-insert-peg', tags: string[] = MANIPULATOR_TAGS) {
     const useCamera = options.camera ?? true;
@@ -419,6 +430,8 @@ export class ManipulatorInsertPeg extends ControlTask {
     for (const [k, v] of [['pInHand', this.pInHand], ['pInTarget', this.pInTarget]] as const) {
       if (!(v >= 0 && v <= 1)) throw new RangeError(`${k} must be in [0, 1], got ${v}`);
     }
+    this.gripBonus = options.gripBonus ?? 0;
+    if (!(typeof this.gripBonus === 'number' && this.gripBonus >= 0 && Number.isFinite(this.gripBonus))) throw new RangeError(`gripBonus must be a finite number >= 0, got ${String(options.gripBonus)}`);
     this.graspInHand = options.graspInHand ?? false;
     if (typeof this.graspInHand !== 'boolean') throw new RangeError(`graspInHand must be true or false, got ${String(options.graspInHand)}`);
     if (this.pInHand + this.pInTarget > 1) throw new RangeError(`pInHand + pInTarget must be <= 1, got ${this.pInHand} + ${this.pInTarget}`);
@@ -577,6 +590,10 @@ export class ManipulatorInsertPeg extends ControlTask {
   }
 
   reward(): number {
+    return this.shapedTaskReward() + (this.gripBonus > 0 ? this.gripBonus * gripTerm(this.arm, (this.physics.data as any).ctrl[GRASP_ACTUATOR]) : 0);
+  }
+
+  private shapedTaskReward(): number {
     const r = pegRewardTerms(this.arm).reward;
     if (this.shapedReward === false) return r;
     if (this.shapedReward === 'staged') return r + stagedShaping(this.arm).total;
