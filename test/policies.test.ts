@@ -18,7 +18,7 @@ import { conv2dLayer, ConvEncoder } from '../src/policies/encoder';
 import { RunningNormalizer } from '../src/policies/normalizer';
 import { GaussianMLP, type PolicySpec } from '../src/policies/gaussian-mlp';
 import { loadCheckpoint, loadExpert, saveCheckpoint } from '../src/policies/checkpoint';
-import { warmStartFrom, WARM_START_COUNT } from '../src/policies/warm-start';
+import { warmStartFrom, resetActionMeans, WARM_START_COUNT } from '../src/policies/warm-start';
 import { expertsRoot } from '../src/util/paths';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -428,4 +428,24 @@ test('warmStartFrom: a policy on a larger view starts with the source distributi
   assert.throws(() => warmStartFrom(new GaussianMLP(dst, { ...cfg, torso: [8] }, new Rng('x')), source), /policy config 'torso' differs/);
   assert.throws(() => warmStartFrom(new GaussianMLP({ ...dst, view: ['a', 'walls'] }, cfg, new Rng('y')), source), /target view lacks the source's group 'b'/);
   assert.throws(() => warmStartFrom(new GaussianMLP({ ...dst, actionDim: 3 }, cfg, new Rng('z')), source), /action sizes differ/);
+});
+
+test('resetActionMeans: the listed action means become 0 in every state, the others and the std are untouched', () => {
+  const rng = new Rng('reset');
+  const spec: PolicySpec = { view: ['a'], groupShapes: { a: [4] }, groupKinds: { a: 'state' }, actionDim: 3 };
+  const p = new GaussianMLP(spec, { torso: [8, 8], stateDependentStd: false }, new Rng('p'));
+  p.setWeights(p.getWeights().map((w) => Float32Array.from(w, () => 0.5 * rng.normal())));
+  const obs = { a: arr(rng, 4 * 6) };
+  const before = p.distribution({ batch: 6, groups: obs });
+  resetActionMeans(p, [1]);
+  const after = p.distribution({ batch: 6, groups: obs });
+  for (let b = 0; b < 6; b++) {
+    assert.equal(after.mean[b * 3 + 1], 0);
+    assert.ok(Math.abs(before.mean[b * 3 + 1]) > 1e-3, 'the mean was not 0 before');
+    for (const j of [0, 2]) assert.equal(after.mean[b * 3 + j], before.mean[b * 3 + j]);
+  }
+  assert.deepEqual(Array.from(after.std), Array.from(before.std));
+  assert.throws(() => resetActionMeans(p, [3]), /action dimension must be an integer in \[0, 2\], got 3/);
+  const sd = new GaussianMLP(spec, { torso: [8], stateDependentStd: true }, new Rng('q'));
+  assert.throws(() => resetActionMeans(sd, [0]), /state-dependent std/);
 });

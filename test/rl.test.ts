@@ -360,6 +360,12 @@ test('curriculum stages switch task options at their env step; a resume lands in
   await trainPPO({ ...TINY, curriculum: [{ fromSteps: 256, boundsLossCoef: 0.5 }] }, bounded);
   const events3 = fs.readFileSync(path.join(bounded, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(events3.map((e) => [e.event, e.envSteps, e.boundsLossCoef]), [['start', 0, undefined], ['stage', 256, 0.5]]);
+  // A stage may reset action means once, when it begins.
+  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, resetActionMeans: [-1] }] }), /resetActionMeans must be a list of action indices/);
+  const reset = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-reset-'));
+  await trainPPO({ ...TINY, curriculum: [{ fromSteps: 256, resetActionMeans: [0] }] }, reset);
+  const events4 = fs.readFileSync(path.join(reset, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events4.map((e) => [e.event, e.envSteps, e.dims]), [['start', 0, undefined], ['stage', 256, undefined], ['reset-action-means', 256, [0]]]);
   const rows3 = readCurve(path.join(bounded, 'curve.csv'));
   for (const r of rows3) {
     if (r['time/env_steps']! <= 256) assert.equal(r['loss/bounds'], null);

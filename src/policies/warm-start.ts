@@ -71,3 +71,29 @@ export function warmStartFrom(target: GaussianMLP, source: GaussianMLP): void {
     target.normalizer.setState({ ...t, count: Math.min(s.count, WARM_START_COUNT) });
   }
 }
+
+/**
+ * Reset the mean of the listed action dimensions to 0 in every state: zero their columns of the last layer's
+ * kernel and their biases (policies with a state-independent std, whose last layer outputs the means). A training
+ * curriculum uses it when a mean has drifted far outside the clipped action range, where its noise no longer
+ * changes the action and so yields no gradient (see PPOConfig.boundsLossCoef).
+ */
+export function resetActionMeans(policy: GaussianMLP, dims: number[]): void {
+  if (policy.config.stateDependentStd) throw new RangeError('resetActionMeans: the policy has a state-dependent std (its last layer also outputs log-stds)');
+  for (const d of dims) {
+    if (!Number.isInteger(d) || d < 0 || d >= policy.actionDim) throw new RangeError(`resetActionMeans: action dimension must be an integer in [0, ${policy.actionDim - 1}], got ${d}`);
+  }
+  const names = policy.weightNames();
+  const weights = policy.getWeights();
+  const last = policy.config.torso.length;
+  const wi = names.indexOf(`mlp/${last}/w`), bi = names.indexOf(`mlp/${last}/b`);
+  if (wi < 0 || bi < 0) throw new Error(`resetActionMeans: no mlp/${last}/w and mlp/${last}/b among ${names.join(', ')}`);
+  const A = policy.actionDim;
+  if (weights[bi].length !== A) throw new Error(`resetActionMeans: mlp/${last}/b has ${weights[bi].length} values, expected ${A}`);
+  const rows = weights[wi].length / A;
+  for (const d of dims) {
+    for (let r = 0; r < rows; r++) weights[wi][r * A + d] = 0;
+    weights[bi][d] = 0;
+  }
+  policy.setWeights(weights);
+}

@@ -13,6 +13,11 @@ export interface CurriculumStage {
   evalTaskOptions?: Record<string, unknown>;
   /** `boundsLossCoef` from then on; absent = unchanged. */
   boundsLossCoef?: number;
+  /**
+   * Action dimensions whose policy mean is reset to 0 when the stage begins during training (`resetActionMeans`),
+   * once. A resume that lands inside the stage does not reset them again.
+   */
+  resetActionMeans?: number[];
 }
 
 function checkCurriculum(stages: unknown): void {
@@ -20,8 +25,10 @@ function checkCurriculum(stages: unknown): void {
   let last = 0;
   stages.forEach((st, i) => {
     if (!st || typeof st !== 'object') throw new RangeError(`PPO config curriculum[${i}] must be an object`);
-    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions', 'boundsLossCoef'].includes(k));
-    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions, boundsLossCoef`);
+    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions', 'boundsLossCoef', 'resetActionMeans'].includes(k));
+    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions, boundsLossCoef, resetActionMeans`);
+    const r = (st as CurriculumStage).resetActionMeans;
+    if (r !== undefined && !(Array.isArray(r) && r.every((d) => Number.isInteger(d) && d >= 0))) throw new RangeError(`PPO config curriculum[${i}].resetActionMeans must be a list of action indices (integers >= 0), got ${JSON.stringify(r)}`);
     const b = (st as CurriculumStage).boundsLossCoef;
     if (b !== undefined && !(typeof b === 'number' && b >= 0 && Number.isFinite(b))) throw new RangeError(`PPO config curriculum[${i}].boundsLossCoef must be a finite number >= 0, got ${b}`);
     const from = (st as CurriculumStage).fromSteps;

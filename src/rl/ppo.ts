@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../util/rng';
 import { VecEnv } from './env-adapter';
-import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend, warmStartFrom } from '../policies';
+import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend, warmStartFrom, resetActionMeans } from '../policies';
 import { Adam } from './adam';
 import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, stageAt, type PPOConfig } from './config';
 import { CurveWriter, type CurveRow } from './curve';
@@ -397,6 +397,12 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
         if (newEval) {
           bestEvalReturn = null;
           nextEvalAt = envSteps;
+        }
+        const reset = config.curriculum[next.index - 1]?.resetActionMeans;
+        if (next.index > stage.index && reset && reset.length > 0) {
+          resetActionMeans(policy, reset);
+          log(`reset the policy mean of action dimension(s) ${reset.join(', ')} to 0`);
+          history({ envSteps, event: 'reset-action-means', stage: next.index, dims: reset });
         }
         stage = next;
       }

@@ -97,6 +97,9 @@ const PRESETS: Record<string, Preset> = {
   // Stage 7 (from 8.08M steps): after 0.3M steps the grasp mean at an in-hand start was still -3 to -4 (bounds
   // loss ~1-2). A bounds loss of 0.1 brings it to the bound sooner, and gripBonus 0.2 pays closing the hand
   // while the peg is in it: once the clipped actions vary, that is a direct gradient towards holding.
+  // Stage 8 (from 8.29M steps): 0.2M steps later the grasp mean at an in-hand start was still -2 to -4: those
+  // states are a few steps of each 1000-step episode, so the batch-mean bounds loss hardly reaches them. The grasp
+  // action's mean is reset to 0 in every state once (resetActionMeans), and learning resumes from there.
   'manipulator-insert-peg': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.01, gamma: 0.99, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
@@ -108,6 +111,7 @@ const PRESETS: Record<string, Preset> = {
       { fromSteps: 7_077_888, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5, graspInHand: true } },
       { fromSteps: 7_700_480, boundsLossCoef: 0.01 },
       { fromSteps: 8_081_408, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5, graspInHand: true, gripBonus: 0.2 }, boundsLossCoef: 0.1 },
+      { fromSteps: 8_294_400, resetActionMeans: [4] },
     ],
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
