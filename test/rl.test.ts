@@ -372,3 +372,16 @@ test('curriculum stages switch task options at their env step; a resume lands in
     else assert.ok(typeof r['loss/bounds'] === 'number' && r['loss/bounds'] >= 0, `row at ${r['time/env_steps']}: ${r['loss/bounds']}`);
   }
 });
+
+test('getup-probe CLI: counts risen starts per blend share; bad input is named', () => {
+  const cli = path.join(__dirname, '..', 'src', 'cli', 'getup-probe.js');
+  const run = (args: string[]) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.throws(() => run([]), /--policy is required/);
+  assert.throws(() => run(['--policy', 'x', '--poses', '0']), /--poses must be a positive integer/);
+  const out = run(['--policy', path.join(__dirname, '..', '..', 'data', 'experts', 'humanoid-run', 'run', 'milestones', '0015896576'), '--poses', '2', '--steps', '20']);
+  const counts = [...out.matchAll(/alpha ([\d.]+): (\d+)\/2/g)].map((m) => [Number(m[1]), Number(m[2])]);
+  assert.deepEqual(counts.map((c) => c[0]), [0, 0.25, 0.5, 0.75, 1]);
+  // Within 20 steps of an upright start (alpha 0) nobody has fallen yet; the random pose on the floor (1) is down.
+  assert.equal(counts[0][1], 2);
+  assert.equal(counts[4][1], 0);
+});
