@@ -431,3 +431,80 @@ test('manipulator: gripBonus pays closing the hand while the peg is in it, and n
     bonus.close();
   }
 });
+
+test('manipulator: inHandTargetBlend places the slot along the held peg (backed out), then towards the drawn pose', async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, inHandTargetBlend: 1.5 }), /inHandTargetBlend must be in \[0, 1\]/);
+  const blended = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 1, pInTarget: 0, inHandTargetBlend: 1 });
+  const half = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.5, pInTarget: 0.1, inHandTargetBlend: 0.5 });
+  const plain = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.5, pInTarget: 0.1 });
+  try {
+    const s = blended.arm.site;
+    const d = (blended.arm as any).physics.data;
+    const rows: Array<[number, number, number]> = [];
+    for (let e = 0; e < 60; e++) {
+      blended.reset(new Rng(e));
+      assert.equal(blended.initType, 'in_hand');
+      const alpha = blended.targetBlend;
+      assert.ok(alpha >= 0 && alpha <= 1, `alpha ${alpha}`);
+      // The held peg is in dm_control's slot range and nothing penetrates more than touching depth.
+      const target = blended.observe().target_pos as Float32Array;
+      for (let i = 0; i < d.ncon; i++) assert.ok(d.contact.get(i).dist > -1e-4, `contact ${i} at depth ${d.contact.get(i).dist}`);
+      const b = (blended.arm.siteDistance(s.peg, s.target) + blended.arm.siteDistance(s.pegTip, s.targetTip)) / 2;
+      // Up to alpha 0.5 the slot lies on the peg's axis, 2 alpha x 8 cm along it: both site pairs are that far apart.
+      if (alpha <= 0.5) close(b, 0.16 * alpha, 2e-3);
+      rows.push([alpha, b, pegRewardTerms(blended.arm).reward]);
+      assert.ok(target.every(Number.isFinite));
+    }
+    const inserted = rows.filter((r) => r[1] < 0.005);
+    assert.ok(inserted.length >= 1 && inserted.every((r) => r[2] > 0.9), `near-inserted starts ${JSON.stringify(inserted)}`);
+    assert.ok(rows.some((r) => r[0] > 0.5 && r[1] > 0.1), 'no far blends');
+    // Share 0.5 of the in-hand starts blended; no other start changes.
+    let blends = 0, inHand = 0;
+    for (let e = 0; e < 80; e++) {
+      half.reset(new Rng(1000 + e));
+      plain.reset(new Rng(1000 + e));
+      if (half.initType === 'in_hand') { inHand++; if (half.targetBlend >= 0) blends++; }
+      else assert.equal(half.targetBlend, -1);
+    }
+    assert.ok(blends > 0.25 * inHand && blends < 0.75 * inHand, `blended ${blends} of ${inHand} in-hand starts`);
+    const none = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.5, pInTarget: 0.1, inHandTargetBlend: 0 });
+    try {
+      for (let e = 0; e < 5; e++) {
+        none.reset(new Rng(70 + e));
+        plain.reset(new Rng(70 + e));
+        assert.deepEqual(Array.from(none.getState()), Array.from(plain.getState()));
+      }
+    } finally {
+      none.close();
+    }
+  } finally {
+    for (const t of [blended, half, plain]) t.close();
+  }
+});
+
+test("manipulator: reachShaping sets the weight and scale of the 'staged' reach stage", async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, reachShaping: { weight: 0.3, scale: 0 } }), /reachShaping must be \{ weight: finite >= 0, scale: finite > 0 \}/);
+  const opts = { camera: false, shapedReward: 'staged' as const, pInHand: 0, pInTarget: 0 };
+  const plain = new ManipulatorInsertPeg(mjs, opts);
+  const wide = new ManipulatorInsertPeg(mjs, { ...opts, reachShaping: { weight: 0.3, scale: 4 } });
+  try {
+    const act = new Rng(12);
+    for (let e = 0; e < 3; e++) {
+      plain.reset(new Rng(90 + e));
+      wide.reset(new Rng(90 + e));
+      for (let t = 0; t < 30; t++) {
+        const a = Array.from({ length: 5 }, () => act.range(-1, 1));
+        const r0 = plain.step(a).reward, r1 = wide.step(a).reward;
+        const d = wide.arm.siteDistance(wide.arm.site.grasp, wide.arm.site.pegGrasp);
+        // Same states (the option changes only the reward): the difference is the two reach stages'.
+        close(r1 - r0, 0.3 * (1 - Math.tanh(4 * d)) - 0.1 * (1 - Math.tanh(10 * d)), 1e-9);
+        close(stagedShaping(wide.arm, { weight: 0.3, scale: 4 }).reach, 1 - Math.tanh(4 * d), 1e-12);
+      }
+    }
+  } finally {
+    plain.close();
+    wide.close();
+  }
+});

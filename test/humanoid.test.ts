@@ -507,6 +507,100 @@ test('reverse curriculum: blended start poses run from upright (alpha 0) to the 
   }
 });
 
+test('assistForce: an upward pull of a drawn share of the weight on getting-up starts only, until the head is up', async () => {
+  assert.throws(() => new HumanoidTask(mj, { assistForce: -0.1 }), /assistForce must be in \[0, 2\]/);
+  assert.throws(() => new HumanoidTask(mj, { assistForce: 3 }), /assistForce must be in \[0, 2\]/);
+  const task = new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 0.5, assistForce: 0.8, getUpSteps: 200 });
+  const plain = new HumanoidTask(mj, { initialPose: 'random', getUpSteps: 200 });
+  try {
+    const weight = (task.humanoid.physics.model as any).body_subtreemass[task.humanoid.torsoId] * 9.81;
+    close(weight, 40.844 * 9.81, 0.1);
+    const rng = new Rng(5);
+    const shares: number[] = [];
+    let upright = 0;
+    for (let e = 0; e < 30; e++) {
+      task.reset(rng);
+      const f = task.assistNewtons();
+      if (task.humanoid.torsoUpright() > 0.999 && task.humanoid.headHeight() > 1.4) { upright++; assert.equal(f, 0, 'an upright start is assisted'); continue; }
+      assert.ok(f >= 0 && f <= 0.8 * weight + 1e-9, `assist ${f} N outside [0, 0.8 x ${weight}]`);
+      shares.push(f / weight);
+    }
+    assert.ok(upright > 5 && shares.length > 5, `upright / random starts: ${upright} / ${shares.length}`);
+    assert.ok(new Set(shares).size === shares.length, 'the share is drawn per episode');
+    // The pull acts on the torso (xfrc_applied): more than the weight lifts the limp humanoid, so from the same
+    // random pose with zero action its head is higher 60 steps later.
+    const zero = new Array(21).fill(0);
+    const heads: number[] = [];
+    for (const share of [0, 1]) {
+      const t = share === 0 ? plain : task;
+      const r = new Rng(77);
+      if (share === 1) {
+        const forced = new HumanoidTask(mj, { initialPose: 'random', assistForce: 2, getUpSteps: 200 });
+        try {
+          // Draw until the share is at least 1.3 weights, then compare with the same pose unassisted.
+          let seed = 0;
+          for (;; seed++) { forced.reset(new Rng(seed)); if (forced.assistNewtons() > 1.3 * weight) break; }
+          plain.reset(new Rng(seed));
+          forced.reset(new Rng(seed));
+          for (let k = 0; k < 60; k++) { forced.step(zero); plain.step(zero); }
+          const xfrc = (forced.humanoid.physics.data as any).xfrc_applied as Float64Array;
+          close(xfrc[6 * forced.humanoid.torsoId + 2], forced.assistNewtons(), 1e-9);
+          heads.push(plain.humanoid.headHeight(), forced.humanoid.headHeight());
+          // Lifted, it never had its head down: the assist lets go at 1.2 m once 80 steps (2 s) have passed.
+          for (let k = 60; k < 79; k++) forced.step(zero);
+          assert.ok(forced.assistNewtons() > 0 && forced.humanoid.headHeight() > 1.2, 'let go before ASSIST_LANDED_STEPS');
+          forced.step(zero);
+          assert.equal(forced.assistNewtons(), 0, 'still assisted after ASSIST_LANDED_STEPS with the head up');
+        } finally {
+          forced.close();
+        }
+      } else {
+        t.reset(r);
+        assert.equal((t as HumanoidTask).assistNewtons(), 0, 'assistForce 0 never assists');
+      }
+    }
+    assert.ok(heads[1] > heads[0] + 0.3, `head after 60 steps unassisted ${heads[0]} vs assisted ${heads[1]}`);
+    // A dropped random pose passes 1.2 m on its way down (slowly, when assisted): that is no rise, and the assist
+    // holds until the head has been below failHeight and comes back up to 1.2 m.
+    const dropped = new HumanoidTask(mj, { initialPose: 'random', assistForce: 0.8, getUpSteps: 200 });
+    try {
+      let checked = 0;
+      for (let seed = 0; checked < 5; seed++) {
+        dropped.reset(new Rng(seed));
+        if (dropped.assistNewtons() < 0.4 * weight) continue;
+        checked++;
+        let wasDown = false, rose = false;
+        for (let k = 0; k < 30; k++) { // within ASSIST_LANDED_STEPS (80)
+          dropped.step(zero);
+          if (dropped.humanoid.headHeight() < 0.9) wasDown = true;
+          else if (wasDown && dropped.humanoid.headHeight() >= 1.2) rose = true;
+        }
+        if (!rose) assert.ok(dropped.assistNewtons() > 0, `seed ${seed}: assist let go during the drop`);
+      }
+      // getUpSteps bounds the assist whatever the head does.
+      const short = new HumanoidTask(mj, { initialPose: 'random', assistForce: 0.8, getUpSteps: 10 });
+      try {
+        for (let seed = 0; ; seed++) {
+          short.reset(new Rng(seed));
+          if (short.assistNewtons() < 0.4 * weight) continue;
+          for (let k = 0; k < 9; k++) short.step(zero);
+          assert.ok(short.assistNewtons() > 0);
+          short.step(zero);
+          assert.equal(short.assistNewtons(), 0, 'assist after getUpSteps');
+          break;
+        }
+      } finally {
+        short.close();
+      }
+    } finally {
+      dropped.close();
+    }
+  } finally {
+    task.close();
+    plain.close();
+  }
+});
+
 test('humanoid-walls: evaluations report forward progress (spec.episodeMetric) for each episode', async () => {
   const opts = { camera: false, episodeLength: 30 };
   const zero = { view: ['joint_angles'], actionDim: 21, distribution: (o: { batch: number }) => ({ mean: new Float32Array(21 * o.batch), std: new Float32Array(21 * o.batch).fill(1) }) };

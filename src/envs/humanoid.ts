@@ -569,6 +569,16 @@ export interface HumanoidOptions extends TaskOptions {
    * standing factor pays nothing below ~1 m. Upright it is a constant, like an alive bonus.
    */
   headHeightBonus?: number;
+  /**
+   * Training-only "hand of God" curriculum (default 0; Yu, Turk and Liu 2018 decay a virtual assistant force in
+   * the same way): an episode that starts below `failHeight` (a random or a blended pose) draws an assist share
+   * c ~ U(0, assistForce), and an upward force of c x the humanoid's weight pulls at the torso's centre of mass
+   * until the head, once below `failHeight` or after ASSIST_LANDED_STEPS, reaches ASSIST_RELEASE_HEIGHT, or
+   * `getUpSteps` control steps have passed. (A dropped random pose passes 1.2 m on its way down, the slower the
+   * larger c.) The policy does
+   * not observe c; episodes with c near 0 are the unassisted task. Upright starts are never assisted.
+   */
+  assistForce?: number;
   /** Control steps per episode (default 1000 = 25 s). */
   episodeLength?: number;
 }
@@ -621,6 +631,18 @@ export abstract class HumanoidTaskBase implements Task {
 /** Control steps (0.5 s) a humanoid dropped from 1.5 m needs to land; its head counts as risen only after. */
 const DROP_STEPS = 20;
 
+/** Head height (m) at which `assistForce` lets go: a crouch, between `failHeight` (0.9) and standing (~1.47). */
+export const ASSIST_RELEASE_HEIGHT = 1.2;
+
+/**
+ * Control steps (2 s) after which an assisted drop has landed even at the largest assist (c = 0.8 leaves 0.2 g:
+ * ~1.4 s from a 1.9 m head): a humanoid that landed on its feet is then let go at ASSIST_RELEASE_HEIGHT too.
+ */
+const ASSIST_LANDED_STEPS = 80;
+
+/** Gravity (m/s^2) of the humanoid model, for `assistForce`'s share of its weight. */
+const GRAVITY = 9.81;
+
 /** dm_control suite Humanoid: Stand (moveSpeed 0), Walk (1) and Run (10) are this class with different flags. */
 export class HumanoidTask extends HumanoidTaskBase {
   readonly spec: TaskSpec;
@@ -632,8 +654,17 @@ export class HumanoidTask extends HumanoidTaskBase {
   readonly failHeight: number;
   readonly getUpSteps: number;
   readonly headHeightBonus: number;
+  readonly assistForce: number;
   /** Whether the head has been above `failHeight` since the episode began. */
   private risen = true;
+  /** This episode's assist share of the body weight (0 when not assisted), and whether it has let go. */
+  private assist = 0;
+  private assistReleased = true;
+  /** Whether the head has been below `failHeight` this episode (a dropped pose passes 1.2 m on its way down). */
+  private headWasDown = false;
+  /** The force (N) now in xfrc_applied, written only when it changes; and the humanoid's weight (N). */
+  private appliedAssist = 0;
+  private readonly weight: number;
 
   constructor(mj: Mujoco, options: HumanoidOptions = {}, name = 'humanoid-run', tags: string[] = ['humanoid', 'locomotion']) {
     super();
@@ -659,7 +690,10 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.headHeightBonus = options.headHeightBonus ?? 0;
     if (!(Number.isFinite(this.headHeightBonus) && this.headHeightBonus >= 0)) throw new RangeError(`headHeightBonus must be a finite number >= 0, got ${options.headHeightBonus}`);
     this.failHeight = options.failHeight ?? 0.9;
+    this.assistForce = options.assistForce ?? 0;
+    if (!(this.assistForce >= 0 && this.assistForce <= 2)) throw new RangeError(`assistForce must be in [0, 2] (a share of the body weight), got ${options.assistForce}`);
     this.humanoid = new HumanoidPhysics(compileModel(mj, humanoidXml(), name));
+    this.weight = (this.humanoid.physics.model as any).body_subtreemass[this.humanoid.torsoId] * GRAVITY;
     this.spec = {
       name,
       tags: [...tags],
@@ -686,17 +720,38 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.steps = 0;
     // A dropped random pose passes above failHeight while falling; a blend starts at rest on the floor.
     this.risen = blend ? this.humanoid.headHeight() >= this.failHeight : !random;
+    // Drawn only when assisting, so that runs without the assist keep their random streams.
+    this.assist = this.assistForce > 0 && !this.risen ? rng.uniform() * this.assistForce : 0;
+    this.assistReleased = this.assist === 0;
+    this.headWasDown = this.humanoid.headHeight() < this.failHeight;
+    this.appliedAssist = 0; // the pose initialisers reset the data, xfrc_applied included
+  }
+
+  /** The upward assist force (N) on the torso this control step: 0 once released or after `getUpSteps`. */
+  assistNewtons(): number {
+    if (this.assistReleased || this.steps >= this.getUpSteps) return 0;
+    return this.assist * this.weight;
   }
 
   override step(action: ArrayLike<number>): StepResult {
+    const force = this.assistNewtons();
+    if (force !== this.appliedAssist) {
+      (this.humanoid.physics.data as any).xfrc_applied[6 * this.humanoid.torsoId + 2] = force;
+      this.appliedAssist = force;
+    }
     const result = super.step(action);
     // The random pose is dropped from 1.5 m: the head passes above failHeight while falling, which is no rise.
     if (!this.risen && this.steps > DROP_STEPS && this.humanoid.headHeight() >= this.failHeight) this.risen = true;
+    if (!this.assistReleased) {
+      const head = this.humanoid.headHeight();
+      if (head < this.failHeight) this.headWasDown = true;
+      else if ((this.headWasDown || this.steps >= ASSIST_LANDED_STEPS) && head >= ASSIST_RELEASE_HEIGHT) this.assistReleased = true;
+    }
     return result;
   }
 
   protected override taskState(): number[] {
-    return [...super.taskState(), this.risen ? 1 : 0];
+    return [...super.taskState(), this.risen ? 1 : 0, ...(this.assistForce > 0 ? [this.assist, this.assistReleased ? 1 : 0, this.headWasDown ? 1 : 0] : [])];
   }
 
   observe(): ObservationGroups {

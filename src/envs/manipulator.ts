@@ -313,6 +313,36 @@ export interface ManipulatorOptions extends TaskOptions {
    * grasp site, a direct signal to close the hand on a peg in it (+1 closes).
    */
   gripBonus?: number;
+  /**
+   * Training-only reverse curriculum for carrying and inserting (default 0): the share of in-hand starts whose slot
+   * is placed relative to the held peg by a uniform alpha: 0 holds it inserted, up to 0.5 backs it out along its
+   * axis (by SLOT_BACK_OFF at 0.5), and from 0.5 to 1 the slot moves on to the pose drawn as usual. Such starts
+   * use only hands that hold the peg at a pose within dm_control's slot range.
+   */
+  inHandTargetBlend?: number;
+  /**
+   * Training-only, with shapedReward 'staged': weight and scale of its reach stage (default { weight: 0.1,
+   * scale: 10 }, which pays nothing beyond ~15 cm of the peg).
+   */
+  reachShaping?: ReachShaping;
+}
+
+/** How far (m) an `inHandTargetBlend` start backs the held peg out of the slot before blending: the tip clears it. */
+const SLOT_BACK_OFF = 0.08;
+
+/** Contact depth (m) below which an `inHandTargetBlend` start counts as penetrating rather than touching. */
+const PEG_SLOT_TOUCH = 1e-4;
+
+/** The largest penetration depth (m, >= 0) among the current contacts. */
+function deepestPenetration(d: any): number {
+  let deepest = 0;
+  for (let i = 0; i < d.ncon; i++) deepest = Math.max(deepest, -d.contact.get(i).dist);
+  return deepest;
+}
+
+/** `a` wrapped into [-pi, pi). */
+function wrapAngle(a: number): number {
+  return a - 2 * Math.PI * Math.floor((a + Math.PI) / (2 * Math.PI));
 }
 
 /** Margin (m) of the widened tolerances of `shapedReward`: about a third of the arm's reach. */
@@ -363,22 +393,27 @@ export const LIFT_HEIGHT = 0.06;
 /** The stages of `stagedShaping` and their total. */
 export interface StagedShapingTerms { reach: number; held: number; carry: number; total: number }
 
+/** The reach stage of `stagedShaping`: weight x (1 - tanh(scale x d)). */
+export interface ReachShaping { weight: number; scale: number }
+export const STAGED_REACH: Readonly<ReachShaping> = { weight: 0.1, scale: 10 };
+
 /**
- * The 'staged' training shaping, added to the true reward (max 1 + 1): 0.1 x reach + 0.2 x held + 0.7 x carry.
- * - reach = 1 - tanh(10 d), d the grasp-site-to-peg distance;
+ * The 'staged' training shaping, added to the true reward (max 1 + 1 with the default reach): 0.1 x reach
+ * + 0.2 x held + 0.7 x carry.
+ * - reach = 1 - tanh(10 d), d the grasp-site-to-peg distance (weight and scale set by `reach`);
  * - held = 1 while the peg is within HOLD_MARGIN of the grasp site and its body above LIFT_HEIGHT, else 0;
  * - carry = held x (1 - tanh(3 b)), b the mean of the peg-to-slot and tip-to-tip distances.
  * The 'carry' shaping paid hovering over the peg as much as holding it (its widened grasp term), and the policy
  * learnt to open its hand at once; here only a lifted peg pays the hold and carry stages.
  */
-export function stagedShaping(p: ManipulatorPhysics): StagedShapingTerms {
+export function stagedShaping(p: ManipulatorPhysics, reachShaping: Readonly<ReachShaping> = STAGED_REACH): StagedShapingTerms {
   const s = p.site;
   const d = p.siteDistance(s.grasp, s.pegGrasp);
-  const reach = 1 - Math.tanh(10 * d);
+  const reach = 1 - Math.tanh(reachShaping.scale * d);
   const held = d < HOLD_MARGIN && p.body2dPose(p.pegId)[1] > LIFT_HEIGHT ? 1 : 0;
   const b = (p.siteDistance(s.peg, s.target) + p.siteDistance(s.pegTip, s.targetTip)) / 2;
   const carry = held * (1 - Math.tanh(3 * b));
-  return { reach, held, carry, total: 0.1 * reach + 0.2 * held + 0.7 * carry };
+  return { reach, held, carry, total: reachShaping.weight * reach + 0.2 * held + 0.7 * carry };
 }
 
 /** `gripBonus`'s term: (grasp control + 1) / 2 while the peg is within HOLD_MARGIN of the grasp site, else 0. */
@@ -411,6 +446,10 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly pInTarget: number;
   readonly graspInHand: boolean;
   readonly gripBonus: number;
+  readonly inHandTargetBlend: number;
+  readonly reachShaping: Readonly<ReachShaping>;
+  /** The slot's share of the way (alpha) of an `inHandTargetBlend` start, -1 for any other start. */
+  targetBlend = -1;
 
   constructor(mj: Mujoco, options: ManipulatorOptions = {}, name = 'manipulator-insert-peg', tags: string[] = MANIPULATOR_TAGS) {
     const useCamera = options.camera ?? true;
@@ -434,6 +473,13 @@ export class ManipulatorInsertPeg extends ControlTask {
     if (!(typeof this.gripBonus === 'number' && this.gripBonus >= 0 && Number.isFinite(this.gripBonus))) throw new RangeError(`gripBonus must be a finite number >= 0, got ${String(options.gripBonus)}`);
     this.graspInHand = options.graspInHand ?? false;
     if (typeof this.graspInHand !== 'boolean') throw new RangeError(`graspInHand must be true or false, got ${String(options.graspInHand)}`);
+    const reach = options.reachShaping ?? STAGED_REACH;
+    if (!(reach && typeof reach === 'object' && reach.weight >= 0 && Number.isFinite(reach.weight) && reach.scale > 0 && Number.isFinite(reach.scale))) {
+      throw new RangeError(`reachShaping must be { weight: finite >= 0, scale: finite > 0 }, got ${JSON.stringify(options.reachShaping)}`);
+    }
+    this.reachShaping = { weight: reach.weight, scale: reach.scale };
+    this.inHandTargetBlend = options.inHandTargetBlend ?? 0;
+    if (!(this.inHandTargetBlend >= 0 && this.inHandTargetBlend <= 1)) throw new RangeError(`inHandTargetBlend must be in [0, 1], got ${String(options.inHandTargetBlend)}`);
     if (this.pInHand + this.pInTarget > 1) throw new RangeError(`pInHand + pInTarget must be <= 1, got ${this.pInHand} + ${this.pInTarget}`);
     this.camera = useCamera
       ? new RayCamera(physics, {
@@ -504,11 +550,14 @@ export class ManipulatorInsertPeg extends ControlTask {
       const qpos: Float64Array = d.qpos;
       const limited: Uint8Array = m.jnt_limited;
       const range: Float64Array = m.jnt_range;
-      for (let i = 0; i < armJointIds.length; i++) {
-        const j = armJointIds[i];
-        qpos[this.arm.armQposAdr[i]] = limited[j] ? rng.range(range[2 * j], range[2 * j + 1]) : rng.range(-Math.PI, Math.PI);
-      }
-      qpos[fingerAdr] = qpos[thumbAdr];
+      const drawArm = (): void => {
+        for (let i = 0; i < armJointIds.length; i++) {
+          const j = armJointIds[i];
+          qpos[this.arm.armQposAdr[i]] = limited[j] ? rng.range(range[2 * j], range[2 * j + 1]) : rng.range(-Math.PI, Math.PI);
+        }
+        qpos[fingerAdr] = qpos[thumbAdr];
+      };
+      drawArm();
 
       const targetX = rng.range(-0.4, 0.4);
       const targetZ = rng.range(0.1, 0.4);
@@ -516,21 +565,47 @@ export class ManipulatorInsertPeg extends ControlTask {
       this.placeTarget(targetX, targetZ, targetAngle);
 
       const u = rng.uniform();
+      this.targetBlend = -1;
       this.initType = u < this.pInHand ? 'in_hand' : u < this.pInHand + this.pInTarget ? 'in_target' : 'uniform';
-      let objX: number, objZ: number, objAngle: number;
+      let objX = 0, objZ = 0, objAngle = 0;
       if (this.initType === 'in_target') {
         objX = targetX;
         objZ = targetZ;
         objAngle = targetAngle;
       } else if (this.initType === 'in_hand') {
-        mj.mj_forward(model, data);
         const sx: Float64Array = d.site_xpos;
         const sm: Float64Array = d.site_xmat;
         const g = this.arm.site.grasp;
-        objX = sx[3 * g];
-        objZ = sx[3 * g + 2];
-        // Grasp site's x-axis (xx, zx) in the plane; the peg is placed pointing along it.
-        objAngle = Math.PI - Math.atan2(sm[9 * g + 6], sm[9 * g]);
+        const holdPeg = (): void => {
+          mj.mj_forward(model, data);
+          objX = sx[3 * g];
+          objZ = sx[3 * g + 2];
+          // Grasp site's x-axis (xx, zx) in the plane; the peg is placed pointing along it.
+          objAngle = Math.PI - Math.atan2(sm[9 * g + 6], sm[9 * g]);
+        };
+        holdPeg();
+        // Drawn only when enabled, so that runs without it keep their random streams.
+        if (this.inHandTargetBlend > 0 && rng.uniform() < this.inHandTargetBlend) {
+          // Only hands that hold the peg at a pose the slot can take (about 1 in 6 arm draws; the arm alone is
+          // redrawn, so the shares of the start types stay as set): from the others no blend starts near the slot.
+          const inSlotRange = (): boolean => Math.abs(objX) <= 0.4 && objZ >= 0.1 && objZ <= 0.4 && Math.abs(wrapAngle(objAngle)) <= Math.PI / 3;
+          for (let armDraws = 1; !inSlotRange(); armDraws++) {
+            if (armDraws > maxDraws) throw new Error(`no arm pose holding the peg within the slot range in ${maxDraws} draws`);
+            drawArm();
+            holdPeg();
+          }
+          const held = wrapAngle(objAngle);
+          const alpha = rng.uniform();
+          // alpha in [0, 0.5]: the slot lies along the peg's axis, the peg backed out of it by up to
+          // SLOT_BACK_OFF; alpha in [0.5, 1]: from there a share 2 alpha - 1 of the way to the drawn slot pose.
+          // (A slot only slightly misaligned with a half-inserted blade would penetrate it: 0.4 mm clearance.)
+          const back = SLOT_BACK_OFF * Math.min(1, 2 * alpha);
+          const share = Math.max(0, 2 * alpha - 1);
+          // The peg's blade points along its body's -z axis, (-sin, -cos) of its angle in the (x, z) plane.
+          const sx = objX - back * Math.sin(held), sz = objZ - back * Math.cos(held);
+          this.placeTarget(sx + share * (targetX - sx), sz + share * (targetZ - sz), held + share * (targetAngle - held));
+          this.targetBlend = alpha;
+        }
       } else {
         objX = rng.range(-0.5, 0.5);
         objZ = rng.range(0, 0.7);
@@ -542,7 +617,8 @@ export class ManipulatorInsertPeg extends ControlTask {
       q[pegZ] = objZ;
       q[pegY] = objAngle;
       mj.mj_forward(model, data);
-      if (d.ncon === 0) {
+      // A slot blended onto the held peg (alpha near 0) touches it at rounding-error depths, as an inserted peg does.
+      if (d.ncon === 0 || (this.targetBlend >= 0 && deepestPenetration(d) < PEG_SLOT_TOUCH)) {
         this.initDraws = draws;
         break;
       }
@@ -596,7 +672,7 @@ export class ManipulatorInsertPeg extends ControlTask {
   private shapedTaskReward(): number {
     const r = pegRewardTerms(this.arm).reward;
     if (this.shapedReward === false) return r;
-    if (this.shapedReward === 'staged') return r + stagedShaping(this.arm).total;
+    if (this.shapedReward === 'staged') return r + stagedShaping(this.arm, this.reachShaping).total;
     return (r + (this.shapedReward === 'carry' ? carryShaping(this.arm) : pegRewardTerms(this.arm, SHAPING_MARGIN).reward)) / 2;
   }
 
