@@ -401,6 +401,40 @@ test('humanoid-walls: the training-only uprightShaping pays strides upright, hea
   }
 });
 
+test('humanoid-walls: the training-only gapShaping points the shaped speed and facing terms at the next gap', () => {
+  assert.throws(() => new HumanoidWallsTask(mj, { gapShaping: true }), /set uprightShaping: true with it/);
+  assert.throws(() => new HumanoidWallsTask(mj, { uprightShaping: true, gapShaping: 'yes' as any }), /gapShaping must be true or false/);
+  const task = new HumanoidWallsTask(mj, { camera: false, uprightShaping: true, gapShaping: true });
+  try {
+    task.reset(new Rng(4));
+    const wall = task.wallLayout[0];
+    const features = task.observe().wall_features as Float32Array;
+    // At the spawn (facing +x) the direction is the first gap's feature vector (heading frame = world frame).
+    const [ux, uy] = task.gapDirection();
+    const n = Math.hypot(features[0], features[1]);
+    close(ux, features[0] / n, 1e-6);
+    close(uy, features[1] / n, 1e-6);
+    close(features[1] + task.humanoid.physics.data.xpos[3 * task.humanoid.torsoId + 1], (-wall.side * wall.width) / 2, 1e-5);
+    const act = new Rng(5);
+    for (let t = 0; t < 40; t++) {
+      const r = task.step(Array.from({ length: 21 }, () => act.range(-0.3, 0.3))).reward;
+      const [gx, gy] = task.gapDirection();
+      const v = task.humanoid.centerOfMassVelocity();
+      const speed = Math.max(0, 1 - Math.abs(v[0] * gx + v[1] * gy - 3) / 3); // linear tolerance, bounds [3, 3], margin 3
+      close(r, wallsUprightReward(task.humanoid, speed, Math.atan2(gy, gx)), 1e-12);
+    }
+    // Facing the gap pays the facing term in full; facing +x pays (1 + cos(angle to the gap)) / 2.
+    task.humanoid.setUprightPose(0.5, 0, 0);
+    const [fx, fy] = task.gapDirection();
+    const angle = Math.atan2(fy, fx);
+    close(wallsUprightReward(task.humanoid, 0, angle), (1 / 6) * ((1 + Math.cos(angle)) / 2), 1e-9);
+    task.humanoid.setUprightPose(0.5, 0, angle);
+    close(wallsUprightReward(task.humanoid, 0, angle), 1 / 6, 1e-9);
+  } finally {
+    task.close();
+  }
+});
+
 test('training curriculum: mixed start poses; a random start is not failed until getUpSteps have passed unrisen', async () => {
   assert.throws(() => new HumanoidTask(mj, { initialPose: 'lying' as any }), /initialPose must be 'random', 'upright' or 'mixed'/);
   assert.throws(() => new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 2 }), /randomPoseFraction must be in \[0, 1\]/);

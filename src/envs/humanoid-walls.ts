@@ -85,16 +85,23 @@ export interface HumanoidWallsOptions extends TaskOptions {
    * fall; here a stride pays only upright, head high and facing along the corridor. Evaluate with false.
    */
   uprightShaping?: boolean;
+  /**
+   * Training-only, with uprightShaping (default false): the shaping's move and facing terms point at the centre
+   * of the next wall's gap instead of +x (the speed term pays the centre-of-mass velocity towards it, with the
+   * true reward's tolerance). Runners trained on +x ran into walls whose gap lay 2-4 m to the side and fell.
+   */
+  gapShaping?: boolean;
 }
 
 /**
  * The `uprightShaping` training reward: standing x upright x smallControl x (1 + 5 v) / 6 x (1 + cos yaw) / 2,
  * with standing, upright and smallControl dm_control's humanoid factors, v the true (forward speed) reward and
- * yaw the torso's heading from +x. A humanoid standing still, upright and facing +x earns 1/6 per step.
+ * yaw the torso's heading from +x (from `heading`, with gapShaping). A humanoid standing still, upright and
+ * facing +x earns 1/6 per step.
  */
-export function wallsUprightReward(hp: HumanoidPhysics, trueReward: number): number {
+export function wallsUprightReward(hp: HumanoidPhysics, trueReward: number, heading = 0): number {
   const t = humanoidRewardTerms(hp, HUMANOID_RUN_SPEED);
-  return t.standing * t.upright * t.smallControl * ((1 + 5 * trueReward) / 6) * ((1 + Math.cos(hp.torsoYaw())) / 2);
+  return t.standing * t.upright * t.smallControl * ((1 + 5 * trueReward) / 6) * ((1 + Math.cos(hp.torsoYaw() - heading)) / 2);
 }
 
 interface Wall { x: number; width: number; side: 1 | -1 }
@@ -119,6 +126,8 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
   private readonly useCamera: boolean;
   readonly aliveBonus: number;
   readonly uprightShaping: boolean;
+  readonly gapShaping: boolean;
+  private readonly comVelocity = new Float64Array(3);
   private walls: Wall[] = [];
   private wallGeomIds: number[] = [];
   private readonly velocityReward: { bounds: [number, number]; margin: number; sigmoid: 'linear'; valueAtMargin: number };
@@ -149,6 +158,9 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     if (!(Number.isFinite(this.aliveBonus) && this.aliveBonus >= 0)) throw new RangeError(`aliveBonus must be a finite number >= 0, got ${options.aliveBonus}`);
     this.uprightShaping = options.uprightShaping ?? false;
     if (typeof this.uprightShaping !== 'boolean') throw new RangeError(`uprightShaping must be true or false, got ${String(options.uprightShaping)}`);
+    this.gapShaping = options.gapShaping ?? false;
+    if (typeof this.gapShaping !== 'boolean') throw new RangeError(`gapShaping must be true or false, got ${String(options.gapShaping)}`);
+    if (this.gapShaping && !this.uprightShaping) throw new RangeError('gapShaping shapes uprightShaping\'s terms: set uprightShaping: true with it');
     this.jointNoise = options.jointNoise ?? 0.05;
     if (!(this.jointNoise >= 0)) throw new RangeError(`jointNoise must be >= 0, got ${this.jointNoise}`);
     const episodeLength = humanoidEpisodeLength(options.episodeLength);
@@ -269,6 +281,32 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     return this.humanoid.forwardVelocity();
   }
 
+  /** Index of the first wall whose far face is ahead of x (walls.length past the last). */
+  private nextWallIndex(x: number): number {
+    let i = 0;
+    while (i < this.walls.length && this.walls[i].x + WALL_THICKNESS / 2 < x) i++;
+    return i;
+  }
+
+  /** Centre (x at the wall, y) and width of wall i's gap; past the last wall, the corridor's open end. */
+  private gap(i: number): { x: number; y: number; width: number } {
+    const W = this.corridorWidth;
+    if (i >= this.walls.length) return { x: this.corridorLength, y: 0, width: W };
+    const wall = this.walls[i];
+    // The gap is on the side opposite the wall.
+    return { x: wall.x, y: (-wall.side * wall.width) / 2, width: W - wall.width };
+  }
+
+  /** Unit vector (x, y) from the torso to the centre of the next gap: gapShaping's direction. */
+  gapDirection(): [number, number] {
+    const xpos: Float64Array = (this.humanoid.physics.data as any).xpos;
+    const t = 3 * this.humanoid.torsoId;
+    const g = this.gap(this.nextWallIndex(xpos[t]));
+    const dx = g.x - xpos[t], dy = g.y - xpos[t + 1];
+    const n = Math.hypot(dx, dy) || 1;
+    return [dx / n, dy / n];
+  }
+
   /**
    * Privileged features: for each of the next `wallsAhead` walls not yet passed by the torso, the vector from
    * the torso to the gap's centre (at the wall) in the torso's heading frame and the gap's width; then the
@@ -283,18 +321,9 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     const yaw = this.humanoid.torsoYaw();
     const c = Math.cos(yaw), s = Math.sin(yaw);
     const W = this.corridorWidth;
-    let i = 0;
-    while (i < this.walls.length && this.walls[i].x + WALL_THICKNESS / 2 < tx) i++;
-    for (let k = 0; k < this.wallsAhead; k++, i++) {
-      let gx: number, gy: number, gw: number;
-      if (i < this.walls.length) {
-        const wall = this.walls[i];
-        gw = W - wall.width;
-        gx = wall.x;
-        gy = (-wall.side * (W - gw)) / 2; // the gap is on the side opposite the wall
-      } else {
-        gx = this.corridorLength; gy = 0; gw = W;
-      }
+    const first = this.nextWallIndex(tx);
+    for (let k = 0; k < this.wallsAhead; k++) {
+      const { x: gx, y: gy, width: gw } = this.gap(first + k);
       const dx = gx - tx, dy = gy - ty;
       out[PER_WALL * k] = c * dx + s * dy;
       out[PER_WALL * k + 1] = -s * dx + c * dy;
@@ -323,7 +352,12 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
   /** RunThroughCorridor.get_reward: linear tolerance of the forward COM velocity around the target speed. */
   reward(): number {
     const r = tolerance(this.humanoid.forwardVelocity(), this.velocityReward);
-    const shaped = this.uprightShaping ? wallsUprightReward(this.humanoid, r) : r;
+    let shaped = r;
+    if (this.gapShaping) {
+      const [ux, uy] = this.gapDirection();
+      const v = this.humanoid.centerOfMassVelocity(this.comVelocity);
+      shaped = wallsUprightReward(this.humanoid, tolerance(v[0] * ux + v[1] * uy, this.velocityReward), Math.atan2(uy, ux));
+    } else if (this.uprightShaping) shaped = wallsUprightReward(this.humanoid, r);
     return shaped + (this.aliveBonus > 0 && !this.failed() ? this.aliveBonus : 0);
   }
 

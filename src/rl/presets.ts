@@ -77,10 +77,15 @@ const PRESETS: Record<string, Preset> = {
   // fall (4.7 m of forward progress after 4.6M steps; in git history at commit 110832f). Session 4: warm-started
   // from the 15.9M runner, it trained 0.4M steps without progress (train return ~10): the humanoid-run runners
   // run backwards and sideways (dm_control's run reward ignores direction), so they are a poor start for a corridor.
+  // Stage 2 (from 14.07M steps, session 5): the 11.6M policy (curve best, 19 m mean progress over 30 episodes) fell
+  // in 16 of 16 probe episodes within 54 steps of touching a wall, each time at a wall whose gap (3-5 m wide) lay
+  // 2-4 m to the side: it ran along +x, where the shaping's speed and facing terms point. gapShaping points them at
+  // the next gap's centre instead.
   'humanoid-walls': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.008, gamma: 0.97, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
     taskOptions: { camera: false, uprightShaping: true }, evalTaskOptions: { camera: false },
+    curriculum: [{ fromSteps: 14_069_760, taskOptions: { camera: false, uprightShaping: true, gapShaping: true } }],
     earlyTerminationOnFailure: true, totalSteps: 50_000_000, evalEvery: 500_000,
   },
   // Insert Peg: the expert observes the privileged slot pose (view 'expert'); the camera is off. The true reward
