@@ -116,10 +116,11 @@ const PRESETS: Record<string, Preset> = {
   // action's mean is reset to 0 in every state once (resetActionMeans), and learning resumes from there.
   // Stage 9 (from 10.26M steps, session 5): at 10.0M steps the policy held a gripped in-hand peg for all 1000
   // steps in 8 of 8 probes (true return 333 each, the grasping third) but brought it no nearer the slot than
-  // 6-31 cm; from floor starts it never grasped, it pushed the peg to ~10 cm below the slot. A reverse curriculum
-  // for carrying and inserting: 60% of the in-hand starts place the slot relative to the held peg
-  // (`inHandTargetBlend`: inserted, backed out along its axis, or part of the way to a drawn slot pose).
-  // Stage 10 (from 11.30M steps): 0.9M steps into stage 9, 4 of 10 near blends ended inserted, but from floor
+  // 6-31 cm; from floor starts it rarely reached the peg (3 of 12 probes within 5 cm) and pushed it to ~10 cm
+  // from the slot. A reverse curriculum for carrying and inserting: 60% of the in-hand starts place the slot
+  // relative to the held peg (`inHandTargetBlend`: inserted, backed out along its axis, or part of the way to a
+  // drawn slot pose).
+  // Stage 10 (from 11.30M steps): 0.9M steps into stage 9, 3 of 10 near blends ended inserted, but from floor
   // starts the hand still never came within 5 cm of the peg (12 of 12 probes): the staged reach term pays
   // nothing beyond ~15 cm. It is widened and weighted up (0.3 x (1 - tanh(4 d))); holding still pays more.
   'manipulator-insert-peg': {
