@@ -575,8 +575,8 @@ export interface HumanoidOptions extends TaskOptions {
    * c ~ U(0, assistForce), and an upward force of c x the humanoid's weight pulls at the torso's centre of mass
    * until the head, once below `failHeight` or after ASSIST_LANDED_STEPS, reaches ASSIST_RELEASE_HEIGHT, or
    * `getUpSteps` control steps have passed. (A dropped random pose passes 1.2 m on its way down, the slower the
-   * larger c.) The policy does
-   * not observe c; episodes with c near 0 are the unassisted task. Upright starts are never assisted.
+   * larger c.) The policy does not observe c; episodes with c near 0 are the unassisted task. Upright starts are
+   * never assisted.
    */
   assistForce?: number;
   /** Control steps per episode (default 1000 = 25 s). */

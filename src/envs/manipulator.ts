@@ -400,7 +400,7 @@ export const STAGED_REACH: Readonly<ReachShaping> = { weight: 0.1, scale: 10 };
 /**
  * The 'staged' training shaping, added to the true reward (max 1 + 1 with the default reach): 0.1 x reach
  * + 0.2 x held + 0.7 x carry.
- * - reach = 1 - tanh(10 d), d the grasp-site-to-peg distance (weight and scale set by `reach`);
+ * - reach = 1 - tanh(10 d), d the grasp-site-to-peg distance (`reachShaping` sets the weight and the scale);
  * - held = 1 while the peg is within HOLD_MARGIN of the grasp site and its body above LIFT_HEIGHT, else 0;
  * - carry = held x (1 - tanh(3 b)), b the mean of the peg-to-slot and tip-to-tip distances.
  * The 'carry' shaping paid hovering over the peg as much as holding it (its widened grasp term), and the policy
@@ -602,8 +602,8 @@ export class ManipulatorInsertPeg extends ControlTask {
           const back = SLOT_BACK_OFF * Math.min(1, 2 * alpha);
           const share = Math.max(0, 2 * alpha - 1);
           // The peg's blade points along its body's -z axis, (-sin, -cos) of its angle in the (x, z) plane.
-          const sx = objX - back * Math.sin(held), sz = objZ - back * Math.cos(held);
-          this.placeTarget(sx + share * (targetX - sx), sz + share * (targetZ - sz), held + share * (targetAngle - held));
+          const slotX = objX - back * Math.sin(held), slotZ = objZ - back * Math.cos(held);
+          this.placeTarget(slotX + share * (targetX - slotX), slotZ + share * (targetZ - slotZ), held + share * (targetAngle - held));
           this.targetBlend = alpha;
         }
       } else {
