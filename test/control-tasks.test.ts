@@ -9,7 +9,7 @@ import { loadMujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
-import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping, gripTerm } from '../src/envs/manipulator';
+import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping, gripTerm, NEAR_PEG_HEIGHT, NEAR_PEG_REACH } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
@@ -480,6 +480,53 @@ test('manipulator: inHandTargetBlend places the slot along the held peg (backed 
     }
   } finally {
     for (const t of [blended, half, plain]) t.close();
+  }
+});
+
+test('manipulator: nearPegStart lays the peg on the floor by a low hand, and only in its share of floor starts', async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, nearPegStart: -0.1 }), /nearPegStart must be in \[0, 1\]/);
+  const near = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0, pInTarget: 0, nearPegStart: 1 });
+  const half = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.4, pInTarget: 0.1, nearPegStart: 0.5 });
+  const plain = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.4, pInTarget: 0.1 });
+  const none = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.4, pInTarget: 0.1, nearPegStart: 0 });
+  try {
+    const s = near.arm.site;
+    const d = (near.arm as any).physics.data;
+    for (let e = 0; e < 20; e++) {
+      near.reset(new Rng(300 + e));
+      assert.ok(near.nearPeg && near.initType === 'uniform');
+      assert.equal(d.ncon, 0);
+      const grasp = [d.site_xpos[3 * s.grasp], d.site_xpos[3 * s.grasp + 2]];
+      const peg = near.arm.body2dPose(near.arm.pegId);
+      assert.ok(grasp[1] >= 0 && grasp[1] <= NEAR_PEG_HEIGHT, `hand at height ${grasp[1]}`);
+      assert.ok(Math.abs(peg[0] - grasp[0]) <= NEAR_PEG_REACH + 1e-9, `peg ${peg[0]} vs hand ${grasp[0]}`);
+      // Lying at rest just above the floor: its axis horizontal (a quarter turn: quaternion w = +-sqrt(1/2)), nothing moving.
+      assert.ok(peg[1] < 0.03 && Math.abs(Math.abs(peg[2]) - Math.SQRT1_2) < 1e-9, `peg pose ${Array.from(peg)}`);
+      assert.ok(Array.from(d.qvel as Float64Array).every((v) => v === 0));
+      // It settles on the floor rather than falling through or flying off.
+      for (let k = 0; k < 30; k++) near.step([0, 0, 0, 0, 0]);
+      const after = near.arm.body2dPose(near.arm.pegId);
+      assert.ok(after[1] > -0.01 && after[1] < 0.05 && Math.abs(after[0] - peg[0]) < 0.05, `settled at ${Array.from(after)}`);
+    }
+    // A share 0.5 of the floor starts; the in-hand and in-slot shares unchanged; off, the streams are dm_control's.
+    const counts = { near: 0, floor: 0, hand: 0, plainHand: 0 };
+    for (let e = 0; e < 200; e++) {
+      half.reset(new Rng(2000 + e));
+      plain.reset(new Rng(2000 + e));
+      if (half.initType === 'uniform') { counts.floor++; if (half.nearPeg) counts.near++; } else assert.equal(half.nearPeg, false);
+      if (half.initType === 'in_hand') counts.hand++;
+      if (plain.initType === 'in_hand') counts.plainHand++;
+    }
+    assert.ok(counts.near > 0.3 * counts.floor && counts.near < 0.7 * counts.floor, JSON.stringify(counts));
+    assert.ok(Math.abs(counts.hand - counts.plainHand) < 30, JSON.stringify(counts));
+    for (let e = 0; e < 5; e++) {
+      none.reset(new Rng(70 + e));
+      plain.reset(new Rng(70 + e));
+      assert.deepEqual(Array.from(none.getState()), Array.from(plain.getState()));
+    }
+  } finally {
+    for (const t of [near, half, plain, none]) t.close();
   }
 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { loadMujoco, type Mujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { HumanoidTask, humanoidRewardTerms, slerp, HUMANOID_PROPRIO_VIEW } from '../src/envs/humanoid';
-import { HumanoidWallsTask, wallsUprightReward } from '../src/envs/humanoid-walls';
+import { GAP_EDGE_MARGIN, HumanoidWallsTask, wallsUprightReward } from '../src/envs/humanoid-walls';
 import { makeTask, listTasks } from '../src/envs/registry';
 import { viewSize } from '../src/envs/types';
 import { evaluatePolicy } from '../src/rl/evaluate';
@@ -403,7 +403,7 @@ test('humanoid-walls: the training-only uprightShaping pays strides upright, hea
 
 test('humanoid-walls: the training-only gapShaping points the shaped speed and facing terms at the next gap', () => {
   assert.throws(() => new HumanoidWallsTask(mj, { gapShaping: true }), /set uprightShaping: true with it/);
-  assert.throws(() => new HumanoidWallsTask(mj, { uprightShaping: true, gapShaping: 'yes' as any }), /gapShaping must be true or false/);
+  assert.throws(() => new HumanoidWallsTask(mj, { uprightShaping: true, gapShaping: 'yes' as any }), /gapShaping must be true, false, 'centre' or 'nearest'/);
   const task = new HumanoidWallsTask(mj, { camera: false, uprightShaping: true, gapShaping: true });
   try {
     task.reset(new Rng(4));
@@ -432,6 +432,95 @@ test('humanoid-walls: the training-only gapShaping points the shaped speed and f
     close(wallsUprightReward(task.humanoid, 0, angle), 1 / 6, 1e-9);
   } finally {
     task.close();
+  }
+});
+
+test("humanoid-walls: gapShaping 'nearest' aims at the nearest point of the next gap, inset from its edges", () => {
+  const task = new HumanoidWallsTask(mj, { camera: false, uprightShaping: true, gapShaping: 'nearest' });
+  try {
+    task.reset(new Rng(4));
+    const wall = task.wallLayout[0];
+    const centre = (-wall.side * wall.width) / 2;
+    const half = (10 - wall.width) / 2 - GAP_EDGE_MARGIN;
+    const xpos = () => (task.humanoid.physics.data as any).xpos as Float64Array;
+    const torso = 3 * task.humanoid.torsoId;
+    for (const y of [centre, centre + 0.9 * half, centre - 0.9 * half, centre + half + 2, centre - half - 2]) {
+      task.humanoid.setUprightPose(0.5, y, 0);
+      const tx = xpos()[torso], ty = xpos()[torso + 1];
+      const [ux, uy] = task.gapDirection();
+      // In line with the inset gap: straight ahead; outside it: towards the inset edge nearer the torso.
+      const aimY = Math.min(centre + half, Math.max(centre - half, ty));
+      const n = Math.hypot(wall.x - tx, aimY - ty);
+      close(ux, (wall.x - tx) / n, 1e-9);
+      close(uy, (aimY - ty) / n, 1e-9);
+      if (Math.abs(ty - centre) < half) close(uy, 0, 1e-12);
+      // 'centre' aims at the centre whatever the torso's y; the reward follows the option's aim.
+      const [cx, cy] = task.gapDirection('centre');
+      const m = Math.hypot(wall.x - tx, centre - ty);
+      close(cx, (wall.x - tx) / m, 1e-9);
+      close(cy, (centre - ty) / m, 1e-9);
+      const v = task.humanoid.centerOfMassVelocity();
+      const speed = Math.max(0, 1 - Math.abs(v[0] * ux + v[1] * uy - 3) / 3);
+      close(task.reward(), wallsUprightReward(task.humanoid, speed, Math.atan2(uy, ux)), 1e-12);
+    }
+  } finally {
+    task.close();
+  }
+});
+
+test('headRiseShaping pays each step\'s rise of min(1, head / 1.4 m) after the drop, and costs each drop', () => {
+  assert.throws(() => new HumanoidTask(mj, { headRiseShaping: -1 }), /headRiseShaping must be a finite number >= 0/);
+  const k = 5;
+  const plain = new HumanoidTask(mj, { initialPose: 'random' });
+  const shaped = new HumanoidTask(mj, { initialPose: 'random', headRiseShaping: k });
+  try {
+    plain.reset(new Rng(8));
+    shaped.reset(new Rng(8));
+    assert.deepEqual(Array.from(shaped.getState()).slice(0, 40), Array.from(plain.getState()).slice(0, 40));
+    const act = new Rng(9);
+    let prev = shaped.headRisePotential();
+    let atDrop = NaN, sum = 0, moved = 0;
+    for (let t = 1; t <= 80; t++) {
+      const a = Array.from({ length: 21 }, () => act.range(-1, 1));
+      const rp = plain.step(a).reward;
+      const rs = shaped.step(a).reward;
+      const phi = shaped.headRisePotential();
+      close(phi, Math.min(1, shaped.humanoid.headHeight() / 1.4), 1e-12);
+      // Same physics; the difference is k x the potential's change, from step 21 on.
+      close(rs - rp, t > 20 ? k * (phi - prev) : 0, 1e-12);
+      if (t > 20) { sum += rs - rp; moved += Math.abs(phi - prev); }
+      if (t === 20) atDrop = phi;
+      prev = phi;
+    }
+    assert.ok(moved > 0, 'the head never moved');
+    // The shaping telescopes: its sum is k x (last potential - potential at step 20), not a reward for a pose held.
+    close(sum, k * (prev - atDrop), 1e-9);
+  } finally {
+    plain.close();
+    shaped.close();
+  }
+});
+
+test('humanoid-walls: wallContactPenalty is subtracted on steps that touch a wall across the corridor', () => {
+  assert.throws(() => new HumanoidWallsTask(mj, { camera: false, wallContactPenalty: -0.1 }), /wallContactPenalty must be a finite number >= 0/);
+  const plain = new HumanoidWallsTask(mj, { camera: false });
+  const penal = new HumanoidWallsTask(mj, { camera: false, wallContactPenalty: 0.5 });
+  try {
+    for (const t of [plain, penal]) t.reset(new Rng(12));
+    const wall = penal.wallLayout[0];
+    // At the spawn nothing touches a wall; standing across the first wall's solid part, the body does.
+    assert.equal(penal.touchingWall(), false);
+    close(penal.reward() - plain.reward(), 0, 1e-12);
+    const inWall = wall.side * (5 - wall.width / 2);
+    for (const t of [plain, penal]) t.humanoid.setUprightPose(wall.x, inWall, 0);
+    assert.equal(penal.touchingWall(), true);
+    close(penal.reward() - plain.reward(), -0.5, 1e-12);
+    // In the gap, level with the wall, it does not.
+    for (const t of [plain, penal]) t.humanoid.setUprightPose(wall.x, (-wall.side * wall.width) / 2, 0);
+    assert.equal(penal.touchingWall(), false);
+  } finally {
+    plain.close();
+    penal.close();
   }
 });
 

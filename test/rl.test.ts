@@ -299,6 +299,25 @@ test('export-expert writes expert/, half/, evaluations and a README block that a
   const second = fs.readFileSync(path.join(dest, 'README.md'), 'utf8');
   assert.equal(second.split('export-expert: begin').length, 2, 'one generated block after two exports');
   assert.match(second, /Hand-written history\./);
+  // --expert exports a named policy folder (here the newest checkpoint's) instead of best/.
+  const ckpts = fs.readdirSync(path.join(run, 'checkpoints')).sort();
+  const chosen = path.join(run, 'checkpoints', ckpts[ckpts.length - 1], 'policy');
+  const step = JSON.parse(fs.readFileSync(path.join(chosen, 'manifest.json'), 'utf8')).step;
+  execFileSync(process.execPath, [cli, '--task', 'cartpole-swingup', '--run', run, '--episodes', '2', '--dest', dest, '--expert', chosen, '--task-options', '{}'], { encoding: 'utf8' });
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dest, 'evaluation.json'), 'utf8')).policyStep, step);
+  assert.ok(fs.readFileSync(path.join(dest, 'README.md'), 'utf8').includes(`| expert/ (${chosen}) | ${step} |`));
+  const fails = (extra: string[]) => {
+    try {
+      execFileSync(process.execPath, [cli, '--task', 'cartpole-swingup', '--run', run, '--dest', dest, ...extra], { encoding: 'utf8', stdio: 'pipe' });
+    } catch (e) {
+      return String((e as { stderr: string }).stderr);
+    }
+    return '';
+  };
+  assert.match(fails(['--episodes', '0']), /--episodes must be a positive integer, got 0/);
+  assert.match(fails(['--expert', run]), /is not a policy folder/);
+  assert.match(fails(['--task-options', '[1]']), /--task-options must be a JSON object/);
+  assert.match(fails(['--bogus', '1']), /unknown flag --bogus; accepted: --task, --run/);
 });
 
 test('initPolicy warm-starts a new run: its first evaluation is the source policy\'s', async () => {

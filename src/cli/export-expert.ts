@@ -2,9 +2,13 @@
  * Turn a PPO run into the expert folder the cloning experiments read (paper section 5 clones RL experts;
  * kickstarting needs a weaker, ~50%-of-optimal expert):
  *   node dist/src/cli/export-expert.js --task cheetah-run --run data/experts/cheetah-run/run [--episodes 150]
- * writes data/experts/<task>/expert/ (the best evaluated policy), half/ (the milestone up to the expert's step whose
- * training-time evaluation is closest to half of the expert's), evaluation.json and half/evaluation.json (150 paired episodes, mean action and
- * noise 0.2), and README.md (env steps, wall-clock, returns).
+ *        [--expert DIR] [--task-options JSON] [--workers 2] [--dest data/experts/<task>]
+ * writes data/experts/<task>/expert/ (by default the run's best policy by training-time evaluation; --expert names
+ * another policy folder of the run, e.g. a checkpoint whose 150-episode evaluation was better), half/ (the
+ * milestone up to the expert's step whose training-time evaluation is closest to half of the expert's),
+ * evaluation.json and half/evaluation.json (150 paired episodes, mean action and noise 0.2), and README.md (env
+ * steps, wall-clock, returns). --task-options evaluates under options that leave the task itself unchanged
+ * (e.g. '{"camera":false}' for an expert that does not read the image).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +16,7 @@ import '../envs';
 import { loadCheckpoint, initBackend } from '../policies';
 import { evaluatePolicy, type EvaluationResult } from '../rl/evaluate';
 import { readCurve } from '../rl/curve';
+import { parseFlags } from './args';
 
 const BEGIN = '<!-- export-expert: begin (generated) -->';
 const END = '<!-- export-expert: end -->';
@@ -29,43 +34,61 @@ function lastEvalSettingChange(run: string): number {
   return since;
 }
 
-async function evaluateBoth(task: string, dir: string, episodes: number): Promise<EvaluationResult[]> {
+async function evaluateBoth(task: string, dir: string, episodes: number, taskOptions: Record<string, unknown>, workers: number): Promise<EvaluationResult[]> {
   const { policy } = await loadCheckpoint(dir);
   const out: EvaluationResult[] = [];
-  for (const mode of ['mean', 'noise'] as const) out.push(await evaluatePolicy(policy, { task, episodes, mode, noiseStd: 0.2, workers: 2 }));
+  for (const mode of ['mean', 'noise'] as const) out.push(await evaluatePolicy(policy, { task, taskOptions, episodes, mode, noiseStd: 0.2, workers }));
   policy.dispose();
   return out;
 }
 
+const USAGE = 'usage: node dist/src/cli/export-expert.js --task NAME --run RUN_DIR [--episodes 150] [--expert POLICY_DIR] [--task-options JSON] [--workers 2] [--dest data/experts/NAME]';
+
 async function main(): Promise<void> {
-  const args: Record<string, string> = {};
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i += 2) args[argv[i].replace(/^--/, '')] = argv[i + 1];
-  if (!args.task || !args.run) throw new Error('usage: --task NAME --run RUN_DIR [--episodes 150] [--dest data/experts/NAME]');
-  const episodes = Number(args.episodes ?? 150);
-  const dest = args.dest ?? path.join('data', 'experts', args.task);
+  const args = parseFlags(process.argv.slice(2), { task: '', run: '', episodes: 150, expert: '', 'task-options': '{}', workers: 2, dest: '' }, USAGE);
+  if (!args.task || !args.run) throw new RangeError(`--task and --run are required\n${USAGE}`);
+  if (!Number.isInteger(args.episodes) || args.episodes <= 0) throw new RangeError(`--episodes must be a positive integer, got ${args.episodes}`);
+  if (!Number.isInteger(args.workers) || args.workers < 0) throw new RangeError(`--workers must be an integer >= 0, got ${args.workers}`);
+  let taskOptions: Record<string, unknown>;
+  try {
+    taskOptions = JSON.parse(args['task-options']);
+  } catch {
+    throw new RangeError(`--task-options must be a JSON object, got '${args['task-options']}'`);
+  }
+  if (!taskOptions || typeof taskOptions !== 'object' || Array.isArray(taskOptions)) throw new RangeError(`--task-options must be a JSON object, got '${args['task-options']}'`);
+  const episodes = args.episodes;
+  const dest = args.dest || path.join('data', 'experts', args.task);
+  const expertDir = args.expert || path.join(args.run, 'best');
+  if (!fs.existsSync(path.join(expertDir, 'manifest.json'))) throw new RangeError(`--expert ${expertDir} is not a policy folder (no manifest.json)`);
   const backend = await initBackend();
   const started = Date.now();
 
-  // Expert: the best policy by training-time evaluation. Half: the milestone (no later than the expert) closest to half of its return.
+  // Expert: the best policy by training-time evaluation, or --expert. Half: the milestone (no later than the
+  // expert) whose training-time evaluation is closest to half of the expert's (its 150-episode mean-action
+  // return when --expert names a policy without a training-time evaluation).
   const milestonesDir = path.join(args.run, 'milestones');
   const milestones = fs.readdirSync(milestonesDir).filter((n) => /^\d+$/.test(n)).map((n) => {
     const m = JSON.parse(fs.readFileSync(path.join(milestonesDir, n, 'manifest.json'), 'utf8'));
     return { name: n, step: Number(n), evalReturn: m.evalReturn as number };
   });
-  const best = JSON.parse(fs.readFileSync(path.join(args.run, 'best', 'manifest.json'), 'utf8'));
-  const target = best.evalReturn / 2;
+  const best = JSON.parse(fs.readFileSync(path.join(expertDir, 'manifest.json'), 'utf8')) as { step: number; evalReturn?: number; task?: string };
+  if (best.task !== undefined && best.task !== args.task) throw new RangeError(`--expert ${expertDir} is a ${best.task} policy, not ${args.task}`);
+  fs.rmSync(path.join(dest, 'expert'), { recursive: true, force: true });
+  fs.cpSync(expertDir, path.join(dest, 'expert'), { recursive: true });
+  console.log(`evaluating the expert (${expertDir}, ${best.step} env steps): ${episodes} episodes, mean action and noise 0.2`);
+  const expertEval = await evaluateBoth(args.task, path.join(dest, 'expert'), episodes, taskOptions, args.workers);
+  const bestReturn = best.evalReturn ?? expertEval[0].mean;
+  const target = bestReturn / 2;
   // Only milestones up to the best one (a partially trained policy on the way up, not a collapsed late one), and
   // only those evaluated under the best one's evaluation setting (a curriculum stage may have changed it).
   const since = lastEvalSettingChange(args.run);
   const candidates = milestones.filter((m) => m.step <= best.step && m.step >= since);
+  if (candidates.length === 0) throw new Error(`no milestone in ${milestonesDir} between env steps ${since} and ${best.step}`);
   const half = candidates.reduce((a, b) => (Math.abs(b.evalReturn - target) < Math.abs(a.evalReturn - target) ? b : a));
-  for (const [from, to] of [[path.join(args.run, 'best'), path.join(dest, 'expert')], [path.join(milestonesDir, half.name), path.join(dest, 'half')]]) {
-    fs.rmSync(to, { recursive: true, force: true });
-    fs.cpSync(from, to, { recursive: true });
-  }
-  const expertEval = await evaluateBoth(args.task, path.join(dest, 'expert'), episodes);
-  const halfEval = await evaluateBoth(args.task, path.join(dest, 'half'), episodes);
+  fs.rmSync(path.join(dest, 'half'), { recursive: true, force: true });
+  fs.cpSync(path.join(milestonesDir, half.name), path.join(dest, 'half'), { recursive: true });
+  console.log(`evaluating half/ (milestone ${half.name}, training-time evaluation ${half.evalReturn.toFixed(1)}; target ${target.toFixed(1)})`);
+  const halfEval = await evaluateBoth(args.task, path.join(dest, 'half'), episodes, taskOptions, args.workers);
   const doc = (policy: string, step: number, evals: EvaluationResult[]) => ({ task: args.task, policy, policyStep: step, backend, evaluations: evals });
   fs.writeFileSync(path.join(dest, 'evaluation.json'), JSON.stringify(doc(path.join(dest, 'expert'), best.step, expertEval), null, 1) + '\n');
   fs.writeFileSync(path.join(dest, 'half', 'evaluation.json'), JSON.stringify(doc(path.join(dest, 'half'), half.step, halfEval), null, 1) + '\n');
@@ -73,7 +96,6 @@ async function main(): Promise<void> {
 
   const curve = readCurve(path.join(args.run, 'curve.csv'));
   const last = curve[curve.length - 1];
-  const wallAtBest = curve.find((r) => r['time/env_steps'] === best.step)?.['time/wall_s'] ?? null;
   const fmt = (e: EvaluationResult) => `${e.mean.toFixed(1)} +- ${e.std.toFixed(1)} (sem ${e.sem.toFixed(1)})`;
   const config = JSON.parse(fs.readFileSync(path.join(args.run, 'config.json'), 'utf8'));
   const metric = expertEval[0].metric;
@@ -81,7 +103,7 @@ async function main(): Promise<void> {
   const metricCols = metric ? [`${metric.name}, mean action`, `${metric.name}, noise 0.2`] : [];
   const row = (name: string, step: number, trainEval: number, evals: EvaluationResult[]) => {
     const wall = curve.find((r) => r['time/env_steps'] === step)?.['time/wall_s'];
-    const cells = [name, String(step), wall == null ? '?' : (wall / 3600).toFixed(2), trainEval.toFixed(1), fmt(evals[0]), fmt(evals[1])];
+    const cells = [name, String(step), wall == null ? '?' : (wall / 3600).toFixed(2), Number.isFinite(trainEval) ? trainEval.toFixed(1) : '-', fmt(evals[0]), fmt(evals[1])];
     if (metric) cells.push(fmtMetric(evals[0]), fmtMetric(evals[1]));
     return `| ${cells.join(' | ')} |`;
   };
@@ -92,12 +114,12 @@ Trained by \`src/rl/ppo.ts\` (config: \`${path.join(args.run, 'config.json')}\`$
 
 | ${header.join(' | ')} |
 |${header.map(() => '---').join('|')}|
-${row('expert/ (best)', best.step, best.evalReturn, expertEval)}
-${row('half/ (closest to half of best)', half.step, half.evalReturn, halfEval)}
+${row(args.expert ? `expert/ (${args.expert})` : 'expert/ (best)', best.step, best.evalReturn ?? NaN, expertEval)}
+${row('half/ (closest to half of the expert)', half.step, half.evalReturn, halfEval)}
 
 Run total: ${last['time/env_steps']} env steps, ${((last['time/wall_s'] ?? 0) / 3600).toFixed(2)} h wall-clock on 2 CPU cores (tfjs backend: ${backend}).
-Evaluations: the true task (full-length episodes, no early termination, no training-only options), paired seeds (seed 12345, ${Math.min(episodes, 50)} envs).
-Exported ${new Date().toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s by \`node dist/src/cli/export-expert.js --task ${args.task} --run ${args.run}\`.
+Evaluations: the true task (full-length episodes, no early termination, no training-only options${Object.keys(taskOptions).length ? `; task options ${JSON.stringify(taskOptions)}` : ''}), paired seeds (seed 12345, ${Math.min(episodes, 50)} envs).
+Exported ${new Date().toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s by \`node dist/src/cli/export-expert.js ${process.argv.slice(2).join(' ')}\`.
 ${END}`;
   // The generated block replaces its previous version; hand-written notes around it are kept.
   const readmePath = path.join(dest, 'README.md');

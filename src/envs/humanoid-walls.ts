@@ -86,12 +86,25 @@ export interface HumanoidWallsOptions extends TaskOptions {
    */
   uprightShaping?: boolean;
   /**
-   * Training-only, with uprightShaping (default false): the shaping's move and facing terms point at the centre
-   * of the next wall's gap instead of +x (the speed term pays the centre-of-mass velocity towards it, with the
-   * true reward's tolerance). Runners trained on +x ran into walls whose gap lay 2-4 m to the side and fell.
+   * Training-only, with uprightShaping (default false): the shaping's move and facing terms point at the next
+   * wall's gap instead of +x (the speed term pays the centre-of-mass velocity towards it, with the true reward's
+   * tolerance). Runners trained on +x ran into walls whose gap lay 2-4 m to the side and fell. true (or
+   * 'centre') aims at the gap's centre; 'nearest' at the point of the gap, inset by GAP_EDGE_MARGIN from its
+   * edges, nearest the torso's lateral position: straight ahead once the torso is in line with the gap, so
+   * that the path zigzags only as far as the walls force it (with gaps 3-5 m wide on alternate sides, aiming at
+   * their centres asks ~6 m of lateral travel per 4 m of corridor, the nearest points ~3.5 m).
    */
-  gapShaping?: boolean;
+  gapShaping?: boolean | 'centre' | 'nearest';
+  /**
+   * Training-only (default 0): subtracted from the reward on every control step that ends with the humanoid
+   * touching a corridor wall (the walls across it, not the invisible side walls). Probes found falls 2-110 steps
+   * after a wall touch; the fall's cost reaches the touch only through the discounted value, this at once.
+   */
+  wallContactPenalty?: number;
 }
+
+/** `gapShaping: 'nearest'`: how far (m) inside a gap's edges its aiming point stays (half a humanoid's width and more). */
+export const GAP_EDGE_MARGIN = 0.75;
 
 /**
  * The `uprightShaping` training reward: standing x upright x smallControl x (1 + 5 v) / 6 x (1 + cos yaw) / 2,
@@ -125,8 +138,11 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
   private camera: RayCamera | null = null;
   private readonly useCamera: boolean;
   readonly aliveBonus: number;
+  readonly wallContactPenalty: number;
+  /** Geom ids of the walls across the corridor, for `touchingWall`. */
+  private wallGeomSet = new Set<number>();
   readonly uprightShaping: boolean;
-  readonly gapShaping: boolean;
+  readonly gapShaping: false | 'centre' | 'nearest';
   private readonly comVelocity = new Float64Array(3);
   private walls: Wall[] = [];
   private wallGeomIds: number[] = [];
@@ -156,10 +172,15 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     if (typeof this.useCamera !== 'boolean') throw new RangeError(`camera must be true or false, got ${String(options.camera)}`);
     this.aliveBonus = options.aliveBonus ?? 0;
     if (!(Number.isFinite(this.aliveBonus) && this.aliveBonus >= 0)) throw new RangeError(`aliveBonus must be a finite number >= 0, got ${options.aliveBonus}`);
+    this.wallContactPenalty = options.wallContactPenalty ?? 0;
+    if (!(Number.isFinite(this.wallContactPenalty) && this.wallContactPenalty >= 0)) throw new RangeError(`wallContactPenalty must be a finite number >= 0, got ${options.wallContactPenalty}`);
     this.uprightShaping = options.uprightShaping ?? false;
     if (typeof this.uprightShaping !== 'boolean') throw new RangeError(`uprightShaping must be true or false, got ${String(options.uprightShaping)}`);
-    this.gapShaping = options.gapShaping ?? false;
-    if (typeof this.gapShaping !== 'boolean') throw new RangeError(`gapShaping must be true or false, got ${String(options.gapShaping)}`);
+    const gs = options.gapShaping ?? false;
+    if (gs !== true && gs !== false && gs !== 'centre' && gs !== 'nearest') {
+      throw new RangeError(`gapShaping must be true, false, 'centre' or 'nearest', got ${String(options.gapShaping)}`);
+    }
+    this.gapShaping = gs === true ? 'centre' : gs;
     if (this.gapShaping && !this.uprightShaping) throw new RangeError('gapShaping shapes uprightShaping\'s terms: set uprightShaping: true with it');
     this.jointNoise = options.jointNoise ?? 0.05;
     if (!(this.jointNoise >= 0)) throw new RangeError(`jointNoise must be >= 0, got ${this.jointNoise}`);
@@ -252,6 +273,7 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     const physics = compileModel(this.mj, xml, this.spec.name);
     this.humanoid = new HumanoidPhysics(physics);
     this.wallGeomIds = walls.map((_, i) => nameToId(physics, 'geom', `wall_${i}`));
+    this.wallGeomSet = new Set(this.wallGeomIds);
     const [w, h] = this.imageSize;
     this.camera = this.useCamera
       ? new RayCamera(physics, {
@@ -297,12 +319,20 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     return { x: wall.x, y: (-wall.side * wall.width) / 2, width: W - wall.width };
   }
 
-  /** Unit vector (x, y) from the torso to the centre of the next gap: gapShaping's direction. */
-  gapDirection(): [number, number] {
+  /**
+   * Unit vector (x, y) from the torso to the next gap: to its centre, or with `aim` 'nearest' to the point of it
+   * (inset by GAP_EDGE_MARGIN) nearest the torso's y. gapShaping's direction (default: the option's aim).
+   */
+  gapDirection(aim: 'centre' | 'nearest' = this.gapShaping || 'centre'): [number, number] {
     const xpos: Float64Array = (this.humanoid.physics.data as any).xpos;
     const t = 3 * this.humanoid.torsoId;
     const g = this.gap(this.nextWallIndex(xpos[t]));
-    const dx = g.x - xpos[t], dy = g.y - xpos[t + 1];
+    let gy = g.y;
+    if (aim === 'nearest') {
+      const half = Math.max(0, g.width / 2 - GAP_EDGE_MARGIN);
+      gy = Math.min(g.y + half, Math.max(g.y - half, xpos[t + 1]));
+    }
+    const dx = g.x - xpos[t], dy = gy - xpos[t + 1];
     const n = Math.hypot(dx, dy) || 1;
     return [dx / n, dy / n];
   }
@@ -358,7 +388,17 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
       const v = this.humanoid.centerOfMassVelocity(this.comVelocity);
       shaped = wallsUprightReward(this.humanoid, tolerance(v[0] * ux + v[1] * uy, this.velocityReward), Math.atan2(uy, ux));
     } else if (this.uprightShaping) shaped = wallsUprightReward(this.humanoid, r);
-    return shaped + (this.aliveBonus > 0 && !this.failed() ? this.aliveBonus : 0);
+    return shaped + (this.aliveBonus > 0 && !this.failed() ? this.aliveBonus : 0) - (this.wallContactPenalty > 0 && this.touchingWall() ? this.wallContactPenalty : 0);
+  }
+
+  /** Whether any contact involves a wall across the corridor (only the humanoid can touch one). */
+  touchingWall(): boolean {
+    const d = this.humanoid.physics.data as any;
+    for (let i = 0; i < d.ncon; i++) {
+      const c = d.contact.get(i);
+      if (this.wallGeomSet.has(c.geom1) || this.wallGeomSet.has(c.geom2)) return true;
+    }
+    return false;
   }
 
   /** Training-only: a non-foot geom touches the floor (RunThroughCorridor's contact termination). */

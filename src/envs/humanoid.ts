@@ -570,6 +570,15 @@ export interface HumanoidOptions extends TaskOptions {
    */
   headHeightBonus?: number;
   /**
+   * Training-only potential-based shaping (default 0; Ng, Harada and Russell 1999): adds
+   * `headRiseShaping * (phi(t) - phi(t - 1))` with phi = min(1, head height / 1.4 m), from control step
+   * DROP_STEPS on (the landing of a dropped pose is no one's doing). Every centimetre the head rises pays at once
+   * and every centimetre it drops costs as much, so a pose held still earns nothing from it. `headHeightBonus`
+   * pays a kneeling humanoid (head ~0.7 m) half of standing's bonus on every step, and the session-6 probes found
+   * most unrisen starts sitting at ~0.7 m until the get-up time ran out.
+   */
+  headRiseShaping?: number;
+  /**
    * Training-only "hand of God" curriculum (default 0; Yu, Turk and Liu 2018 decay a virtual assistant force in
    * the same way): an episode that starts below `failHeight` (a random or a blended pose) draws an assist share
    * c ~ U(0, assistForce), and an upward force of c x the humanoid's weight pulls at the torso's centre of mass
@@ -654,7 +663,10 @@ export class HumanoidTask extends HumanoidTaskBase {
   readonly failHeight: number;
   readonly getUpSteps: number;
   readonly headHeightBonus: number;
+  readonly headRiseShaping: number;
   readonly assistForce: number;
+  /** `headRiseShaping`'s potential after the last control step. */
+  private headPotential = 0;
   /** Whether the head has been above `failHeight` since the episode began. */
   private risen = true;
   /** This episode's assist share of the body weight (0 when not assisted), and whether it has let go. */
@@ -689,6 +701,8 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.getUpSteps = getUpSteps;
     this.headHeightBonus = options.headHeightBonus ?? 0;
     if (!(Number.isFinite(this.headHeightBonus) && this.headHeightBonus >= 0)) throw new RangeError(`headHeightBonus must be a finite number >= 0, got ${options.headHeightBonus}`);
+    this.headRiseShaping = options.headRiseShaping ?? 0;
+    if (!(Number.isFinite(this.headRiseShaping) && this.headRiseShaping >= 0)) throw new RangeError(`headRiseShaping must be a finite number >= 0, got ${options.headRiseShaping}`);
     this.failHeight = options.failHeight ?? 0.9;
     this.assistForce = options.assistForce ?? 0;
     if (!(this.assistForce >= 0 && this.assistForce <= 2)) throw new RangeError(`assistForce must be in [0, 2] (a share of the body weight), got ${options.assistForce}`);
@@ -725,6 +739,12 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.assistReleased = this.assist === 0;
     this.headWasDown = this.humanoid.headHeight() < this.failHeight;
     this.appliedAssist = 0; // the pose initialisers reset the data, xfrc_applied included
+    this.headPotential = this.headRisePotential();
+  }
+
+  /** `headRiseShaping`'s potential: min(1, head height / 1.4 m). */
+  headRisePotential(): number {
+    return Math.min(1, this.humanoid.headHeight() / HUMANOID_STAND_HEIGHT);
   }
 
   /** The upward assist force (N) on the torso this control step: 0 once released or after `getUpSteps`. */
@@ -740,6 +760,11 @@ export class HumanoidTask extends HumanoidTaskBase {
       this.appliedAssist = force;
     }
     const result = super.step(action);
+    if (this.headRiseShaping > 0) {
+      const phi = this.headRisePotential();
+      if (this.steps > DROP_STEPS) result.reward += this.headRiseShaping * (phi - this.headPotential);
+      this.headPotential = phi;
+    }
     // The random pose is dropped from 1.5 m: the head passes above failHeight while falling, which is no rise.
     if (!this.risen && this.steps > DROP_STEPS && this.humanoid.headHeight() >= this.failHeight) this.risen = true;
     if (!this.assistReleased) {
@@ -751,7 +776,11 @@ export class HumanoidTask extends HumanoidTaskBase {
   }
 
   protected override taskState(): number[] {
-    return [...super.taskState(), this.risen ? 1 : 0, ...(this.assistForce > 0 ? [this.assist, this.assistReleased ? 1 : 0, this.headWasDown ? 1 : 0] : [])];
+    return [
+      ...super.taskState(), this.risen ? 1 : 0,
+      ...(this.assistForce > 0 ? [this.assist, this.assistReleased ? 1 : 0, this.headWasDown ? 1 : 0] : []),
+      ...(this.headRiseShaping > 0 ? [this.headPotential] : []),
+    ];
   }
 
   observe(): ObservationGroups {

@@ -325,7 +325,21 @@ export interface ManipulatorOptions extends TaskOptions {
    * scale: 10 }, which pays nothing beyond ~15 cm of the peg).
    */
   reachShaping?: ReachShaping;
+  /**
+   * Training-only reverse curriculum for grasping (default 0): the share of floor ('uniform') starts that lay the
+   * peg on the floor just by the hand. The arm is redrawn until its grasp site is within NEAR_PEG_HEIGHT of the
+   * floor; the peg lies (axis horizontal) within NEAR_PEG_REACH of it along x, at rest. Other floor starts, and
+   * the shares of the start types, stay as dm_control draws them.
+   */
+  nearPegStart?: number;
 }
+
+/** `nearPegStart`: the highest grasp-site height (m) of an arm laying its hand by the peg. */
+export const NEAR_PEG_HEIGHT = 0.2;
+/** `nearPegStart`: the largest x offset (m) between the grasp site and the lying peg's grasp site. */
+export const NEAR_PEG_REACH = 0.15;
+/** `nearPegStart`: the lying peg's body height (m); its guard reaches 0.022 m below, so it drops a few mm and settles. */
+const NEAR_PEG_Z = 0.025;
 
 /** How far (m) an `inHandTargetBlend` start backs the held peg out of the slot before blending: the tip clears it. */
 const SLOT_BACK_OFF = 0.08;
@@ -448,6 +462,9 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly gripBonus: number;
   readonly inHandTargetBlend: number;
   readonly reachShaping: Readonly<ReachShaping>;
+  readonly nearPegStart: number;
+  /** Whether the current episode is a `nearPegStart` one. */
+  nearPeg = false;
   /** The slot's share of the way (alpha) of an `inHandTargetBlend` start, -1 for any other start. */
   targetBlend = -1;
 
@@ -480,6 +497,8 @@ export class ManipulatorInsertPeg extends ControlTask {
     this.reachShaping = { weight: reach.weight, scale: reach.scale };
     this.inHandTargetBlend = options.inHandTargetBlend ?? 0;
     if (!(this.inHandTargetBlend >= 0 && this.inHandTargetBlend <= 1)) throw new RangeError(`inHandTargetBlend must be in [0, 1], got ${String(options.inHandTargetBlend)}`);
+    this.nearPegStart = options.nearPegStart ?? 0;
+    if (!(this.nearPegStart >= 0 && this.nearPegStart <= 1)) throw new RangeError(`nearPegStart must be in [0, 1], got ${String(options.nearPegStart)}`);
     if (this.pInHand + this.pInTarget > 1) throw new RangeError(`pInHand + pInTarget must be <= 1, got ${this.pInHand} + ${this.pInTarget}`);
     this.camera = useCamera
       ? new RayCamera(physics, {
@@ -566,6 +585,7 @@ export class ManipulatorInsertPeg extends ControlTask {
 
       const u = rng.uniform();
       this.targetBlend = -1;
+      this.nearPeg = false;
       this.initType = u < this.pInHand ? 'in_hand' : u < this.pInHand + this.pInTarget ? 'in_target' : 'uniform';
       let objX = 0, objZ = 0, objAngle = 0;
       if (this.initType === 'in_target') {
@@ -606,6 +626,30 @@ export class ManipulatorInsertPeg extends ControlTask {
           this.placeTarget(slotX + share * (targetX - slotX), slotZ + share * (targetZ - slotZ), held + share * (targetAngle - held));
           this.targetBlend = alpha;
         }
+      } else if (this.nearPegStart > 0 && rng.uniform() < this.nearPegStart) {
+        // Drawn only when enabled, so that runs without it keep their random streams. The arm (and the peg by
+        // it) is redrawn until the hand is low and touches nothing, so that the share of such starts stays as set.
+        const sx: Float64Array = d.site_xpos;
+        const g = this.arm.site.grasp;
+        const qv: Float64Array = d.qvel;
+        for (let armDraws = 1; ; armDraws++) {
+          if (armDraws > maxDraws) throw new Error(`no arm pose with the hand by a lying peg in ${maxDraws} draws`);
+          drawArm();
+          mj.mj_forward(model, data);
+          const gx = sx[3 * g], gz = sx[3 * g + 2];
+          if (gz > NEAR_PEG_HEIGHT || gz < 0) continue;
+          objX = gx + rng.range(-NEAR_PEG_REACH, NEAR_PEG_REACH);
+          if (Math.abs(objX) > 0.5) continue;
+          objZ = NEAR_PEG_Z;
+          objAngle = (rng.uniform() < 0.5 ? 1 : -1) * Math.PI / 2;
+          qpos[pegX] = objX;
+          qpos[pegZ] = objZ;
+          qpos[pegY] = objAngle;
+          qv.fill(0);
+          mj.mj_forward(model, data);
+          if (d.ncon === 0) break;
+        }
+        this.nearPeg = true;
       } else {
         objX = rng.range(-0.5, 0.5);
         objZ = rng.range(0, 0.7);

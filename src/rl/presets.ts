@@ -55,6 +55,11 @@ const PRESETS: Record<string, Preset> = {
   // to 0. (Before 32.68M steps the assist let go when the head passed 1.2 m after the 20-step drop: most dropped
   // poses, falling slowly when pulled, lost it at step 21, still in the air. From 33.4M steps it also lets go at
   // 1.2 m after 80 steps: one that landed on its feet had been held up until step 300, then fell.)
+  // Stage 7 (from 38.24M steps, session 6): 10.6M steps into stage 6, without the assist the 37.75M policy raised
+  // its head above 0.9 m from 1 of 20 dropped poses; of 10 (38.0M), seven ended 400 steps sitting or kneeling
+  // with the head at 0.5-0.72 m, most of them there from step ~80 (with an assist of 0.4, 3 of 10 did). The head-height bonus pays such a pose half of standing's
+  // bonus on every step. A potential-based term (headRiseShaping 5: 5 x the step's change in min(1, head / 1.4 m))
+  // replaces it: each rise pays at once, each drop costs as much, a pose held still earns nothing.
   'humanoid-run': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.008, gamma: 0.97,
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
@@ -66,6 +71,7 @@ const PRESETS: Record<string, Preset> = {
       { fromSteps: 16_384_000, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.3, blendPoseFraction: 0.7, getUpSteps: 300, headHeightBonus: 0.2 } },
       { fromSteps: 20_070_400, boundsLossCoef: 0.01 },
       { fromSteps: 27_131_904, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.3, blendPoseFraction: 0.7, getUpSteps: 300, headHeightBonus: 0.2, assistForce: 0.8 } },
+      { fromSteps: 38_236_160, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.3, blendPoseFraction: 0.7, getUpSteps: 300, headRiseShaping: 5, assistForce: 0.8 } },
     ],
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
@@ -81,11 +87,19 @@ const PRESETS: Record<string, Preset> = {
   // in 16 of 16 probe episodes within 54 steps of touching a wall, each time at a wall whose gap (3-5 m wide) lay
   // 2-4 m to the side: it ran along +x, where the shaping's speed and facing terms point. gapShaping points them at
   // the next gap's centre instead.
+  // Stage 3 (from 19.74M steps, session 6): over 150 episodes the 18.64M policy made 23.5 m; in 16 probe episodes
+  // it fell at walls whose gaps were 3.1-5.4 m wide, 7-104 steps after touching one. Aiming at gap centres on
+  // alternate sides asks for up to ~6 m of sideways running per 4 m of corridor (about 56 degrees off the
+  // corridor axis, where only cos 56 = 0.56 of the speed is progress). gapShaping 'nearest' aims at the nearest
+  // point of the gap, inset 0.75 m from its edges: straight on once in line with it.
   'humanoid-walls': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.008, gamma: 0.97, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
     taskOptions: { camera: false, uprightShaping: true }, evalTaskOptions: { camera: false },
-    curriculum: [{ fromSteps: 14_069_760, taskOptions: { camera: false, uprightShaping: true, gapShaping: true } }],
+    curriculum: [
+      { fromSteps: 14_069_760, taskOptions: { camera: false, uprightShaping: true, gapShaping: true } },
+      { fromSteps: 19_742_720, taskOptions: { camera: false, uprightShaping: true, gapShaping: 'nearest' } },
+    ],
     earlyTerminationOnFailure: true, totalSteps: 50_000_000, evalEvery: 500_000,
   },
   // Insert Peg: the expert observes the privileged slot pose (view 'expert'); the camera is off. The true reward
@@ -123,6 +137,10 @@ const PRESETS: Record<string, Preset> = {
   // Stage 10 (from 11.30M steps): 0.9M steps into stage 9, 3 of 10 near blends ended inserted, but from floor
   // starts the hand still never came within 5 cm of the peg (12 of 12 probes): the staged reach term pays
   // nothing beyond ~15 cm. It is widened and weighted up (0.3 x (1 - tanh(4 d))); holding still pays more.
+  // Stage 11 (from 13.22M steps, session 6): at 13.05M steps, from starts with the hand 8-20 cm from a peg lying
+  // on the floor, the hand came within 5 cm of it in 2 of 10 probes and lifted it in none: grasping from the floor,
+  // 80% of the true task's starts, is the missing skill. A reverse curriculum for grasping: 60% of the floor starts
+  // lay the peg by a low hand (`nearPegStart`), and in-hand starts drop from 50% to 40%.
   'manipulator-insert-peg': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.01, gamma: 0.99, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
@@ -137,6 +155,7 @@ const PRESETS: Record<string, Preset> = {
       { fromSteps: 8_294_400, resetActionMeans: [4] },
       { fromSteps: 10_260_480, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6 } },
       { fromSteps: 11_304_960, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 } } },
+      { fromSteps: 13_221_888, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, nearPegStart: 0.6 } },
     ],
     totalSteps: 50_000_000, evalEvery: 500_000,
   },
