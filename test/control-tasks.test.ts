@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMujoco } from '../src/physics/mujoco';
+import { forEachContact, loadMujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
@@ -449,7 +449,7 @@ test('manipulator: inHandTargetBlend places the slot along the held peg (backed 
       assert.ok(alpha >= 0 && alpha <= 1, `alpha ${alpha}`);
       // The held peg is in dm_control's slot range and nothing penetrates more than touching depth.
       const target = blended.observe().target_pos as Float32Array;
-      for (let i = 0; i < d.ncon; i++) assert.ok(d.contact.get(i).dist > -1e-4, `contact ${i} at depth ${d.contact.get(i).dist}`);
+      forEachContact(d, (_g1, _g2, dist) => { assert.ok(dist > -1e-4, `contact at depth ${dist}`); });
       const b = (blended.arm.siteDistance(s.peg, s.target) + blended.arm.siteDistance(s.pegTip, s.targetTip)) / 2;
       // Up to alpha 0.5 the slot lies on the peg's axis, 2 alpha x 8 cm along it: both site pairs are that far apart.
       if (alpha <= 0.5) close(b, 0.16 * alpha, 2e-3);

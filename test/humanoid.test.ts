@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadMujoco, type Mujoco } from '../src/physics/mujoco';
+import { forEachContact, loadMujoco, type Mujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { HumanoidTask, humanoidRewardTerms, slerp, HUMANOID_PROPRIO_VIEW } from '../src/envs/humanoid';
 import { GAP_EDGE_MARGIN, HumanoidWallsTask, wallsUprightReward } from '../src/envs/humanoid-walls';
@@ -314,13 +314,11 @@ test('humanoid-walls failed() agrees with MuJoCo contacts between non-foot geoms
       task.step(a);
       const d = hp.physics.data as any;
       let touching = false;
-      const contacts = d.contact;
-      for (let i = 0; i < d.ncon; i++) {
-        const c = contacts.get(i);
-        for (const [x, y] of [[c.geom1, c.geom2], [c.geom2, c.geom1]]) {
+      forEachContact(d, (g1, g2) => {
+        for (const [x, y] of [[g1, g2], [g2, g1]]) {
           if (x === floor && hp.bodyGeomIds.has(y) && !hp.footGeomIds.has(y)) touching = true;
         }
-      }
+      });
       assert.equal(task.failed(), touching, `step ${t}: lowest non-foot point ${hp.lowestNonFootHeight()}`);
       seen.add(touching);
     }
@@ -518,6 +516,14 @@ test('humanoid-walls: wallContactPenalty is subtracted on steps that touch a wal
     // In the gap, level with the wall, it does not.
     for (const t of [plain, penal]) t.humanoid.setUprightPose(wall.x, (-wall.side * wall.width) / 2, 0);
     assert.equal(penal.touchingWall(), false);
+    // Contacts are read through forEachContact, which frees mujoco-js's heap copies: reading them 400k times
+    // (about 7 minutes of training) must not exhaust the 2 GB wasm heap, as undeleted copies did after ~200k.
+    for (const t of [plain, penal]) t.humanoid.setUprightPose(wall.x, inWall, 0);
+    const d = penal.humanoid.physics.data as any;
+    let visits = 0;
+    forEachContact(d, (g1, g2, dist) => { visits++; assert.ok(Number.isInteger(g1) && Number.isInteger(g2) && Number.isFinite(dist)); });
+    assert.equal(visits, d.ncon);
+    for (let k = 0; k < 400_000; k++) assert.equal(penal.touchingWall(), true);
   } finally {
     plain.close();
     penal.close();

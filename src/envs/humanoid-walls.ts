@@ -25,7 +25,7 @@
  *   narrower wall does not need sits outside the corridor, beyond the invisible side wall (recompiling per
  *   episode cost ~35 ms, more than 200 control steps). The gaps are exactly dm_control's.
  */
-import { compileModel, nameToId, type Mujoco } from '../physics/mujoco';
+import { compileModel, forEachContact, nameToId, type Mujoco } from '../physics/mujoco';
 import { RayCamera } from '../physics/raycam';
 import type { Rng } from '../util/rng';
 import {
@@ -393,12 +393,9 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
 
   /** Whether any contact involves a wall across the corridor (only the humanoid can touch one). */
   touchingWall(): boolean {
-    const d = this.humanoid.physics.data as any;
-    for (let i = 0; i < d.ncon; i++) {
-      const c = d.contact.get(i);
-      if (this.wallGeomSet.has(c.geom1) || this.wallGeomSet.has(c.geom2)) return true;
-    }
-    return false;
+    let touching = false;
+    forEachContact(this.humanoid.physics.data, (g1, g2) => (touching = this.wallGeomSet.has(g1) || this.wallGeomSet.has(g2)));
+    return touching;
   }
 
   /** Training-only: a non-foot geom touches the floor (RunThroughCorridor's contact termination). */

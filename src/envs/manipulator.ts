@@ -12,7 +12,7 @@
  * Added here: the 'camera' image group (dm_control's pixel setting renders RGB from its far, narrow 'fixed'
  * camera; here a 32 x 32 depth image from a nearer camera on the same axis, the background plane hidden).
  */
-import { compileModel, nameToId, type Mujoco, type Physics } from '../physics/mujoco';
+import { compileModel, forEachContact, nameToId, type MjData, type Mujoco, type Physics } from '../physics/mujoco';
 import { RayCamera } from '../physics/raycam';
 import type { Rng } from '../util/rng';
 import { ControlTask, resolveEpisodeLength } from './control-task';
@@ -348,9 +348,9 @@ const SLOT_BACK_OFF = 0.08;
 const PEG_SLOT_TOUCH = 1e-4;
 
 /** The largest penetration depth (m, >= 0) among the current contacts. */
-function deepestPenetration(d: any): number {
+function deepestPenetration(d: MjData): number {
   let deepest = 0;
-  for (let i = 0; i < d.ncon; i++) deepest = Math.max(deepest, -d.contact.get(i).dist);
+  forEachContact(d, (_g1, _g2, dist) => { deepest = Math.max(deepest, -dist); });
   return deepest;
 }
 

@@ -68,3 +68,26 @@ export function nameToId(physics: Physics, objType: 'body' | 'geom' | 'site' | '
   if (id < 0) throw new Error(`no ${objType} named '${name}' in the model`);
   return id;
 }
+
+/**
+ * Calls `visit(geom1, geom2, dist)` for each active contact of `data`, stopping early when it returns true.
+ * mujoco-js copies onto the wasm heap on every `data.contact` access and every `.get(i)`; without `delete()`
+ * those copies are never freed, and a training run that read contacts every step exhausted the 2 GB heap in
+ * ~20 minutes. This reads the fields it needs and frees both.
+ */
+export function forEachContact(data: MjData, visit: (geom1: number, geom2: number, dist: number) => boolean | void): void {
+  const d = data as any;
+  const n: number = d.ncon;
+  if (n === 0) return;
+  const contacts = d.contact;
+  try {
+    for (let i = 0; i < n; i++) {
+      const c = contacts.get(i);
+      const geom1: number = c.geom1, geom2: number = c.geom2, dist: number = c.dist;
+      c.delete();
+      if (visit(geom1, geom2, dist) === true) return;
+    }
+  } finally {
+    contacts.delete();
+  }
+}
