@@ -509,6 +509,10 @@ test('manipulator: nearPegStart lays the peg on the floor by a low hand, and onl
       const after = near.arm.body2dPose(near.arm.pegId);
       assert.ok(after[1] > -0.01 && after[1] < 0.05 && Math.abs(after[0] - peg[0]) < 0.05, `settled at ${Array.from(after)}`);
     }
+    // A slot drawn beside the arm's root blocks every low arm pose: the slot is redrawn with the arm (one stream
+    // reached such a slot at its 264th start, when only the arm was redrawn).
+    const stream = new Rng(1);
+    for (let e = 0; e < 300; e++) near.reset(stream);
     // A share 0.5 of the floor starts; the in-hand and in-slot shares unchanged; off, the streams are dm_control's.
     const counts = { near: 0, floor: 0, hand: 0, plainHand: 0 };
     for (let e = 0; e < 200; e++) {

@@ -627,14 +627,16 @@ export class ManipulatorInsertPeg extends ControlTask {
           this.targetBlend = alpha;
         }
       } else if (this.nearPegStart > 0 && rng.uniform() < this.nearPegStart) {
-        // Drawn only when enabled, so that runs without it keep their random streams. The arm (and the peg by
-        // it) is redrawn until the hand is low and touches nothing, so that the share of such starts stays as set.
+        // Drawn only when enabled, so that runs without it keep their random streams. The arm, the slot and the
+        // peg by the hand are redrawn until the hand is low and nothing touches, so that the share of such starts
+        // stays as set. (The slot too: one drawn beside the arm's root blocks every low arm pose.)
         const sx: Float64Array = d.site_xpos;
         const g = this.arm.site.grasp;
         const qv: Float64Array = d.qvel;
         for (let armDraws = 1; ; armDraws++) {
           if (armDraws > maxDraws) throw new Error(`no arm pose with the hand by a lying peg in ${maxDraws} draws`);
           drawArm();
+          if (armDraws > 1) this.placeTarget(rng.range(-0.4, 0.4), rng.range(0.1, 0.4), rng.range(-Math.PI / 3, Math.PI / 3));
           mj.mj_forward(model, data);
           const gx = sx[3 * g], gz = sx[3 * g + 2];
           if (gz > NEAR_PEG_HEIGHT || gz < 0) continue;
