@@ -464,6 +464,26 @@ test("humanoid-walls: gapShaping 'nearest' aims at the nearest point of the next
   } finally {
     task.close();
   }
+  // gapEdgeMargin widens the inset: from just inside the default band's edge, the aim moves further in.
+  assert.throws(() => new HumanoidWallsTask(mj, { camera: false, uprightShaping: true, gapShaping: 'nearest', gapEdgeMargin: -1 }), /gapEdgeMargin must be a finite number >= 0/);
+  const wide = new HumanoidWallsTask(mj, { camera: false, uprightShaping: true, gapShaping: 'nearest', gapEdgeMargin: 1.25 });
+  try {
+    wide.reset(new Rng(4));
+    const wall = wide.wallLayout[0];
+    const centre = (-wall.side * wall.width) / 2;
+    const half = Math.max(0, (10 - wall.width) / 2 - 1.25);
+    const y = centre + ((10 - wall.width) / 2 - 0.8);
+    wide.humanoid.setUprightPose(0.5, y, 0);
+    const t = 3 * wide.humanoid.torsoId;
+    const xpos = (wide.humanoid.physics.data as any).xpos as Float64Array;
+    const [ux, uy] = wide.gapDirection();
+    const n = Math.hypot(wall.x - xpos[t], centre + half - xpos[t + 1]);
+    close(ux, (wall.x - xpos[t]) / n, 1e-9);
+    close(uy, (centre + half - xpos[t + 1]) / n, 1e-9);
+    assert.ok(Math.abs(uy) > 1e-3, 'inside the default band but outside the wider inset, the aim has a sideways part');
+  } finally {
+    wide.close();
+  }
 });
 
 test('headRiseShaping pays each step\'s rise of min(1, head / 1.4 m) after the drop, and costs each drop', () => {

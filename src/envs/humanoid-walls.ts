@@ -95,6 +95,8 @@ export interface HumanoidWallsOptions extends TaskOptions {
    * their centres asks ~6 m of lateral travel per 4 m of corridor, the nearest points ~3.5 m).
    */
   gapShaping?: boolean | 'centre' | 'nearest';
+  /** With gapShaping 'nearest': how far (m) inside the gap's edges its aiming point stays (default GAP_EDGE_MARGIN). */
+  gapEdgeMargin?: number;
   /**
    * Training-only (default 0): subtracted from the reward on every control step that ends with the humanoid
    * touching a corridor wall (the walls across it, not the invisible side walls). Probes found falls 2-110 steps
@@ -103,7 +105,7 @@ export interface HumanoidWallsOptions extends TaskOptions {
   wallContactPenalty?: number;
 }
 
-/** `gapShaping: 'nearest'`: how far (m) inside a gap's edges its aiming point stays (half a humanoid's width and more). */
+/** `gapShaping: 'nearest'`: how far (m) inside a gap's edges its aiming point stays by default (half a humanoid's width and more). */
 export const GAP_EDGE_MARGIN = 0.75;
 
 /**
@@ -143,6 +145,7 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
   private wallGeomSet = new Set<number>();
   readonly uprightShaping: boolean;
   readonly gapShaping: false | 'centre' | 'nearest';
+  readonly gapEdgeMargin: number;
   private readonly comVelocity = new Float64Array(3);
   private walls: Wall[] = [];
   private wallGeomIds: number[] = [];
@@ -181,6 +184,8 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
       throw new RangeError(`gapShaping must be true, false, 'centre' or 'nearest', got ${String(options.gapShaping)}`);
     }
     this.gapShaping = gs === true ? 'centre' : gs;
+    this.gapEdgeMargin = options.gapEdgeMargin ?? GAP_EDGE_MARGIN;
+    if (!(Number.isFinite(this.gapEdgeMargin) && this.gapEdgeMargin >= 0)) throw new RangeError(`gapEdgeMargin must be a finite number >= 0, got ${options.gapEdgeMargin}`);
     if (this.gapShaping && !this.uprightShaping) throw new RangeError('gapShaping shapes uprightShaping\'s terms: set uprightShaping: true with it');
     this.jointNoise = options.jointNoise ?? 0.05;
     if (!(this.jointNoise >= 0)) throw new RangeError(`jointNoise must be >= 0, got ${this.jointNoise}`);
@@ -321,7 +326,7 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
 
   /**
    * Unit vector (x, y) from the torso to the next gap: to its centre, or with `aim` 'nearest' to the point of it
-   * (inset by GAP_EDGE_MARGIN) nearest the torso's y. gapShaping's direction (default: the option's aim).
+   * (inset by `gapEdgeMargin`) nearest the torso's y. gapShaping's direction (default: the option's aim).
    */
   gapDirection(aim: 'centre' | 'nearest' = this.gapShaping || 'centre'): [number, number] {
     const xpos: Float64Array = (this.humanoid.physics.data as any).xpos;
@@ -329,7 +334,7 @@ export class HumanoidWallsTask extends HumanoidTaskBase {
     const g = this.gap(this.nextWallIndex(xpos[t]));
     let gy = g.y;
     if (aim === 'nearest') {
-      const half = Math.max(0, g.width / 2 - GAP_EDGE_MARGIN);
+      const half = Math.max(0, g.width / 2 - this.gapEdgeMargin);
       gy = Math.min(g.y + half, Math.max(g.y - half, xpos[t + 1]));
     }
     const dx = g.x - xpos[t], dy = gy - xpos[t + 1];
