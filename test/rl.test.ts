@@ -305,7 +305,10 @@ test('export-expert writes expert/, half/, evaluations and a README block that a
   const step = JSON.parse(fs.readFileSync(path.join(chosen, 'manifest.json'), 'utf8')).step;
   execFileSync(process.execPath, [cli, '--task', 'cartpole-swingup', '--run', run, '--episodes', '2', '--dest', dest, '--expert', chosen, '--task-options', '{}'], { encoding: 'utf8' });
   assert.equal(JSON.parse(fs.readFileSync(path.join(dest, 'evaluation.json'), 'utf8')).policyStep, step);
-  assert.ok(fs.readFileSync(path.join(dest, 'README.md'), 'utf8').includes(`| expert/ (${chosen}) | ${step} |`));
+  const readme = fs.readFileSync(path.join(dest, 'README.md'), 'utf8');
+  assert.ok(readme.includes(`| expert/ (${chosen}) | ${step} |`));
+  // The recorded command can be pasted into a shell: JSON arguments are quoted.
+  assert.ok(readme.includes(`--expert ${chosen} --task-options '{}'\``), 'quoted command line');
   const fails = (extra: string[]) => {
     try {
       execFileSync(process.execPath, [cli, '--task', 'cartpole-swingup', '--run', run, '--dest', dest, ...extra], { encoding: 'utf8', stdio: 'pipe' });

@@ -42,6 +42,11 @@ async function evaluateBoth(task: string, dir: string, episodes: number, taskOpt
   return out;
 }
 
+/** An argument as a POSIX shell would need it quoted (JSON options have braces and quotes). */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
 const USAGE = 'usage: node dist/src/cli/export-expert.js --task NAME --run RUN_DIR [--episodes 150] [--expert POLICY_DIR] [--task-options JSON] [--workers 2] [--dest data/experts/NAME]';
 
 async function main(): Promise<void> {
@@ -119,7 +124,7 @@ ${row('half/ (closest to half of the expert)', half.step, half.evalReturn, halfE
 
 Run total: ${last['time/env_steps']} env steps, ${((last['time/wall_s'] ?? 0) / 3600).toFixed(2)} h wall-clock on 2 CPU cores (tfjs backend: ${backend}).
 Evaluations: the true task (full-length episodes, no early termination, no training-only options${Object.keys(taskOptions).length ? `; task options ${JSON.stringify(taskOptions)}` : ''}), paired seeds (seed 12345, ${Math.min(episodes, 50)} envs).
-Exported ${new Date().toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s by \`node dist/src/cli/export-expert.js ${process.argv.slice(2).join(' ')}\`.
+Exported ${new Date().toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s by \`node dist/src/cli/export-expert.js ${process.argv.slice(2).map(shellQuote).join(' ')}\`.
 ${END}`;
   // The generated block replaces its previous version; hand-written notes around it are kept.
   const readmePath = path.join(dest, 'README.md');
