@@ -12,6 +12,15 @@ import { CheetahRun } from '../src/envs/cheetah';
 import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping, gripTerm, NEAR_PEG_HEIGHT, NEAR_PEG_REACH } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
 
+/** Asserts that two tasks reset from the same seeds reach identical states (an option left off changes nothing). */
+function assertSameStarts(a: ManipulatorInsertPeg, b: ManipulatorInsertPeg, seeds: number[]): void {
+  for (const seed of seeds) {
+    a.reset(new Rng(seed));
+    b.reset(new Rng(seed));
+    assert.deepEqual(Array.from(a.getState()), Array.from(b.getState()));
+  }
+}
+
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
 /** 0.1^(d^2): dm_control's default gaussian tolerance at d margins from the bounds. */
 const gauss = (d: number) => Math.pow(0.1, d * d);
@@ -392,11 +401,7 @@ test('manipulator: graspInHand closes the hand on an in-hand peg, which then sta
     assert.ok(g >= 9, `graspInHand kept ${g}/10`);
     assert.ok(l <= 6, `dm_control's in-hand start kept ${l}/10 (expected most to fall out)`);
     // Starts that are not in the hand: identical states with and without the option.
-    for (let e = 0; e < 3; e++) {
-      other.reset(new Rng(50 + e));
-      plain.reset(new Rng(50 + e));
-      assert.deepEqual(Array.from(other.getState()), Array.from(plain.getState()));
-    }
+    assertSameStarts(other, plain, [50, 51, 52]);
   } finally {
     for (const t of [gripped, loose, other, plain]) t.close();
   }
@@ -470,11 +475,7 @@ test('manipulator: inHandTargetBlend places the slot along the held peg (backed 
     assert.ok(blends > 0.25 * inHand && blends < 0.75 * inHand, `blended ${blends} of ${inHand} in-hand starts`);
     const none = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0.5, pInTarget: 0.1, inHandTargetBlend: 0 });
     try {
-      for (let e = 0; e < 5; e++) {
-        none.reset(new Rng(70 + e));
-        plain.reset(new Rng(70 + e));
-        assert.deepEqual(Array.from(none.getState()), Array.from(plain.getState()));
-      }
+      assertSameStarts(none, plain, [70, 71, 72, 73, 74]);
     } finally {
       none.close();
     }
@@ -524,11 +525,7 @@ test('manipulator: nearPegStart lays the peg on the floor by a low hand, and onl
     }
     assert.ok(counts.near > 0.3 * counts.floor && counts.near < 0.7 * counts.floor, JSON.stringify(counts));
     assert.ok(Math.abs(counts.hand - counts.plainHand) < 30, JSON.stringify(counts));
-    for (let e = 0; e < 5; e++) {
-      none.reset(new Rng(70 + e));
-      plain.reset(new Rng(70 + e));
-      assert.deepEqual(Array.from(none.getState()), Array.from(plain.getState()));
-    }
+    assertSameStarts(none, plain, [70, 71, 72, 73, 74]);
   } finally {
     for (const t of [near, half, plain, none]) t.close();
   }

@@ -354,6 +354,18 @@ function deepestPenetration(d: MjData): number {
   return deepest;
 }
 
+/** dm_control's slot pose range: x ~ U(-SLOT_X, SLOT_X), z ~ U(SLOT_Z), angle ~ U(-SLOT_ANGLE, SLOT_ANGLE). */
+const SLOT_X = 0.4;
+const SLOT_Z: readonly [number, number] = [0.1, 0.4];
+const SLOT_ANGLE = Math.PI / 3;
+
+/** A slot pose (x, z, angle) drawn as dm_control's Bring task draws it. */
+function drawSlotPose(rng: Rng): [number, number, number] {
+  const x = rng.range(-SLOT_X, SLOT_X);
+  const z = rng.range(SLOT_Z[0], SLOT_Z[1]);
+  return [x, z, rng.range(-SLOT_ANGLE, SLOT_ANGLE)];
+}
+
 /** `a` wrapped into [-pi, pi). */
 function wrapAngle(a: number): number {
   return a - 2 * Math.PI * Math.floor((a + Math.PI) / (2 * Math.PI));
@@ -578,9 +590,7 @@ export class ManipulatorInsertPeg extends ControlTask {
       };
       drawArm();
 
-      const targetX = rng.range(-0.4, 0.4);
-      const targetZ = rng.range(0.1, 0.4);
-      const targetAngle = rng.range(-Math.PI / 3, Math.PI / 3);
+      const [targetX, targetZ, targetAngle] = drawSlotPose(rng);
       this.placeTarget(targetX, targetZ, targetAngle);
 
       const u = rng.uniform();
@@ -608,7 +618,7 @@ export class ManipulatorInsertPeg extends ControlTask {
         if (this.inHandTargetBlend > 0 && rng.uniform() < this.inHandTargetBlend) {
           // Only hands that hold the peg at a pose the slot can take (about 1 in 6 arm draws; the arm alone is
           // redrawn, so the shares of the start types stay as set): from the others no blend starts near the slot.
-          const inSlotRange = (): boolean => Math.abs(objX) <= 0.4 && objZ >= 0.1 && objZ <= 0.4 && Math.abs(wrapAngle(objAngle)) <= Math.PI / 3;
+          const inSlotRange = (): boolean => Math.abs(objX) <= SLOT_X && objZ >= SLOT_Z[0] && objZ <= SLOT_Z[1] && Math.abs(wrapAngle(objAngle)) <= SLOT_ANGLE;
           for (let armDraws = 1; !inSlotRange(); armDraws++) {
             if (armDraws > maxDraws) throw new Error(`no arm pose holding the peg within the slot range in ${maxDraws} draws`);
             drawArm();
@@ -636,7 +646,7 @@ export class ManipulatorInsertPeg extends ControlTask {
         for (let armDraws = 1; ; armDraws++) {
           if (armDraws > maxDraws) throw new Error(`no arm pose with the hand by a lying peg in ${maxDraws} draws`);
           drawArm();
-          if (armDraws > 1) this.placeTarget(rng.range(-0.4, 0.4), rng.range(0.1, 0.4), rng.range(-Math.PI / 3, Math.PI / 3));
+          if (armDraws > 1) this.placeTarget(...drawSlotPose(rng));
           mj.mj_forward(model, data);
           const gx = sx[3 * g], gz = sx[3 * g + 2];
           if (gz > NEAR_PEG_HEIGHT || gz < 0) continue;
