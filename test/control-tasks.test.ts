@@ -9,7 +9,7 @@ import { forEachContact, loadMujoco } from '../src/physics/mujoco';
 import { Rng } from '../src/util/rng';
 import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
-import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping, gripTerm, NEAR_PEG_HEIGHT, NEAR_PEG_REACH } from '../src/envs/manipulator';
+import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping, gripTerm, NEAR_PEG_HEIGHT, PREGRASP_HEIGHT, NEAR_PEG_REACH } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
 
 /** Asserts that two tasks reset from the same seeds reach identical states (an option left off changes nothing). */
@@ -528,6 +528,39 @@ test('manipulator: nearPegStart lays the peg on the floor by a low hand, and onl
     assertSameStarts(none, plain, [70, 71, 72, 73, 74]);
   } finally {
     for (const t of [near, half, plain, none]) t.close();
+  }
+});
+
+test('manipulator: pregraspShare lays the peg between the open fingers of a low hand, in its share of near-peg starts', async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, nearPegStart: 0.5, pregraspShare: 1.5 }), /pregraspShare must be in \[0, 1\]/);
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, pregraspShare: 0.5 }), /pregraspShare needs nearPegStart > 0/);
+  const pre = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0, pInTarget: 0, nearPegStart: 1, pregraspShare: 1 });
+  const half = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0, pInTarget: 0, nearPegStart: 1, pregraspShare: 0.5 });
+  try {
+    const s = pre.arm.site;
+    const d = (pre.arm as any).physics.data;
+    let kept = 0;
+    for (let e = 0; e < 12; e++) {
+      pre.reset(new Rng(700 + e));
+      assert.ok(pre.nearPeg && pre.pregrasp);
+      assert.equal(d.ncon, 0);
+      // The peg's grasp site is the hand's grasp site, low, and the peg near horizontal.
+      assert.ok(pre.arm.siteDistance(s.grasp, s.pegGrasp) < 1e-6);
+      const peg = pre.arm.body2dPose(pre.arm.pegId);
+      assert.ok(peg[1] >= PREGRASP_HEIGHT[0] - 1e-9 && peg[1] <= PREGRASP_HEIGHT[1] + 1e-9, `peg at height ${peg[1]}`);
+      // Closing the hand with the arm still keeps it there in some starts (grasp site within 1 cm after 100 steps).
+      for (let k = 0; k < 100; k++) pre.step([0, 0, 0, 0, 1]);
+      if (pre.arm.siteDistance(s.grasp, s.pegGrasp) < 0.01) kept++;
+      assert.ok(pre.arm.body2dPose(pre.arm.pegId)[1] > -0.01, 'the peg stays above the floor');
+    }
+    assert.ok(kept >= 3, `closing the hand kept the peg in ${kept} of 12 starts`);
+    let n = 0;
+    for (let e = 0; e < 100; e++) { half.reset(new Rng(900 + e)); if (half.pregrasp) n++; }
+    assert.ok(n > 30 && n < 70, `${n} of 100 near-peg starts were pregrasp ones at a share of 0.5`);
+  } finally {
+    pre.close();
+    half.close();
   }
 });
 

@@ -550,6 +550,32 @@ test('humanoid-walls: wallContactPenalty is subtracted on steps that touch a wal
   }
 });
 
+test('regetUpSteps: a risen humanoid that falls fails only after its head has stayed down that long', async () => {
+  assert.throws(() => new HumanoidTask(mj, { regetUpSteps: -1 }), /regetUpSteps must be an integer >= 0/);
+  const plain = new HumanoidTask(mj, { initialPose: 'upright' });
+  const again = new HumanoidTask(mj, { initialPose: 'upright', regetUpSteps: 40 });
+  try {
+    // Limp from the upright keyframe: both collapse the same way (the option changes no physics or reward).
+    const zero = new Float64Array(21);
+    plain.reset(new Rng(3));
+    again.reset(new Rng(3));
+    let downAt = -1;
+    for (let t = 1; t <= 120; t++) {
+      const a = plain.step(zero).reward, b = again.step(zero).reward;
+      assert.equal(a, b);
+      const down = plain.humanoid.headHeight() < 0.9;
+      if (down && downAt < 0) downAt = t;
+      assert.equal(plain.failed(), down, `step ${t}: without regetUpSteps the first fall fails`);
+      // Lying limp, the head stays down once it is: the fall is reported 40 steps after it began.
+      assert.equal(again.failed(), downAt > 0 && t - downAt >= 40, `step ${t} (down from step ${downAt})`);
+    }
+    assert.ok(downAt > 0 && downAt < 80, `a limp humanoid should fall within 2 s (down at ${downAt})`);
+  } finally {
+    plain.close();
+    again.close();
+  }
+});
+
 test('training curriculum: mixed start poses; a random start is not failed until getUpSteps have passed unrisen', async () => {
   assert.throws(() => new HumanoidTask(mj, { initialPose: 'lying' as any }), /initialPose must be 'random', 'upright' or 'mixed'/);
   assert.throws(() => new HumanoidTask(mj, { initialPose: 'mixed', randomPoseFraction: 2 }), /randomPoseFraction must be in \[0, 1\]/);

@@ -208,6 +208,12 @@ test('an interrupted and resumed run reaches the same counters and continues its
   assert.deepEqual(evalsA, [0, 256, 512, 640]);
   // Milestone policies at every evaluation, and a best one.
   assert.deepEqual(fs.readdirSync(path.join(dirA, 'milestones')).map(Number), [0, 256, 512, 640]);
+  // milestoneEvery keeps one only where the newest is that many steps older (it may change on resume).
+  const dirM = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-milestones-'));
+  await trainPPO({ ...TINY, milestoneEvery: 500 }, dirM, { stopAfterIterations: 3 });
+  await trainPPO({ ...TINY, milestoneEvery: 300 }, dirM);
+  assert.deepEqual(fs.readdirSync(path.join(dirM, 'milestones')).map(Number), [0, 512]);
+  assert.throws(() => resolvePPOConfig({ ...TINY, milestoneEvery: -1 }), /milestoneEvery must be an integer >= 0/);
   assert.ok(fs.existsSync(path.join(dirA, 'best')));
   // Resuming a finished run does nothing more; a different command is refused.
   const again = await trainPPO(TINY, dirA);
@@ -317,6 +323,12 @@ test('export-expert writes expert/, half/, evaluations and a README block that a
     }
     return '';
   };
+  // --half names the half/ milestone by its env step (the run's milestones are at 0, 256, 512 and 640).
+  const best = JSON.parse(fs.readFileSync(path.join(run, 'best', 'manifest.json'), 'utf8')).step;
+  execFileSync(process.execPath, [cli, '--task', 'cartpole-swingup', '--run', run, '--episodes', '2', '--dest', dest, '--half', '256'], { encoding: 'utf8' });
+  assert.equal(JSON.parse(fs.readFileSync(path.join(dest, 'half', 'evaluation.json'), 'utf8')).policyStep, 256);
+  assert.ok(fs.readFileSync(path.join(dest, 'README.md'), 'utf8').includes('| half/ (milestone chosen with --half) | 256 |'));
+  assert.match(fails(['--half', String(best + 1)]), new RegExp(`--half ${best + 1} is not a milestone of .* those are 0`));
   assert.match(fails(['--episodes', '0']), /--episodes must be a positive integer, got 0/);
   assert.match(fails(['--expert', run]), /is not a policy folder/);
   assert.match(fails(['--task-options', '[1]']), /--task-options must be a JSON object/);

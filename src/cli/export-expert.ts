@@ -2,10 +2,12 @@
  * Turn a PPO run into the expert folder the cloning experiments read (paper section 5 clones RL experts;
  * kickstarting needs a weaker, ~50%-of-optimal expert):
  *   node dist/src/cli/export-expert.js --task cheetah-run --run data/experts/cheetah-run/run [--episodes 150]
- *        [--expert DIR] [--task-options JSON] [--workers 2] [--dest data/experts/<task>]
+ *        [--expert DIR] [--half STEP] [--task-options JSON] [--workers 2] [--dest data/experts/<task>]
  * writes data/experts/<task>/expert/ (by default the run's best policy by training-time evaluation; --expert names
  * another policy folder of the run, e.g. a checkpoint whose 150-episode evaluation was better), half/ (the
- * milestone up to the expert's step whose training-time evaluation is closest to half of the expert's),
+ * milestone up to the expert's step whose training-time evaluation is closest to half of the expert's; --half
+ * names the milestone by its env step instead, e.g. one whose 150-episode evaluation is nearer half: 10-episode
+ * training-time evaluations are noisy),
  * evaluation.json and half/evaluation.json (150 paired episodes, mean action and noise 0.2), and README.md (env
  * steps, wall-clock, returns). --task-options evaluates under options that leave the task itself unchanged
  * (e.g. '{"camera":false}' for an expert that does not read the image).
@@ -47,12 +49,13 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-const USAGE = 'usage: node dist/src/cli/export-expert.js --task NAME --run RUN_DIR [--episodes 150] [--expert POLICY_DIR] [--task-options JSON] [--workers 2] [--dest data/experts/NAME]';
+const USAGE = 'usage: node dist/src/cli/export-expert.js --task NAME --run RUN_DIR [--episodes 150] [--expert POLICY_DIR] [--half MILESTONE_STEP] [--task-options JSON] [--workers 2] [--dest data/experts/NAME]';
 
 async function main(): Promise<void> {
-  const args = parseFlags(process.argv.slice(2), { task: '', run: '', episodes: 150, expert: '', 'task-options': '{}', workers: 2, dest: '' }, USAGE);
+  const args = parseFlags(process.argv.slice(2), { task: '', run: '', episodes: 150, expert: '', half: 0, 'task-options': '{}', workers: 2, dest: '' }, USAGE);
   if (!args.task || !args.run) throw new RangeError(`--task and --run are required\n${USAGE}`);
   if (!Number.isInteger(args.episodes) || args.episodes <= 0) throw new RangeError(`--episodes must be a positive integer, got ${args.episodes}`);
+  if (!Number.isInteger(args.half) || args.half < 0) throw new RangeError(`--half must be a milestone's env step (an integer >= 0), got ${args.half}`);
   if (!Number.isInteger(args.workers) || args.workers < 0) throw new RangeError(`--workers must be an integer >= 0, got ${args.workers}`);
   let taskOptions: Record<string, unknown>;
   try {
@@ -89,10 +92,15 @@ async function main(): Promise<void> {
   const since = lastEvalSettingChange(args.run);
   const candidates = milestones.filter((m) => m.step <= best.step && m.step >= since);
   if (candidates.length === 0) throw new Error(`no milestone in ${milestonesDir} between env steps ${since} and ${best.step}`);
-  const half = candidates.reduce((a, b) => (Math.abs(b.evalReturn - target) < Math.abs(a.evalReturn - target) ? b : a));
+  const chosen = args.half > 0 ? candidates.find((m) => m.step === args.half) : undefined;
+  if (args.half > 0 && !chosen) {
+    throw new RangeError(`--half ${args.half} is not a milestone of ${milestonesDir} between env steps ${since} and ${best.step}; ` +
+      `those are ${candidates.map((m) => m.step).join(', ')}`);
+  }
+  const half = chosen ?? candidates.reduce((a, b) => (Math.abs(b.evalReturn - target) < Math.abs(a.evalReturn - target) ? b : a));
   fs.rmSync(path.join(dest, 'half'), { recursive: true, force: true });
   fs.cpSync(path.join(milestonesDir, half.name), path.join(dest, 'half'), { recursive: true });
-  console.log(`evaluating half/ (milestone ${half.name}, training-time evaluation ${half.evalReturn.toFixed(1)}; target ${target.toFixed(1)})`);
+  console.log(`evaluating half/ (milestone ${half.name}, training-time evaluation ${half.evalReturn.toFixed(1)}; ${chosen ? 'chosen with --half' : `target ${target.toFixed(1)}`})`);
   const halfEval = await evaluateBoth(args.task, path.join(dest, 'half'), episodes, taskOptions, args.workers);
   const doc = (policy: string, step: number, evals: EvaluationResult[]) => ({ task: args.task, policy, policyStep: step, backend, evaluations: evals });
   fs.writeFileSync(path.join(dest, 'evaluation.json'), JSON.stringify(doc(path.join(dest, 'expert'), best.step, expertEval), null, 1) + '\n');
@@ -120,7 +128,7 @@ Trained by \`src/rl/ppo.ts\` (config: \`${path.join(args.run, 'config.json')}\`$
 | ${header.join(' | ')} |
 |${header.map(() => '---').join('|')}|
 ${row(args.expert ? `expert/ (${args.expert})` : 'expert/ (best)', best.step, best.evalReturn ?? NaN, expertEval)}
-${row('half/ (closest to half of the expert)', half.step, half.evalReturn, halfEval)}
+${row(chosen ? 'half/ (milestone chosen with --half)' : 'half/ (closest to half of the expert)', half.step, half.evalReturn, halfEval)}
 
 Run total: ${last['time/env_steps']} env steps, ${((last['time/wall_s'] ?? 0) / 3600).toFixed(2)} h wall-clock on 2 CPU cores (tfjs backend: ${backend}).
 Evaluations: the true task (full-length episodes, no early termination, no training-only options${Object.keys(taskOptions).length ? `; task options ${JSON.stringify(taskOptions)}` : ''}), paired seeds (seed 12345, ${Math.min(episodes, 50)} envs).

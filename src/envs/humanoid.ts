@@ -564,6 +564,13 @@ export interface HumanoidOptions extends TaskOptions {
    */
   getUpSteps?: number;
   /**
+   * Training-only (default 0): control steps a humanoid that had risen and falls (head below `failHeight`) is
+   * given to get its head back above it before `failed()` reports the fall; 0 fails it at once, as before. The
+   * true task lets a fallen runner try again for the rest of its 25 s; with early termination on every fall, the
+   * states after one were never trained.
+   */
+  regetUpSteps?: number;
+  /**
    * Training-only shaping (default 0): adds `headHeightBonus * min(1, head height / 1.4 m)` to every reward, so
    * that a humanoid lying on the floor (the random pose) is paid for each stage of getting up, where dm_control's
    * standing factor pays nothing below ~1 m. Upright it is a constant, like an alive bonus.
@@ -662,6 +669,7 @@ export class HumanoidTask extends HumanoidTaskBase {
   readonly blendPoseFraction: number;
   readonly failHeight: number;
   readonly getUpSteps: number;
+  readonly regetUpSteps: number;
   readonly headHeightBonus: number;
   readonly headRiseShaping: number;
   readonly assistForce: number;
@@ -669,6 +677,8 @@ export class HumanoidTask extends HumanoidTaskBase {
   private headPotential = 0;
   /** Whether the head has been above `failHeight` since the episode began. */
   private risen = true;
+  /** The control step at which the head of a risen humanoid last went below `failHeight` (-1 while above). */
+  private downSince = -1;
   /** This episode's assist share of the body weight (0 when not assisted), and whether it has let go. */
   private assist = 0;
   private assistReleased = true;
@@ -699,6 +709,9 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.randomPoseFraction = fraction;
     this.blendPoseFraction = blendFraction;
     this.getUpSteps = getUpSteps;
+    const regetUpSteps = options.regetUpSteps ?? 0;
+    if (!(Number.isInteger(regetUpSteps) && regetUpSteps >= 0)) throw new RangeError(`regetUpSteps must be an integer >= 0, got ${regetUpSteps}`);
+    this.regetUpSteps = regetUpSteps;
     this.headHeightBonus = options.headHeightBonus ?? 0;
     if (!(Number.isFinite(this.headHeightBonus) && this.headHeightBonus >= 0)) throw new RangeError(`headHeightBonus must be a finite number >= 0, got ${options.headHeightBonus}`);
     this.headRiseShaping = options.headRiseShaping ?? 0;
@@ -734,6 +747,7 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.steps = 0;
     // A dropped random pose passes above failHeight while falling; a blend starts at rest on the floor.
     this.risen = blend ? this.humanoid.headHeight() >= this.failHeight : !random;
+    this.downSince = -1;
     // Drawn only when assisting, so that runs without the assist keep their random streams.
     this.assist = this.assistForce > 0 && !this.risen ? rng.uniform() * this.assistForce : 0;
     this.assistReleased = this.assist === 0;
@@ -767,6 +781,10 @@ export class HumanoidTask extends HumanoidTaskBase {
     }
     // The random pose is dropped from 1.5 m: the head passes above failHeight while falling, which is no rise.
     if (!this.risen && this.steps > DROP_STEPS && this.humanoid.headHeight() >= this.failHeight) this.risen = true;
+    if (this.risen) {
+      if (this.humanoid.headHeight() >= this.failHeight) this.downSince = -1;
+      else if (this.downSince < 0) this.downSince = this.steps;
+    }
     if (!this.assistReleased) {
       const head = this.humanoid.headHeight();
       if (head < this.failHeight) this.headWasDown = true;
@@ -780,6 +798,7 @@ export class HumanoidTask extends HumanoidTaskBase {
       ...super.taskState(), this.risen ? 1 : 0,
       ...(this.assistForce > 0 ? [this.assist, this.assistReleased ? 1 : 0, this.headWasDown ? 1 : 0] : []),
       ...(this.headRiseShaping > 0 ? [this.headPotential] : []),
+      ...(this.regetUpSteps > 0 ? [this.downSince] : []),
     ];
   }
 
@@ -796,11 +815,14 @@ export class HumanoidTask extends HumanoidTaskBase {
    * Training-only fall signal: head below `failHeight` (0.9 m by default; standing puts it at ~1.47 m). At 0.9 m
    * dm_control's standing factor is already below 0.01, so the reward is ~0 from then on. An episode that began
    * from the random pose (dropped, usually landing on the floor) is not failed until it has had `getUpSteps`
-   * control steps to get its head above `failHeight`: then it fails if it has not risen, or whenever it falls
-   * again. An upright start fails at the first fall, as before.
+   * control steps to get its head above `failHeight`: then it fails if it has not risen. A risen humanoid (an
+   * upright start is one) fails when it falls, or with `regetUpSteps` when its head has stayed down that long.
    */
   failed(): boolean {
-    return this.humanoid.headHeight() < this.failHeight && (this.risen || this.steps >= this.getUpSteps);
+    if (this.humanoid.headHeight() >= this.failHeight) return false;
+    if (!this.risen) return this.steps >= this.getUpSteps;
+    const since = this.downSince < 0 ? this.steps : this.downSince;
+    return this.steps - since >= this.regetUpSteps;
   }
 }
 

@@ -332,6 +332,13 @@ export interface ManipulatorOptions extends TaskOptions {
    * the shares of the start types, stay as dm_control draws them.
    */
   nearPegStart?: number;
+  /**
+   * Training-only (default 0), with nearPegStart: the share of near-peg starts that lay the peg between the open
+   * fingers instead, where an in-hand start would hold it: the arm is redrawn until the grasp site is within
+   * PREGRASP_HEIGHT of the floor with its axis within PREGRASP_TILT of horizontal, and the peg is placed there
+   * (it drops at most a few cm onto the floor). Closing the hand and lifting is all that is left to learn.
+   */
+  pregraspShare?: number;
 }
 
 /** `nearPegStart`: the highest grasp-site height (m) of an arm laying its hand by the peg. */
@@ -340,6 +347,11 @@ export const NEAR_PEG_HEIGHT = 0.2;
 export const NEAR_PEG_REACH = 0.15;
 /** `nearPegStart`: the lying peg's body height (m); its guard reaches 0.022 m below, so it drops a few mm and settles. */
 const NEAR_PEG_Z = 0.025;
+
+/** `pregraspShare`: the grasp-site height range (m) of a pregrasp start (the lying peg's body rests at NEAR_PEG_Z). */
+export const PREGRASP_HEIGHT: readonly [number, number] = [0.025, 0.06];
+/** `pregraspShare`: the largest tilt (rad) from horizontal of the peg held at the grasp site. */
+export const PREGRASP_TILT = 0.35;
 
 /** How far (m) an `inHandTargetBlend` start backs the held peg out of the slot before blending: the tip clears it. */
 const SLOT_BACK_OFF = 0.08;
@@ -475,8 +487,10 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly inHandTargetBlend: number;
   readonly reachShaping: Readonly<ReachShaping>;
   readonly nearPegStart: number;
-  /** Whether the current episode is a `nearPegStart` one. */
+  readonly pregraspShare: number;
+  /** Whether the current episode is a `nearPegStart` one, and whether a `pregraspShare` one among them. */
   nearPeg = false;
+  pregrasp = false;
   /** The slot's share of the way (alpha) of an `inHandTargetBlend` start, -1 for any other start. */
   targetBlend = -1;
 
@@ -511,6 +525,9 @@ export class ManipulatorInsertPeg extends ControlTask {
     if (!(this.inHandTargetBlend >= 0 && this.inHandTargetBlend <= 1)) throw new RangeError(`inHandTargetBlend must be in [0, 1], got ${String(options.inHandTargetBlend)}`);
     this.nearPegStart = options.nearPegStart ?? 0;
     if (!(this.nearPegStart >= 0 && this.nearPegStart <= 1)) throw new RangeError(`nearPegStart must be in [0, 1], got ${String(options.nearPegStart)}`);
+    this.pregraspShare = options.pregraspShare ?? 0;
+    if (!(this.pregraspShare >= 0 && this.pregraspShare <= 1)) throw new RangeError(`pregraspShare must be in [0, 1], got ${String(options.pregraspShare)}`);
+    if (this.pregraspShare > 0 && this.nearPegStart === 0) throw new RangeError('pregraspShare needs nearPegStart > 0 (it is a share of the near-peg starts)');
     if (this.pInHand + this.pInTarget > 1) throw new RangeError(`pInHand + pInTarget must be <= 1, got ${this.pInHand} + ${this.pInTarget}`);
     this.camera = useCamera
       ? new RayCamera(physics, {
@@ -574,6 +591,7 @@ export class ManipulatorInsertPeg extends ControlTask {
     const armJointIds = this.arm.armJointIds;
     const thumbAdr = this.arm.armQposAdr[MANIPULATOR_ARM_JOINTS.indexOf('thumb')];
     const fingerAdr = this.arm.armQposAdr[MANIPULATOR_ARM_JOINTS.indexOf('finger')];
+    const wristIndex = MANIPULATOR_ARM_JOINTS.indexOf('arm_wrist');
     const [pegX, pegZ, pegY] = this.arm.pegQposAdr;
     const maxDraws = 10000;
     for (let draws = 1; ; draws++) {
@@ -596,6 +614,7 @@ export class ManipulatorInsertPeg extends ControlTask {
       const u = rng.uniform();
       this.targetBlend = -1;
       this.nearPeg = false;
+      this.pregrasp = false;
       this.initType = u < this.pInHand ? 'in_hand' : u < this.pInHand + this.pInTarget ? 'in_target' : 'uniform';
       let objX = 0, objZ = 0, objAngle = 0;
       if (this.initType === 'in_target') {
@@ -641,19 +660,47 @@ export class ManipulatorInsertPeg extends ControlTask {
         // peg by the hand are redrawn until the hand is low and nothing touches, so that the share of such starts
         // stays as set. (The slot too: one drawn beside the arm's root blocks every low arm pose.)
         const sx: Float64Array = d.site_xpos;
+        const sm: Float64Array = d.site_xmat;
         const g = this.arm.site.grasp;
         const qv: Float64Array = d.qvel;
+        // Drawn only when enabled (streams of runs without it unchanged).
+        this.pregrasp = this.pregraspShare > 0 && rng.uniform() < this.pregraspShare;
         for (let armDraws = 1; ; armDraws++) {
           if (armDraws > maxDraws) throw new Error(`no arm pose with the hand by a lying peg in ${maxDraws} draws`);
           drawArm();
           if (armDraws > 1) this.placeTarget(...drawSlotPose(rng));
           mj.mj_forward(model, data);
           const gx = sx[3 * g], gz = sx[3 * g + 2];
-          if (gz > NEAR_PEG_HEIGHT || gz < 0) continue;
-          objX = gx + rng.range(-NEAR_PEG_REACH, NEAR_PEG_REACH);
-          if (Math.abs(objX) > 0.5) continue;
-          objZ = NEAR_PEG_Z;
-          objAngle = (rng.uniform() < 0.5 ? 1 : -1) * Math.PI / 2;
+          if (this.pregrasp) {
+            // Turn the wrist so that the hand points down within PREGRASP_TILT (the peg it would hold, along the
+            // grasp site's x-axis, then lies near horizontal), and keep only hands low enough. All hinges share
+            // one axis, so the held peg's angle (see holdPeg) turns with the wrist one for one.
+            const pegAngle = (): number => Math.PI - Math.atan2(sm[9 * g + 6], sm[9 * g]);
+            const wj = armJointIds[wristIndex];
+            const wrist = this.arm.armQposAdr[wristIndex];
+            const setWrist = (q: number): void => { qpos[wrist] = q; mj.mj_forward(model, data); };
+            const q0 = qpos[wrist], a0 = pegAngle();
+            setWrist(q0 + 1e-3);
+            const sign = Math.sign(wrapAngle(pegAngle() - a0));
+            const tilt = rng.range(-PREGRASP_TILT, PREGRASP_TILT);
+            // Of the two horizontal peg angles, the one with the hand pointing down (the grasp site lower).
+            const [down, up] = [Math.PI / 2, -Math.PI / 2].map((h) => wrapAngle(q0 + sign * wrapAngle(h + tilt - a0)));
+            setWrist(up);
+            const zUp = sx[3 * g + 2];
+            setWrist(down);
+            if (sx[3 * g + 2] > zUp) setWrist(up);
+            if (qpos[wrist] < range[2 * wj] || qpos[wrist] > range[2 * wj + 1]) continue;
+            objAngle = pegAngle();
+            objX = sx[3 * g];
+            objZ = sx[3 * g + 2];
+            if (objZ < PREGRASP_HEIGHT[0] || objZ > PREGRASP_HEIGHT[1] || Math.abs(objX) > 0.5) continue;
+          } else {
+            if (gz > NEAR_PEG_HEIGHT || gz < 0) continue;
+            objX = gx + rng.range(-NEAR_PEG_REACH, NEAR_PEG_REACH);
+            if (Math.abs(objX) > 0.5) continue;
+            objZ = NEAR_PEG_Z;
+            objAngle = (rng.uniform() < 0.5 ? 1 : -1) * Math.PI / 2;
+          }
           qpos[pegX] = objX;
           qpos[pegZ] = objZ;
           qpos[pegY] = objAngle;

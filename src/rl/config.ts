@@ -163,6 +163,12 @@ export interface PPOConfig {
   // ---- evaluation, checkpoints, logging
   /** Evaluate (mean action, true task) every this many env steps. Default 100_000. */
   evalEvery: number;
+  /**
+   * Keep a milestone policy (milestones/<envSteps>/) at an evaluation only when the newest one is at least this
+   * many env steps older; 0 (default) keeps one at every evaluation. Long runs commit their milestones, and a
+   * coarser spacing keeps the repository small.
+   */
+  milestoneEvery: number;
   /** Episodes per training-time evaluation. Default 10. */
   evalEpisodes: number;
   /** Seed of the evaluation episodes (the same for every evaluation, so evaluations are paired). Default 12345. */
@@ -209,6 +215,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   valueWarmupIterations: 0,
   curriculum: [],
   evalEvery: 100_000,
+  milestoneEvery: 0,
   evalEpisodes: 10,
   evalSeed: 12345,
   checkpointEvery: 5,
@@ -226,6 +233,7 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   for (const k of posInt) {
     if (!Number.isInteger(c[k]) || c[k] <= 0) throw new RangeError(`PPO config ${k} must be a positive integer, got ${c[k]}`);
   }
+  if (!Number.isInteger(c.milestoneEvery) || c.milestoneEvery < 0) throw new RangeError(`PPO config milestoneEvery must be an integer >= 0, got ${c.milestoneEvery}`);
   if (!Number.isInteger(c.workers) || c.workers < 0) throw new RangeError(`PPO config workers must be an integer >= 0, got ${c.workers}`);
   if (!(c.gamma > 0 && c.gamma <= 1)) throw new RangeError(`PPO config gamma must be in (0, 1], got ${c.gamma}`);
   if (!(c.gaeLambda >= 0 && c.gaeLambda <= 1)) throw new RangeError(`PPO config gaeLambda must be in [0, 1], got ${c.gaeLambda}`);
@@ -252,4 +260,4 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
  * Fields a resumed run may change. taskOptions and evalTaskOptions are the training curriculum's stages (e.g. the
  * humanoid's start pose); every change is appended to the run's config-history.jsonl with the env step it began at.
  */
-export const RESUMABLE_OVERRIDES: (keyof PPOConfig)[] = ['totalSteps', 'workers', 'checkpointEvery', 'keepCheckpoints', 'taskOptions', 'evalTaskOptions', 'curriculum'];
+export const RESUMABLE_OVERRIDES: (keyof PPOConfig)[] = ['totalSteps', 'workers', 'checkpointEvery', 'keepCheckpoints', 'milestoneEvery', 'taskOptions', 'evalTaskOptions', 'curriculum'];

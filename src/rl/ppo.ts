@@ -77,7 +77,7 @@ function checkSameRun(saved: PPOConfig, now: PPOConfig, where: string): void {
 
 /**
  * Train (or resume) PPO on `config.task`, writing under `outDir`: config.json, curve.csv, checkpoints/ (resumable
- * state), best/ (policy with the best evaluation), milestones/<envSteps>/ (policy at every evaluation).
+ * state), best/ (policy with the best evaluation), milestones/<envSteps>/ (policy at every evaluation, or every `milestoneEvery` env steps).
  */
 export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, outDir: string, options: TrainOptions = {}): Promise<TrainResult> {
   const config = resolvePPOConfig(partial);
@@ -243,7 +243,11 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   /** Evaluate with the mean action on the true task; snapshot the policy as a milestone and maybe as best. */
   const evaluateAndSnapshot = async (): Promise<CurveRow> => {
     lastEval = await evaluatePolicy(policy, { task: config.task, taskOptions: stage.evalTaskOptions ?? {}, episodes: config.evalEpisodes, numEnvs: config.evalEpisodes, mode: 'mean', seed: config.evalSeed, workers: 0 });
-    await savePolicySnapshot(path.join(outDir, 'milestones', String(envSteps).padStart(10, '0')), lastEval);
+    const milestones = path.join(outDir, 'milestones');
+    const newest = fs.existsSync(milestones) ? Math.max(-Infinity, ...fs.readdirSync(milestones).filter((n) => /^\d+$/.test(n)).map(Number)) : -Infinity;
+    if (config.milestoneEvery === 0 || envSteps - newest >= config.milestoneEvery) {
+      await savePolicySnapshot(path.join(milestones, String(envSteps).padStart(10, '0')), lastEval);
+    }
     if (bestEvalReturn === null || lastEval.mean > bestEvalReturn) {
       bestEvalReturn = lastEval.mean;
       await savePolicySnapshot(path.join(outDir, 'best'), lastEval);

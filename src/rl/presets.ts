@@ -62,6 +62,13 @@ const PRESETS: Record<string, Preset> = {
   // replaces it: each rise pays at once, each drop costs as much, a pose held still earns nothing.
   // 4.6M steps later (42.8M) the policy raised its head above 0.9 m from 9 of 20 dropped poses without the assist
   // (1 of 20 before) and the 150-episode true-task return rose from 3.3 to 50.6 (129.4 at 46.6M).
+  // Stage 8 (from 48.23M steps, session 7): at 47.64M the policy raised its head above 0.9 m from 18 of 20 dropped
+  // poses without the assist (12 of 20 still up at step 400), so the get-up no longer needs the help: the assist
+  // range shrinks to U(0, 0.3), and dropped random poses, the true task's starts, go from 30% to 50% of the starts.
+  // Stage 9 (from 49.61M steps): 150 true-task episodes of 48.14M returned 220.6 (67 above 300). Of 16 probed,
+  // 7 ran (354-378, ~0.385 per step while up); 5 never rose, ending still at a head height of 0.2-0.5 m; 3 rose,
+  // fell and never rose again. Early termination ends training episodes at the first fall after rising, so a
+  // fallen runner's states were never trained: it now has 200 steps to get up again (`regetUpSteps`).
   'humanoid-run': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.008, gamma: 0.97,
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
@@ -74,8 +81,11 @@ const PRESETS: Record<string, Preset> = {
       { fromSteps: 20_070_400, boundsLossCoef: 0.01 },
       { fromSteps: 27_131_904, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.3, blendPoseFraction: 0.7, getUpSteps: 300, headHeightBonus: 0.2, assistForce: 0.8 } },
       { fromSteps: 38_236_160, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.3, blendPoseFraction: 0.7, getUpSteps: 300, headRiseShaping: 5, assistForce: 0.8 } },
+      { fromSteps: 48_234_496, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.5, blendPoseFraction: 0.5, getUpSteps: 300, headRiseShaping: 5, assistForce: 0.3 } },
+      { fromSteps: 49_610_752, taskOptions: { initialPose: 'mixed', randomPoseFraction: 0.5, blendPoseFraction: 0.5, getUpSteps: 300, regetUpSteps: 200, headRiseShaping: 5, assistForce: 0.3 } },
     ],
-    totalSteps: 50_000_000, evalEvery: 500_000,
+    // Milestones every 1M steps from session 7 (every 0.5M before): each is 0.6 MB in the repository.
+    totalSteps: 100_000_000, evalEvery: 500_000, milestoneEvery: 1_000_000,
   },
   // Humanoid walls: the expert reads the privileged wall_features instead of the depth image (camera off).
   // The corridor task itself starts upright (joint noise 0.05 rad), so no start curriculum is needed. The policy
@@ -152,6 +162,11 @@ const PRESETS: Record<string, Preset> = {
   // on the floor, the hand came within 5 cm of it in 2 of 10 probes and lifted it in none: grasping from the floor,
   // 80% of the true task's starts, is the missing skill. A reverse curriculum for grasping: 60% of the floor starts
   // lay the peg by a low hand (`nearPegStart`), and in-hand starts drop from 50% to 40%.
+  // Stage 12 (from 15.40M steps, session 7): at 15.26M steps the hand came within 5-8 cm of a peg lying by it in
+  // 7 of 10 probes and hovered there 3-5 cm off with the grasp action at -0.8 to -1 (open; its noise, std 0.25,
+  // never closes it): hovering earns the reach term, closing had never paid. Laid between the open fingers
+  // instead, the same policy lifted the peg in 2 of 10 starts (once held for 298 steps). Half of the near-peg
+  // starts now do that (`pregraspShare`), one step short of the in-hand starts.
   'manipulator-insert-peg': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.01, gamma: 0.99, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
@@ -167,8 +182,9 @@ const PRESETS: Record<string, Preset> = {
       { fromSteps: 10_260_480, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6 } },
       { fromSteps: 11_304_960, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 } } },
       { fromSteps: 13_221_888, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, nearPegStart: 0.6 } },
+      { fromSteps: 15_400_960, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, nearPegStart: 0.6, pregraspShare: 0.5 } },
     ],
-    totalSteps: 50_000_000, evalEvery: 500_000,
+    totalSteps: 50_000_000, evalEvery: 500_000, milestoneEvery: 1_000_000,
   },
   // Reacher easy: the fast privileged-expert stand-in (Figure 4). 2 actions, 6 observations (expert view with the
   // privileged to_target); sparse reward, 1000-step episodes. The camera is off in training and evaluation (the
