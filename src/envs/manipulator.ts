@@ -334,9 +334,9 @@ export interface ManipulatorOptions extends TaskOptions {
   nearPegStart?: number;
   /**
    * Training-only (default 0), with nearPegStart: the share of near-peg starts that lay the peg between the open
-   * fingers instead, where an in-hand start would hold it: the arm is redrawn until the grasp site is within
-   * PREGRASP_HEIGHT of the floor with its axis within PREGRASP_TILT of horizontal, and the peg is placed there
-   * (it drops at most a few cm onto the floor). Closing the hand and lifting is all that is left to learn.
+   * fingers instead, where an in-hand start would hold it: the wrist of each drawn arm is turned so that the hand
+   * points down (the held peg within PREGRASP_TILT of horizontal), the arm is redrawn until the grasp site is
+   * within PREGRASP_HEIGHT of the floor, and the peg is placed there (it drops at most a few cm onto the floor). Closing the hand and lifting is all that is left to learn.
    */
   pregraspShare?: number;
 }
@@ -592,6 +592,11 @@ export class ManipulatorInsertPeg extends ControlTask {
     const thumbAdr = this.arm.armQposAdr[MANIPULATOR_ARM_JOINTS.indexOf('thumb')];
     const fingerAdr = this.arm.armQposAdr[MANIPULATOR_ARM_JOINTS.indexOf('finger')];
     const wristIndex = MANIPULATOR_ARM_JOINTS.indexOf('arm_wrist');
+    const sx: Float64Array = d.site_xpos;
+    const sm: Float64Array = d.site_xmat;
+    const g = this.arm.site.grasp;
+    // The angle of a peg held at the grasp site, pointing along the site's x-axis (xx, zx) in the plane.
+    const heldPegAngle = (): number => Math.PI - Math.atan2(sm[9 * g + 6], sm[9 * g]);
     const [pegX, pegZ, pegY] = this.arm.pegQposAdr;
     const maxDraws = 10000;
     for (let draws = 1; ; draws++) {
@@ -622,15 +627,11 @@ export class ManipulatorInsertPeg extends ControlTask {
         objZ = targetZ;
         objAngle = targetAngle;
       } else if (this.initType === 'in_hand') {
-        const sx: Float64Array = d.site_xpos;
-        const sm: Float64Array = d.site_xmat;
-        const g = this.arm.site.grasp;
         const holdPeg = (): void => {
           mj.mj_forward(model, data);
           objX = sx[3 * g];
           objZ = sx[3 * g + 2];
-          // Grasp site's x-axis (xx, zx) in the plane; the peg is placed pointing along it.
-          objAngle = Math.PI - Math.atan2(sm[9 * g + 6], sm[9 * g]);
+          objAngle = heldPegAngle();
         };
         holdPeg();
         // Drawn only when enabled, so that runs without it keep their random streams.
@@ -659,9 +660,6 @@ export class ManipulatorInsertPeg extends ControlTask {
         // Drawn only when enabled, so that runs without it keep their random streams. The arm, the slot and the
         // peg by the hand are redrawn until the hand is low and nothing touches, so that the share of such starts
         // stays as set. (The slot too: one drawn beside the arm's root blocks every low arm pose.)
-        const sx: Float64Array = d.site_xpos;
-        const sm: Float64Array = d.site_xmat;
-        const g = this.arm.site.grasp;
         const qv: Float64Array = d.qvel;
         // Drawn only when enabled (streams of runs without it unchanged).
         this.pregrasp = this.pregraspShare > 0 && rng.uniform() < this.pregraspShare;
@@ -675,13 +673,12 @@ export class ManipulatorInsertPeg extends ControlTask {
             // Turn the wrist so that the hand points down within PREGRASP_TILT (the peg it would hold, along the
             // grasp site's x-axis, then lies near horizontal), and keep only hands low enough. All hinges share
             // one axis, so the held peg's angle (see holdPeg) turns with the wrist one for one.
-            const pegAngle = (): number => Math.PI - Math.atan2(sm[9 * g + 6], sm[9 * g]);
             const wj = armJointIds[wristIndex];
             const wrist = this.arm.armQposAdr[wristIndex];
             const setWrist = (q: number): void => { qpos[wrist] = q; mj.mj_forward(model, data); };
-            const q0 = qpos[wrist], a0 = pegAngle();
+            const q0 = qpos[wrist], a0 = heldPegAngle();
             setWrist(q0 + 1e-3);
-            const sign = Math.sign(wrapAngle(pegAngle() - a0));
+            const sign = Math.sign(wrapAngle(heldPegAngle() - a0));
             const tilt = rng.range(-PREGRASP_TILT, PREGRASP_TILT);
             // Of the two horizontal peg angles, the one with the hand pointing down (the grasp site lower).
             const [down, up] = [Math.PI / 2, -Math.PI / 2].map((h) => wrapAngle(q0 + sign * wrapAngle(h + tilt - a0)));
@@ -690,7 +687,7 @@ export class ManipulatorInsertPeg extends ControlTask {
             setWrist(down);
             if (sx[3 * g + 2] > zUp) setWrist(up);
             if (qpos[wrist] < range[2 * wj] || qpos[wrist] > range[2 * wj + 1]) continue;
-            objAngle = pegAngle();
+            objAngle = heldPegAngle();
             objX = sx[3 * g];
             objZ = sx[3 * g + 2];
             if (objZ < PREGRASP_HEIGHT[0] || objZ > PREGRASP_HEIGHT[1] || Math.abs(objX) > 0.5) continue;
