@@ -564,6 +564,43 @@ test('manipulator: pregraspShare lays the peg between the open fingers of a low 
   }
 });
 
+test("manipulator: insertShaping and fineReachShaping add steep insert and reach stages to the 'staged' shaping", async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, insertShaping: { weight: -1, scale: 20 } }), /insertShaping must be \{ weight: finite >= 0, scale: finite > 0 \}/);
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, fineReachShaping: { weight: 0.3, scale: NaN } }), /fineReachShaping must be/);
+  // In-hand starts with the hand closed and the slot blended onto the held peg: held pegs near and in the slot.
+  const opts = { camera: false, shapedReward: 'staged' as const, pInHand: 1, pInTarget: 0, graspInHand: true, inHandTargetBlend: 1 };
+  const plain = new ManipulatorInsertPeg(mjs, opts);
+  const steep = new ManipulatorInsertPeg(mjs, { ...opts, insertShaping: { weight: 0.5, scale: 20 } });
+  try {
+    const s = steep.arm.site;
+    let heldSteps = 0;
+    for (let e = 0; e < 4; e++) {
+      plain.reset(new Rng(40 + e));
+      steep.reset(new Rng(40 + e));
+      for (let t = 0; t < 20; t++) {
+        const a = [0, 0, 0, 0, 1];
+        const r0 = plain.step(a).reward, r1 = steep.step(a).reward;
+        const terms = stagedShaping(steep.arm, undefined, { weight: 0.5, scale: 20 });
+        const b = (steep.arm.siteDistance(s.peg, s.target) + steep.arm.siteDistance(s.pegTip, s.targetTip)) / 2;
+        close(terms.insert, terms.held * (1 - Math.tanh(20 * b)), 1e-12);
+        // Same states (the option changes only the reward): the difference is the insert stage.
+        close(r1 - r0, 0.5 * terms.insert, 1e-9);
+        // fineReachShaping likewise adds its steep reach stage.
+        const d = steep.arm.siteDistance(s.grasp, s.pegGrasp);
+        const fine = stagedShaping(steep.arm, undefined, undefined, { weight: 0.3, scale: 20 });
+        close(fine.fineReach, 1 - Math.tanh(20 * d), 1e-12);
+        close(fine.total - stagedShaping(steep.arm).total, 0.3 * fine.fineReach, 1e-12);
+        heldSteps += terms.held;
+      }
+    }
+    assert.ok(heldSteps > 0, 'no held peg in 80 steps of closed-hand in-hand starts');
+  } finally {
+    plain.close();
+    steep.close();
+  }
+});
+
 test("manipulator: reachShaping sets the weight and scale of the 'staged' reach stage", async () => {
   const mjs = await loadMujoco();
   assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, reachShaping: { weight: 0.3, scale: 0 } }), /reachShaping must be \{ weight: finite >= 0, scale: finite > 0 \}/);

@@ -326,6 +326,16 @@ export interface ManipulatorOptions extends TaskOptions {
    */
   reachShaping?: ReachShaping;
   /**
+   * Training-only, with shapedReward 'staged': weight and scale of its insert stage (default { weight: 0,
+   * scale: 20 }, off): a steep pull of the held peg into the slot over its last ~5 cm.
+   */
+  insertShaping?: ReachShaping;
+  /**
+   * Training-only, with shapedReward 'staged': weight and scale of a second, steep reach stage (default
+   * { weight: 0, scale: 20 }, off) that pays the last few centimetres to the peg.
+   */
+  fineReachShaping?: ReachShaping;
+  /**
    * Training-only reverse curriculum for grasping (default 0): the share of floor ('uniform') starts that lay the
    * peg on the floor just by the hand. The arm is redrawn until its grasp site is within NEAR_PEG_HEIGHT of the
    * floor; the peg lies (axis horizontal) within NEAR_PEG_REACH of it along x, at rest. Other floor starts, and
@@ -429,34 +439,57 @@ const GRASP_ACTUATOR = 4;
 export const LIFT_HEIGHT = 0.06;
 
 /** The stages of `stagedShaping` and their total. */
-export interface StagedShapingTerms { reach: number; held: number; carry: number; total: number }
+export interface StagedShapingTerms { reach: number; fineReach: number; held: number; carry: number; insert: number; total: number }
 
 /** The reach stage of `stagedShaping`: weight x (1 - tanh(scale x d)). */
 export interface ReachShaping { weight: number; scale: number }
 export const STAGED_REACH: Readonly<ReachShaping> = { weight: 0.1, scale: 10 };
+/** The fine reach stage of `stagedShaping` (off by default): weight x (1 - tanh(scale x d)). */
+export const STAGED_FINE_REACH: Readonly<ReachShaping> = { weight: 0, scale: 20 };
+/** The insert stage of `stagedShaping` (off by default): weight x held x (1 - tanh(scale x b)). */
+export const STAGED_INSERT: Readonly<ReachShaping> = { weight: 0, scale: 20 };
 
 /**
  * The 'staged' training shaping, added to the true reward (max 1 + 1 with the default reach): 0.1 x reach
- * + 0.2 x held + 0.7 x carry.
+ * + 0.2 x held + 0.7 x carry (+ w x fineReach with `fineReachShaping`, + w x insert with `insertShaping`).
  * - reach = 1 - tanh(10 d), d the grasp-site-to-peg distance (`reachShaping` sets the weight and the scale);
+ * - fineReach = 1 - tanh(20 d), weighted 0 unless `fineReachShaping` sets it: reach at scale 4 gains only ~0.05
+ *   over the last 4 cm, too little to pay lowering an open hand from hovering onto the peg;
  * - held = 1 while the peg is within HOLD_MARGIN of the grasp site and its body above LIFT_HEIGHT, else 0;
  * - carry = held x (1 - tanh(3 b)), b the mean of the peg-to-slot and tip-to-tip distances.
+ * - insert = held x (1 - tanh(20 b)), weighted 0 unless `insertShaping` sets it: carry's slope near the slot
+ *   (~0.1 over the last 5 cm) was too flat to pay pushing a held peg in.
  * The 'carry' shaping paid hovering over the peg as much as holding it (its widened grasp term), and the policy
  * learnt to open its hand at once; here only a lifted peg pays the hold and carry stages.
  */
-export function stagedShaping(p: ManipulatorPhysics, reachShaping: Readonly<ReachShaping> = STAGED_REACH): StagedShapingTerms {
+export function stagedShaping(
+  p: ManipulatorPhysics, reachShaping: Readonly<ReachShaping> = STAGED_REACH, insertShaping: Readonly<ReachShaping> = STAGED_INSERT,
+  fineReachShaping: Readonly<ReachShaping> = STAGED_FINE_REACH,
+): StagedShapingTerms {
   const s = p.site;
   const d = p.siteDistance(s.grasp, s.pegGrasp);
   const reach = 1 - Math.tanh(reachShaping.scale * d);
+  const fineReach = 1 - Math.tanh(fineReachShaping.scale * d);
   const held = d < HOLD_MARGIN && p.body2dPose(p.pegId)[1] > LIFT_HEIGHT ? 1 : 0;
   const b = (p.siteDistance(s.peg, s.target) + p.siteDistance(s.pegTip, s.targetTip)) / 2;
   const carry = held * (1 - Math.tanh(3 * b));
-  return { reach, held, carry, total: reachShaping.weight * reach + 0.2 * held + 0.7 * carry };
+  const insert = held * (1 - Math.tanh(insertShaping.scale * b));
+  const total = reachShaping.weight * reach + fineReachShaping.weight * fineReach + 0.2 * held + 0.7 * carry + insertShaping.weight * insert;
+  return { reach, fineReach, held, carry, insert, total };
 }
 
 /** `gripBonus`'s term: (grasp control + 1) / 2 while the peg is within HOLD_MARGIN of the grasp site, else 0. */
 export function gripTerm(p: ManipulatorPhysics, graspControl: number): number {
   return p.siteDistance(p.site.grasp, p.site.pegGrasp) < HOLD_MARGIN ? (graspControl + 1) / 2 : 0;
+}
+
+/** A validated copy of a `stagedShaping` stage option (`name` for the error), `fallback` when absent. */
+function stageWeights(name: string, value: ReachShaping | undefined, fallback: Readonly<ReachShaping>): Readonly<ReachShaping> {
+  const v = value ?? fallback;
+  if (!(v && typeof v === 'object' && v.weight >= 0 && Number.isFinite(v.weight) && v.scale > 0 && Number.isFinite(v.scale))) {
+    throw new RangeError(`${name} must be { weight: finite >= 0, scale: finite > 0 }, got ${JSON.stringify(value)}`);
+  }
+  return { weight: v.weight, scale: v.scale };
 }
 
 const MANIPULATOR_TAGS = ['manipulator', 'manipulation', 'dm_control', 'paper', 'vision', 'privileged'];
@@ -486,6 +519,8 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly gripBonus: number;
   readonly inHandTargetBlend: number;
   readonly reachShaping: Readonly<ReachShaping>;
+  readonly insertShaping: Readonly<ReachShaping>;
+  readonly fineReachShaping: Readonly<ReachShaping>;
   readonly nearPegStart: number;
   readonly pregraspShare: number;
   /** Whether the current episode is a `nearPegStart` one, and whether a `pregraspShare` one among them. */
@@ -516,11 +551,9 @@ export class ManipulatorInsertPeg extends ControlTask {
     if (!(typeof this.gripBonus === 'number' && this.gripBonus >= 0 && Number.isFinite(this.gripBonus))) throw new RangeError(`gripBonus must be a finite number >= 0, got ${String(options.gripBonus)}`);
     this.graspInHand = options.graspInHand ?? false;
     if (typeof this.graspInHand !== 'boolean') throw new RangeError(`graspInHand must be true or false, got ${String(options.graspInHand)}`);
-    const reach = options.reachShaping ?? STAGED_REACH;
-    if (!(reach && typeof reach === 'object' && reach.weight >= 0 && Number.isFinite(reach.weight) && reach.scale > 0 && Number.isFinite(reach.scale))) {
-      throw new RangeError(`reachShaping must be { weight: finite >= 0, scale: finite > 0 }, got ${JSON.stringify(options.reachShaping)}`);
-    }
-    this.reachShaping = { weight: reach.weight, scale: reach.scale };
+    this.reachShaping = stageWeights('reachShaping', options.reachShaping, STAGED_REACH);
+    this.insertShaping = stageWeights('insertShaping', options.insertShaping, STAGED_INSERT);
+    this.fineReachShaping = stageWeights('fineReachShaping', options.fineReachShaping, STAGED_FINE_REACH);
     this.inHandTargetBlend = options.inHandTargetBlend ?? 0;
     if (!(this.inHandTargetBlend >= 0 && this.inHandTargetBlend <= 1)) throw new RangeError(`inHandTargetBlend must be in [0, 1], got ${String(options.inHandTargetBlend)}`);
     this.nearPegStart = options.nearPegStart ?? 0;
@@ -772,7 +805,7 @@ export class ManipulatorInsertPeg extends ControlTask {
   private shapedTaskReward(): number {
     const r = pegRewardTerms(this.arm).reward;
     if (this.shapedReward === false) return r;
-    if (this.shapedReward === 'staged') return r + stagedShaping(this.arm, this.reachShaping).total;
+    if (this.shapedReward === 'staged') return r + stagedShaping(this.arm, this.reachShaping, this.insertShaping, this.fineReachShaping).total;
     return (r + (this.shapedReward === 'carry' ? carryShaping(this.arm) : pegRewardTerms(this.arm, SHAPING_MARGIN).reward)) / 2;
   }
 

@@ -167,6 +167,14 @@ const PRESETS: Record<string, Preset> = {
   // never closes it): hovering earns the reach term, closing had never paid. Laid between the open fingers
   // instead, the same policy lifted the peg in 2 of 10 starts (once held for 298 steps). Half of the near-peg
   // starts now do that (`pregraspShare`), one step short of the in-hand starts.
+  // Stage 13 (from 26.42M steps, session 8): at 25.53M steps, from true-task in-hand starts with the hand closed
+  // the policy held the peg for all 1000 steps in 9 of 10 and inserted it in none (4-15 cm short; 333 each, the
+  // grasping term). From slots blended onto the held peg it inserted when backed out by <= 2 cm (7 of 8) and
+  // mostly stayed put from 4-8 cm. The carry stage's slope there is ~0.1 per 5 cm; `insertShaping` adds
+  // 0.5 x held x (1 - tanh(20 b)), which pays ~0.15 per step for the step from 4 to 2 cm. And from a peg laid
+  // between the open fingers, closing at once with the arm slack kept it in 9 of 10 starts, yet the policy
+  // closed firmly in 1 of 10 (mean grasp action 0.1-0.4 over the first 30 steps) and held it in 2: its reach
+  // stage gains only ~0.05 over the last 4 cm. `fineReachShaping` adds 0.3 x (1 - tanh(20 d)).
   'manipulator-insert-peg': {
     numEnvs: 64, rolloutLength: 64, epochs: 5, minibatches: 8, lr: 3e-4, targetKl: 0.01, gamma: 0.99, view: 'expert',
     policyTorso: [256, 256, 256], valueTorso: [256, 256], activation: 'elu',
@@ -183,6 +191,7 @@ const PRESETS: Record<string, Preset> = {
       { fromSteps: 11_304_960, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.5, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 } } },
       { fromSteps: 13_221_888, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, nearPegStart: 0.6 } },
       { fromSteps: 15_400_960, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, nearPegStart: 0.6, pregraspShare: 0.5 } },
+      { fromSteps: 26_419_200, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, insertShaping: { weight: 0.5, scale: 20 }, fineReachShaping: { weight: 0.3, scale: 20 }, nearPegStart: 0.6, pregraspShare: 0.5 } },
     ],
     totalSteps: 50_000_000, evalEvery: 500_000, milestoneEvery: 1_000_000,
   },
