@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { computeGae, clippedSurrogateLoss, valueLoss, gaussianLogProb, boundsLoss, RewardScaler } from '../src/rl/ppo-losses';
@@ -285,6 +285,27 @@ test('a resume may change the curriculum (taskOptions, evalTaskOptions): recorde
   await trainPPO(stage2, dir);
   assert.equal(fs.readFileSync(path.join(dir, 'config-history.jsonl'), 'utf8').trim().split('\n').length, 2);
   await assert.rejects(trainPPO({ ...stage2, gamma: 0.9 }, dir), /config field 'gamma'/);
+});
+
+test('evaluate CLI: both modes to a JSON file; --help prints usage; bad flags are named with the accepted ones', () => {
+  const cli = path.join(__dirname, '..', 'src', 'cli', 'evaluate.js');
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const help = run(['--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /usage: npm run evaluate -- --task NAME --policy DIR/);
+  const unknown = run(['--task', 'cartpole-swingup', '--bogus', '1']);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /unknown flag --bogus; accepted: --task, --policy, --out, --episodes/);
+  assert.match(run(['--task', 'cartpole-swingup']).stderr, /--task and --policy are required/);
+  assert.match(run(['--task', 'cartpole-swingup', '--policy', 'x', '--episodes', 'many']).stderr, /--episodes must be a number, got 'many'/);
+  assert.match(run(['--task', 'cartpole-swingup', '--policy', 'x', '--task-options', '[1]']).stderr, /--task-options must be a JSON object, got '\[1\]'/);
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'evaluate-cli-')), 'e.json');
+  const expert = path.join(__dirname, '..', '..', 'data', 'experts', 'cartpole-swingup', 'expert');
+  const ok = run(['--task', 'cartpole-swingup', '--policy', expert, '--episodes', '2', '--workers', '1', '--out', out]);
+  assert.equal(ok.status, 0, ok.stderr);
+  const doc = JSON.parse(fs.readFileSync(out, 'utf8'));
+  assert.deepEqual(doc.evaluations.map((e: { mode: string; episodes: number }) => [e.mode, e.episodes]), [['mean', 2], ['noise', 2]]);
+  assert.deepEqual(doc.taskOptions, {});
 });
 
 test('export-expert writes expert/, half/, evaluations and a README block that a re-export replaces, keeping notes', async () => {

@@ -12,30 +12,25 @@ import * as path from 'node:path';
 import '../envs';
 import { loadCheckpoint, initBackend } from '../policies';
 import { evaluatePolicy, DEFAULT_EVALUATE } from '../rl/evaluate';
+import { parseFlags } from './args';
+
+const USAGE = 'usage: npm run evaluate -- --task NAME --policy DIR [--out FILE] [--episodes 150] [--seed 12345] [--workers 2] [--task-options JSON]';
 
 async function main(): Promise<void> {
-  const args: Record<string, string> = {};
-  const argv = process.argv.slice(2);
-  for (let i = 0; i < argv.length; i += 2) {
-    if (!argv[i].startsWith('--') || argv[i + 1] === undefined) throw new Error(`expected --option value pairs, got '${argv[i]}'`);
-    args[argv[i].slice(2)] = argv[i + 1];
-  }
-  for (const k of Object.keys(args)) {
-    if (!['task', 'policy', 'out', 'episodes', 'seed', 'workers', 'task-options'].includes(k)) throw new Error(`unknown option --${k}; accepted: --task, --policy, --out, --episodes, --seed, --workers, --task-options`);
-  }
-  if (!args.task || !args.policy) throw new Error('--task and --policy are required');
-  const out = args.out ?? path.join('data', 'experts', args.task, 'evaluation.json');
-  const episodes = Number(args.episodes ?? DEFAULT_EVALUATE.episodes);
-  const seed = Number(args.seed ?? DEFAULT_EVALUATE.seed);
-  const workers = Number(args.workers ?? DEFAULT_EVALUATE.workers);
+  const args = parseFlags(process.argv.slice(2), {
+    task: '', policy: '', out: '', episodes: DEFAULT_EVALUATE.episodes, seed: DEFAULT_EVALUATE.seed, workers: DEFAULT_EVALUATE.workers, 'task-options': '',
+  }, USAGE);
+  if (!args.task || !args.policy) throw new RangeError(`--task and --policy are required\n${USAGE}`);
+  const out = args.out || path.join('data', 'experts', args.task, 'evaluation.json');
+  const { episodes, seed, workers } = args;
   let taskOptions: Record<string, unknown> = {};
-  if (args['task-options'] !== undefined) {
+  if (args['task-options'] !== '') {
     try {
       taskOptions = JSON.parse(args['task-options']);
     } catch {
-      throw new Error(`--task-options must be a JSON object, got '${args['task-options']}'`);
+      throw new RangeError(`--task-options must be a JSON object, got '${args['task-options']}'`);
     }
-    if (!taskOptions || typeof taskOptions !== 'object' || Array.isArray(taskOptions)) throw new Error(`--task-options must be a JSON object, got '${args['task-options']}'`);
+    if (!taskOptions || typeof taskOptions !== 'object' || Array.isArray(taskOptions)) throw new RangeError(`--task-options must be a JSON object, got '${args['task-options']}'`);
   }
   const backend = await initBackend();
   const { policy, manifest } = await loadCheckpoint(args.policy);
@@ -58,6 +53,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof RangeError ? e.message : e instanceof Error ? e.stack ?? e.message : e);
   process.exit(1);
 });
