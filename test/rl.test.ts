@@ -308,6 +308,19 @@ test('evaluate CLI: both modes to a JSON file; --help prints usage; bad flags ar
   assert.deepEqual(doc.taskOptions, {});
 });
 
+test('train CLI: --help prints usage; a bad command line names the problem and the usage, without a stack', () => {
+  const cli = path.join(__dirname, '..', 'src', 'cli', 'train.js');
+  const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const help = run(['--help']);
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /usage: npm run train -- --task NAME --out DIR/);
+  const bad = run(['--task', 'cartpole-swingup', '--out', os.tmpdir(), '--bogus', '1']);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /unknown option --bogus; accepted: --task, --out, --steps, --profile, --set\nusage:/);
+  assert.doesNotMatch(bad.stderr, /at parseArgs/);
+  assert.match(run(['--task', 'cartpole-swingup', '--out', os.tmpdir(), '--profile', 'huge']).stderr, /--profile must be one of smoke, quick, full, got 'huge'/);
+});
+
 test('export-expert writes expert/, half/, evaluations and a README block that a re-export replaces, keeping notes', async () => {
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-export-run-'));
   const dest = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-export-dest-'));

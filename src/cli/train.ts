@@ -10,18 +10,27 @@ import { trainPPO } from '../rl/ppo';
 import { ppoPreset, PROFILES, type Profile } from '../rl/presets';
 import type { PPOConfig } from '../rl/config';
 
+const USAGE = `usage: npm run train -- --task NAME --out DIR [--steps N] [--profile ${PROFILES.join('|')}] [--set key=value ...]`;
+
+/** A bad command line: printed as its message and the usage, without a stack. */
+class UsageError extends Error {}
+
 function parseArgs(argv: string[]): { task: string; out: string; steps?: number; profile: Profile; set: Record<string, unknown> } {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const args: Record<string, string> = {};
   const set: Record<string, unknown> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (!a.startsWith('--')) throw new Error(`unexpected argument '${a}'; usage: --task NAME --out DIR [--steps N] [--profile ${PROFILES.join('|')}] [--set key=value]`);
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}'`);
     const key = a.slice(2);
     const value = argv[++i];
-    if (value === undefined) throw new Error(`--${key} needs a value`);
+    if (value === undefined) throw new UsageError(`--${key} needs a value`);
     if (key === 'set') {
       const eq = value.indexOf('=');
-      if (eq < 0) throw new Error(`--set expects key=value, got '${value}'`);
+      if (eq < 0) throw new UsageError(`--set expects key=value, got '${value}'`);
       const raw = value.slice(eq + 1);
       let parsed: unknown;
       try {
@@ -35,14 +44,14 @@ function parseArgs(argv: string[]): { task: string; out: string; steps?: number;
     }
   }
   for (const k of Object.keys(args)) {
-    if (!['task', 'out', 'steps', 'profile'].includes(k)) throw new Error(`unknown option --${k}; accepted: --task, --out, --steps, --profile, --set`);
+    if (!['task', 'out', 'steps', 'profile'].includes(k)) throw new UsageError(`unknown option --${k}; accepted: --task, --out, --steps, --profile, --set`);
   }
-  if (!args.task) throw new Error('--task is required');
-  if (!args.out) throw new Error('--out is required');
+  if (!args.task) throw new UsageError('--task is required');
+  if (!args.out) throw new UsageError('--out is required');
   const profile = (args.profile ?? 'full') as Profile;
-  if (!PROFILES.includes(profile)) throw new Error(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
+  if (!PROFILES.includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
   const steps = args.steps !== undefined ? Number(args.steps) : undefined;
-  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new Error(`--steps must be a positive integer, got '${args.steps}'`);
+  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new UsageError(`--steps must be a positive integer, got '${args.steps}'`);
   return { task: args.task, out: args.out, steps, profile, set };
 }
 
@@ -75,6 +84,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof UsageError ? `${e.message}\n${USAGE}` : e instanceof Error ? e.stack ?? e.message : e);
   process.exit(1);
 });
