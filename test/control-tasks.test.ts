@@ -581,14 +581,14 @@ test("manipulator: insertShaping and fineReachShaping add steep insert and reach
       for (let t = 0; t < 20; t++) {
         const a = [0, 0, 0, 0, 1];
         const r0 = plain.step(a).reward, r1 = steep.step(a).reward;
-        const terms = stagedShaping(steep.arm, undefined, { weight: 0.5, scale: 20 });
+        const terms = stagedShaping(steep.arm, { insert: { weight: 0.5, scale: 20 } });
         const b = (steep.arm.siteDistance(s.peg, s.target) + steep.arm.siteDistance(s.pegTip, s.targetTip)) / 2;
         close(terms.insert, terms.held * (1 - Math.tanh(20 * b)), 1e-12);
         // Same states (the option changes only the reward): the difference is the insert stage.
         close(r1 - r0, 0.5 * terms.insert, 1e-9);
         // fineReachShaping likewise adds its steep reach stage.
         const d = steep.arm.siteDistance(s.grasp, s.pegGrasp);
-        const fine = stagedShaping(steep.arm, undefined, undefined, { weight: 0.3, scale: 20 });
+        const fine = stagedShaping(steep.arm, { fineReach: { weight: 0.3, scale: 20 } });
         close(fine.fineReach, 1 - Math.tanh(20 * d), 1e-12);
         close(fine.total - stagedShaping(steep.arm).total, 0.3 * fine.fineReach, 1e-12);
         heldSteps += terms.held;
@@ -618,7 +618,7 @@ test("manipulator: reachShaping sets the weight and scale of the 'staged' reach 
         const d = wide.arm.siteDistance(wide.arm.site.grasp, wide.arm.site.pegGrasp);
         // Same states (the option changes only the reward): the difference is the two reach stages'.
         close(r1 - r0, 0.3 * (1 - Math.tanh(4 * d)) - 0.1 * (1 - Math.tanh(10 * d)), 1e-9);
-        close(stagedShaping(wide.arm, { weight: 0.3, scale: 4 }).reach, 1 - Math.tanh(4 * d), 1e-12);
+        close(stagedShaping(wide.arm, { reach: { weight: 0.3, scale: 4 } }).reach, 1 - Math.tanh(4 * d), 1e-12);
       }
     }
   } finally {

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { computeGae, clippedSurrogateLoss, valueLoss, gaussianLogProb, boundsLoss, RewardScaler } from '../src/rl/ppo-losses';
@@ -287,12 +287,18 @@ test('a resume may change the curriculum (taskOptions, evalTaskOptions): recorde
   await assert.rejects(trainPPO({ ...stage2, gamma: 0.9 }, dir), /config field 'gamma'/);
 });
 
-test('evaluate CLI: both modes to a JSON file; --help prints usage; bad flags are named with the accepted ones', () => {
-  const cli = path.join(__dirname, '..', 'src', 'cli', 'evaluate.js');
+/** Runs `dist/src/cli/<name>.js` with `args`; asserts that --help exits 0 printing `usage`. */
+function cliRunner(name: string, usage: RegExp): (args: string[]) => SpawnSyncReturns<string> {
+  const cli = path.join(__dirname, '..', 'src', 'cli', `${name}.js`);
   const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
   const help = run(['--help']);
   assert.equal(help.status, 0);
-  assert.match(help.stdout, /usage: npm run evaluate -- --task NAME --policy DIR/);
+  assert.match(help.stdout, usage);
+  return run;
+}
+
+test('evaluate CLI: both modes to a JSON file; --help prints usage; bad flags are named with the accepted ones', () => {
+  const run = cliRunner('evaluate', /usage: npm run evaluate -- --task NAME --policy DIR/);
   const unknown = run(['--task', 'cartpole-swingup', '--bogus', '1']);
   assert.equal(unknown.status, 1);
   assert.match(unknown.stderr, /unknown flag --bogus; accepted: --task, --policy, --out, --episodes/);
@@ -309,11 +315,7 @@ test('evaluate CLI: both modes to a JSON file; --help prints usage; bad flags ar
 });
 
 test('train CLI: --help prints usage; a bad command line names the problem and the usage, without a stack', () => {
-  const cli = path.join(__dirname, '..', 'src', 'cli', 'train.js');
-  const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
-  const help = run(['--help']);
-  assert.equal(help.status, 0);
-  assert.match(help.stdout, /usage: npm run train -- --task NAME --out DIR/);
+  const run = cliRunner('train', /usage: npm run train -- --task NAME --out DIR/);
   const bad = run(['--task', 'cartpole-swingup', '--out', os.tmpdir(), '--bogus', '1']);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /unknown option --bogus; accepted: --task, --out, --steps, --profile, --set\nusage:/);

@@ -448,6 +448,8 @@ export const STAGED_REACH: Readonly<ReachShaping> = { weight: 0.1, scale: 10 };
 export const STAGED_FINE_REACH: Readonly<ReachShaping> = { weight: 0, scale: 20 };
 /** The insert stage of `stagedShaping` (off by default): weight x held x (1 - tanh(scale x b)). */
 export const STAGED_INSERT: Readonly<ReachShaping> = { weight: 0, scale: 20 };
+/** The weighted stages of `stagedShaping` that options may set; absent ones take the STAGED_* defaults. */
+export interface StagedWeights { reach?: ReachShaping; fineReach?: ReachShaping; insert?: ReachShaping }
 
 /**
  * The 'staged' training shaping, added to the true reward (max 1 + 1 with the default reach): 0.1 x reach
@@ -462,10 +464,8 @@ export const STAGED_INSERT: Readonly<ReachShaping> = { weight: 0, scale: 20 };
  * The 'carry' shaping paid hovering over the peg as much as holding it (its widened grasp term), and the policy
  * learnt to open its hand at once; here only a lifted peg pays the hold and carry stages.
  */
-export function stagedShaping(
-  p: ManipulatorPhysics, reachShaping: Readonly<ReachShaping> = STAGED_REACH, insertShaping: Readonly<ReachShaping> = STAGED_INSERT,
-  fineReachShaping: Readonly<ReachShaping> = STAGED_FINE_REACH,
-): StagedShapingTerms {
+export function stagedShaping(p: ManipulatorPhysics, weights: Readonly<StagedWeights> = {}): StagedShapingTerms {
+  const { reach: reachShaping = STAGED_REACH, fineReach: fineReachShaping = STAGED_FINE_REACH, insert: insertShaping = STAGED_INSERT } = weights;
   const s = p.site;
   const d = p.siteDistance(s.grasp, s.pegGrasp);
   const reach = 1 - Math.tanh(reachShaping.scale * d);
@@ -518,9 +518,8 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly graspInHand: boolean;
   readonly gripBonus: number;
   readonly inHandTargetBlend: number;
-  readonly reachShaping: Readonly<ReachShaping>;
-  readonly insertShaping: Readonly<ReachShaping>;
-  readonly fineReachShaping: Readonly<ReachShaping>;
+  /** The 'staged' shaping's weighted stages (`reachShaping`, `fineReachShaping`, `insertShaping`), validated. */
+  readonly stagedWeights: Readonly<Required<StagedWeights>>;
   readonly nearPegStart: number;
   readonly pregraspShare: number;
   /** Whether the current episode is a `nearPegStart` one, and whether a `pregraspShare` one among them. */
@@ -551,9 +550,11 @@ export class ManipulatorInsertPeg extends ControlTask {
     if (!(typeof this.gripBonus === 'number' && this.gripBonus >= 0 && Number.isFinite(this.gripBonus))) throw new RangeError(`gripBonus must be a finite number >= 0, got ${String(options.gripBonus)}`);
     this.graspInHand = options.graspInHand ?? false;
     if (typeof this.graspInHand !== 'boolean') throw new RangeError(`graspInHand must be true or false, got ${String(options.graspInHand)}`);
-    this.reachShaping = stageWeights('reachShaping', options.reachShaping, STAGED_REACH);
-    this.insertShaping = stageWeights('insertShaping', options.insertShaping, STAGED_INSERT);
-    this.fineReachShaping = stageWeights('fineReachShaping', options.fineReachShaping, STAGED_FINE_REACH);
+    this.stagedWeights = {
+      reach: stageWeights('reachShaping', options.reachShaping, STAGED_REACH),
+      fineReach: stageWeights('fineReachShaping', options.fineReachShaping, STAGED_FINE_REACH),
+      insert: stageWeights('insertShaping', options.insertShaping, STAGED_INSERT),
+    };
     this.inHandTargetBlend = options.inHandTargetBlend ?? 0;
     if (!(this.inHandTargetBlend >= 0 && this.inHandTargetBlend <= 1)) throw new RangeError(`inHandTargetBlend must be in [0, 1], got ${String(options.inHandTargetBlend)}`);
     this.nearPegStart = options.nearPegStart ?? 0;
@@ -805,7 +806,7 @@ export class ManipulatorInsertPeg extends ControlTask {
   private shapedTaskReward(): number {
     const r = pegRewardTerms(this.arm).reward;
     if (this.shapedReward === false) return r;
-    if (this.shapedReward === 'staged') return r + stagedShaping(this.arm, this.reachShaping, this.insertShaping, this.fineReachShaping).total;
+    if (this.shapedReward === 'staged') return r + stagedShaping(this.arm, this.stagedWeights).total;
     return (r + (this.shapedReward === 'carry' ? carryShaping(this.arm) : pegRewardTerms(this.arm, SHAPING_MARGIN).reward)) / 2;
   }
 
