@@ -141,6 +141,10 @@ test('sigma_s and M are chosen on stored validation results only, defaults until
     const plan = figurePlan('fig2-offline', 'paper');
     assert.ok(plan.grid.every((c) => c.sigmaS === 0.03 && c.numAugmented === 8));
     assert.match(plan.title.replace(/<br>/g, ' '), /cheetah-run sigma_s 0.03 M 8 \(chosen on validation\)/);
+    // The quick profile ignores the selection and clones with the grid's smallest M (fast smoke runs).
+    const quick = figurePlan('fig2-offline', 'quick');
+    assert.ok(quick.grid.every((c) => c.sigmaS === 0.1 && c.numAugmented === Math.min(...SELECTION_GRID.numAugmented)));
+    assert.match(quick.title.replace(/<br>/g, ' '), /cheetah-run sigma_s 0.1 M 2 \(defaults\)/);
   } finally {
     for (const [k, v] of [['APC_EXPERTS_DIR', saved.e], ['APC_RESULTS_DIR', saved.r]] as const) {
       if (v === undefined) delete process.env[k];

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { packageRoot } from './paths';
 import type { CellConfig } from './cache';
 import type { ProfileName } from './profiles';
-import { selectedCloning, selectionGrid, type Selected, type SelectionBase } from './selection';
+import { SELECTION_GRID, selectedCloning, selectionGrid, type Selected, type SelectionBase } from './selection';
 
 export const FIGURE_IDS = ['fig1-toy', 'fig2-offline', 'fig3-compression', 'fig4-privileged', 'fig5-dagger', 'fig6-kickstart'] as const;
 export type FigureId = (typeof FIGURE_IDS)[number];
@@ -165,8 +165,11 @@ function selectionBase(s: Scale): SelectionBase {
 
 /** CLONING with `task`'s selected sigma_s and M (defaults where no complete selection is stored). */
 function cloningFor(task: string, profile: ProfileName): { cloning: typeof CLONING; selected: Selected } {
-  const selected = selectedCloning(task, selectionBase(SCALES[profile]), profile, CLONING);
-  return { cloning: { ...CLONING, sigmaS: selected.sigmaS, numAugmented: selected.numAugmented }, selected };
+  // The quick profile (npm test's smoke runs) never reads a selection and takes the smallest M of the selection
+  // grid: with M 16 a quick Naive ABC cell on humanoid-run took 153 s against BC's 20 s (17x the rows; beside two sweeps).
+  const defaults = profile === 'quick' ? { ...CLONING, numAugmented: Math.min(...SELECTION_GRID.numAugmented) } : CLONING;
+  const selected = selectedCloning(task, selectionBase(SCALES[profile]), profile, defaults);
+  return { cloning: { ...defaults, sigmaS: selected.sigmaS, numAugmented: selected.numAugmented }, selected };
 }
 
 /** The scale entry naming each task's sigma_s and M and where they came from. */
@@ -224,14 +227,17 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
   const methods = CLONING_METHODS;
   switch (id) {
     case 'fig1-toy': {
-      const scale = { seeds: profile === 'quick' ? [0, 1] : [0, 1, 2, 3, 4], datasetSizes: profile === 'quick' ? [2, 8] : [1, 2, 4, 8, 16, 32] };
+      // The quick profile also trains each toy student for 1000 updates instead of the toy's 3000 (npm test's
+      // smoke run of notebook 00: 12 cells took ~3 min of CPU at 3000).
+      const quick = profile === 'quick';
+      const scale = { seeds: quick ? [0, 1] : [0, 1, 2, 3, 4], datasetSizes: quick ? [2, 8] : [1, 2, 4, 8, 16, 32], ...(quick ? { updates: 1000 } : {}) };
       return {
         id, profile, substitutions: [], scale,
         title: `Toy problem: student error vs dataset size<br><sup>profile ${profile}: ${scaleText(scale)}</sup>`,
         paperClaim: 'Querying the expert at perturbed states (APC) gives the student the expert\'s local feedback, so it ' +
           'matches the expert from far fewer recorded states than BC; perturbing states but keeping the recorded ' +
           'action (Naive ABC) teaches the wrong local behaviour (paper Figure 1 and section 4).',
-        grid: grid({ figure: ['fig1-toy'], method: methods, datasetSize: scale.datasetSizes, seed: scale.seeds }),
+        grid: grid({ figure: ['fig1-toy'], method: methods, datasetSize: scale.datasetSizes, seed: scale.seeds, ...(quick ? { numUpdates: [1000] } : {}) }),
         plot: { xTitle: 'recorded states (dataset size)', yTitle: 'student error', xLog: true, rowKey: null, expertLine: false, higherIsBetter: false },
       };
     }
