@@ -564,6 +564,91 @@ test('manipulator: pregraspShare lays the peg between the open fingers of a low 
   }
 });
 
+test('manipulator: floorGraspStart places the hand around a settled floor peg in the in-hand grip; closed, it lifts the peg', async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, floorGraspStart: 2 }), /floorGraspStart must be in \[0, 1\]/);
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, floorGraspStart: 1, floorGraspBackoff: 0.5 }), /floorGraspBackoff must be in \[0, 0.3\]/);
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, floorGraspClosed: 0.5 }), /need floorGraspStart > 0/);
+  const base = { camera: false, pInHand: 0, pInTarget: 0, floorGraspStart: 1 };
+  const open = new ManipulatorInsertPeg(mjs, base);
+  const closed = new ManipulatorInsertPeg(mjs, { ...base, floorGraspClosed: 1 });
+  const backed = new ManipulatorInsertPeg(mjs, { ...base, floorGraspBackoff: 0.08 });
+  const plain = new ManipulatorInsertPeg(mjs, { camera: false });
+  const none = new ManipulatorInsertPeg(mjs, { camera: false, floorGraspStart: 0 });
+  const grasping = (t: ManipulatorInsertPeg) => { const r = pegRewardTerms(t.arm); return (r.grasp + r.pinch) / 2; };
+  try {
+    const s = open.arm.site;
+    for (let e = 0; e < 6; e++) {
+      open.reset(new Rng(4000 + e));
+      assert.ok(open.floorGrasp && open.initType === 'uniform' && open.floorGraspOffset === 0 && open.floorGraspDraws >= 1);
+      const d = (open.arm as any).physics.data;
+      // The peg rests on the floor (nothing moving); the hand's grasp site is within ~1.2 cm of the peg's (the
+      // grip candidates lift it by at most 4 mm and back it off by at most 1 cm), the hand along the peg's axis.
+      assert.ok(Array.from(d.qvel as Float64Array).every((v) => v === 0) && d.time === 0);
+      assert.ok(d.site_xpos[3 * s.pegGrasp + 2] < 0.1, 'peg on the floor');
+      assert.ok(open.arm.siteDistance(s.grasp, s.pegGrasp) < 0.012, `grasp sites ${open.arm.siteDistance(s.grasp, s.pegGrasp)} apart`);
+      assert.ok(open.arm.siteDistance(s.pinch, s.pegPinch) < 0.013, `pinch sites ${open.arm.siteDistance(s.pinch, s.pegPinch)} apart`);
+      // No part of the arm enters the floor or the slot by more than 1 mm.
+      const body: Int32Array = (open.arm as any).physics.model.geom_bodyid;
+      forEachContact(d, (g1, g2, dist) => {
+        if (body[g1] !== open.arm.pegId && body[g2] !== open.arm.pegId) assert.ok(dist > -0.0011, `arm contact ${dist}`);
+      });
+    }
+    // Closed on the peg, holding the grasp and lifting the arm (root and shoulder) brings the peg off the floor.
+    let lifted = 0;
+    for (let e = 0; e < 6; e++) {
+      closed.reset(new Rng(4000 + e));
+      assert.equal(closed.floorGraspOffset, -1);
+      assert.ok(grasping(closed) > 0.9, `closed grip grasping ${grasping(closed)}`);
+      const z0 = closed.arm.body2dPose(closed.arm.pegId)[1];
+      const phys = (closed.arm as any).physics;
+      const m = phys.model, d = phys.data;
+      const qa = Array.from(closed.arm.armQposAdr.subarray(0, 4)), va = Array.from(closed.arm.armDofAdr.subarray(0, 4));
+      const gz = () => d.site_xpos[3 * s.grasp + 2];
+      // Joint angles that put the grasp site 15 cm higher (Jacobian-transpose steps on a copy of the pose), then a
+      // joint PD with gravity compensation towards them, grasp motor at +1.
+      const q0 = qa.map((a) => d.qpos[a]);
+      const fk = (q: number[]) => { q.forEach((v, j) => { d.qpos[qa[j]] = v; }); mjs.mj_kinematics(m, d); return [d.site_xpos[3 * s.grasp], gz()]; };
+      const goal = fk(q0);
+      goal[1] += 0.15;
+      let q = q0.slice();
+      for (let it = 0; it < 200; it++) {
+        const f = fk(q);
+        const e = [goal[0] - f[0], goal[1] - f[1]];
+        if (Math.hypot(e[0], e[1]) < 1e-3) break;
+        q = q.map((qj, j) => { const qq = q.slice(); qq[j] += 1e-6; const f1 = fk(qq); return qj + 2 * (((f1[0] - f[0]) / 1e-6) * e[0] + ((f1[1] - f[1]) / 1e-6) * e[1]); });
+      }
+      fk(q0);
+      mjs.mj_forward(m, d);
+      const gear = qa.map((_, j) => m.actuator_gear[6 * j]);
+      for (let k = 0; k < 200; k++) {
+        const a = [0, 1, 2, 3].map((j) => Math.max(-1, Math.min(1, (30 * (q[j] - d.qpos[qa[j]]) - 3 * d.qvel[va[j]] + d.qfrc_bias[va[j]]) / gear[j])));
+        closed.step([...a, 1]);
+      }
+      if (closed.arm.body2dPose(closed.arm.pegId)[1] > z0 + 0.03 && grasping(closed) > 0.5) lifted++;
+    }
+    assert.ok(lifted >= 3, `a closed floor grip lifted the peg in ${lifted} of 6`);
+    // Backed off: the open hand lies up to 8 cm further back along the axis; the offsets are drawn, not all zero.
+    const offsets: number[] = [];
+    for (let e = 0; e < 6; e++) {
+      backed.reset(new Rng(4000 + e));
+      offsets.push(backed.floorGraspOffset);
+      assert.ok(backed.floorGraspOffset >= 0 && backed.floorGraspOffset <= 0.08);
+      assert.ok(backed.arm.siteDistance(s.grasp, s.pegGrasp) < backed.floorGraspOffset + 0.012);
+    }
+    assert.ok(Math.max(...offsets) > 0.02, JSON.stringify(offsets));
+    // Off (0 or absent), the starts are dm_control's, stream for stream.
+    for (let e = 0; e < 5; e++) {
+      plain.reset(new Rng(50 + e));
+      none.reset(new Rng(50 + e));
+      assert.deepEqual(Array.from(none.getState()), Array.from(plain.getState()));
+      assert.equal(none.floorGrasp, false);
+    }
+  } finally {
+    for (const t of [open, closed, backed, plain, none]) t.close();
+  }
+});
+
 test("manipulator: insertShaping and fineReachShaping add steep insert and reach stages to the 'staged' shaping", async () => {
   const mjs = await loadMujoco();
   assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, insertShaping: { weight: -1, scale: 20 } }), /insertShaping must be \{ weight: finite >= 0, scale: finite > 0 \}/);

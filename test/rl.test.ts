@@ -443,6 +443,23 @@ test('curriculum stages switch task options at their env step; a resume lands in
   }
 });
 
+test('peg-probe CLI: counts reached, lifted and inserted starts per start type; bad input is named', () => {
+  const run = cliRunner('peg-probe', /usage: node dist\/src\/cli\/peg-probe.js --policy DIR \[--starts floor,in-hand,/);
+  assert.match(run([]).stderr, /--policy is required/);
+  assert.match(run(['--policy', 'x', '--starts', 'floor,moon']).stderr, /--starts: unknown start 'moon'; accepted: floor, in-hand, in-hand-closed/);
+  assert.match(run(['--policy', 'x', '--episodes', '0']).stderr, /--episodes must be a positive integer/);
+  const policy = path.join(__dirname, '..', '..', 'data', 'experts', 'manipulator-insert-peg', 'run', 'evaluated', '000008838', 'policy');
+  const out = run(['--policy', policy, '--starts', 'floor-grip-closed,floor', '--episodes', '2', '--steps', '30']);
+  assert.equal(out.status, 0, out.stderr);
+  const rows = [...out.stdout.matchAll(/^([\w-]+): return ([\d.]+); reached the peg (\d)\/2; held it lifted > 100 steps (\d)\/2; inserted > 100 steps (\d)\/2$/gm)];
+  assert.deepEqual(rows.map((r) => r[1]), ['floor-grip-closed', 'floor']);
+  // A hand closed around the peg starts at it, and earns the grasping third (1/3 a step) while it holds on; in 30
+  // steps nothing can have been held for more than 100.
+  assert.equal(rows[0][3], '2');
+  assert.ok(Number(rows[0][2]) > 1, `closed-grip return ${rows[0][2]}`);
+  assert.ok(rows.every((r) => r[4] === '0' && r[5] === '0'));
+});
+
 test('getup-probe CLI: counts risen starts per blend share; bad input is named', () => {
   const cli = path.join(__dirname, '..', 'src', 'cli', 'getup-probe.js');
   const run = (args: string[]) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

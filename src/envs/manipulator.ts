@@ -349,6 +349,21 @@ export interface ManipulatorOptions extends TaskOptions {
    * within PREGRASP_HEIGHT of the floor, and the peg is placed there (it drops at most a few cm onto the floor). Closing the hand and lifting is all that is left to learn.
    */
   pregraspShare?: number;
+  /**
+   * Training-only reverse curriculum for grasping from the floor (default 0): the share of floor starts (other than
+   * near-peg ones) that let the drawn peg fall and settle first (FLOOR_SETTLE_STEPS, the arm pinned upright out of
+   * its way), then place the hand around its handle in the in-hand grip: the arm by inverse kinematics, the fingers
+   * half closed, searched over small offsets until no part of the arm enters the floor, the slot or the peg (a
+   * settled peg admits the grip in about 1 in 3 draws; the peg is redrawn until one does).
+   */
+  floorGraspStart?: number;
+  /** Training-only (default 0), with floorGraspStart: the share of those starts that then close the hand on the peg (`closeHandOnPeg`). */
+  floorGraspClosed?: number;
+  /**
+   * Training-only (default 0), with floorGraspStart: an open hand is placed u ~ U(0, floorGraspBackoff) metres further
+   * back along the peg's axis (away from the blade), so that it must move in before closing.
+   */
+  floorGraspBackoff?: number;
 }
 
 /** `nearPegStart`: the highest grasp-site height (m) of an arm laying its hand by the peg. */
@@ -368,6 +383,22 @@ const SLOT_BACK_OFF = 0.08;
 
 /** Contact depth (m) below which an `inHandTargetBlend` start counts as penetrating rather than touching. */
 const PEG_SLOT_TOUCH = 1e-4;
+
+/** `floorGraspStart`: the most physics steps (2 s) the drawn peg falls for; it rests once its speed stays below FLOOR_REST_SPEED for FLOOR_REST_STEPS. */
+export const FLOOR_SETTLE_STEPS = 2000;
+const FLOOR_REST_SPEED = 0.01;
+const FLOOR_REST_STEPS = 100;
+/** `floorGraspStart`: grip candidates, in search order: height above the peg's grasp site (m), extra distance back along its axis (m), finger and thumb angle (rad). */
+const FLOOR_GRIP_LIFT = [0, 0.002, 0.004];
+const FLOOR_GRIP_AXIS = [0, 0.005, 0.01];
+const FLOOR_GRIP_FINGER = [20, 25, 30, 35].map((deg) => (deg * Math.PI) / 180);
+/** `floorGraspStart`: root angles tried per candidate, evenly spaced from a random phase (each with both elbow solutions). */
+const FLOOR_GRIP_ROOTS = 36;
+/** `floorGraspStart`: deepest contact (m) allowed between the arm and anything but the peg, and between the hand and the peg. */
+const FLOOR_GRIP_DEPTH = 0.001;
+const FLOOR_GRIP_PEG_DEPTH = 0.003;
+/** `floorGraspStart`: settled pegs drawn before giving up (about 1 in 3 admits the grip). */
+const FLOOR_GRASP_ATTEMPTS = 60;
 
 /** The largest penetration depth (m, >= 0) among the current contacts. */
 function deepestPenetration(d: MjData): number {
@@ -522,9 +553,19 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly stagedWeights: Readonly<Required<StagedWeights>>;
   readonly nearPegStart: number;
   readonly pregraspShare: number;
+  readonly floorGraspStart: number;
+  readonly floorGraspClosed: number;
+  readonly floorGraspBackoff: number;
   /** Whether the current episode is a `nearPegStart` one, and whether a `pregraspShare` one among them. */
   nearPeg = false;
   pregrasp = false;
+  /** Whether the current episode is a `floorGraspStart` one, and how far (m) its hand was backed off (-1 if closed). */
+  floorGrasp = false;
+  floorGraspOffset = 0;
+  /** Settled pegs the current `floorGraspStart` start drew until one admitted the grip. */
+  floorGraspDraws = 0;
+  /** The planar arm's lengths (m) from the model: root position (x, z), the three links, the hand's grasp site. */
+  private readonly armGeometry: { root: [number, number]; links: [number, number, number]; grasp: number };
   /** The slot's share of the way (alpha) of an `inHandTargetBlend` start, -1 for any other start. */
   targetBlend = -1;
 
@@ -540,6 +581,17 @@ export class ManipulatorInsertPeg extends ControlTask {
     const physics = compileModel(mj, manipulatorXml(CAMERA), name);
     super(physics, MANIPULATOR_CONTROL_TIMESTEP);
     this.arm = new ManipulatorPhysics(physics);
+    {
+      const m = physics.model as any;
+      const bp: Float64Array = m.body_pos;
+      const body = (n: string) => nameToId(physics, 'body', n);
+      const up = body('upper_arm'), mid = body('middle_arm'), low = body('lower_arm'), hand = body('hand');
+      this.armGeometry = {
+        root: [bp[3 * up], bp[3 * up + 2]],
+        links: [bp[3 * mid + 2], bp[3 * low + 2], bp[3 * hand + 2]],
+        grasp: (m.site_pos as Float64Array)[3 * this.arm.site.grasp + 2],
+      };
+    }
     this.shapedReward = shaped;
     this.pInHand = options.pInHand ?? P_IN_HAND;
     this.pInTarget = options.pInTarget ?? P_IN_TARGET;
@@ -562,6 +614,15 @@ export class ManipulatorInsertPeg extends ControlTask {
     this.pregraspShare = options.pregraspShare ?? 0;
     if (!(this.pregraspShare >= 0 && this.pregraspShare <= 1)) throw new RangeError(`pregraspShare must be in [0, 1], got ${String(options.pregraspShare)}`);
     if (this.pregraspShare > 0 && this.nearPegStart === 0) throw new RangeError('pregraspShare needs nearPegStart > 0 (it is a share of the near-peg starts)');
+    this.floorGraspStart = options.floorGraspStart ?? 0;
+    if (!(this.floorGraspStart >= 0 && this.floorGraspStart <= 1)) throw new RangeError(`floorGraspStart must be in [0, 1], got ${String(options.floorGraspStart)}`);
+    this.floorGraspClosed = options.floorGraspClosed ?? 0;
+    if (!(this.floorGraspClosed >= 0 && this.floorGraspClosed <= 1)) throw new RangeError(`floorGraspClosed must be in [0, 1], got ${String(options.floorGraspClosed)}`);
+    this.floorGraspBackoff = options.floorGraspBackoff ?? 0;
+    if (!(this.floorGraspBackoff >= 0 && this.floorGraspBackoff <= 0.3)) throw new RangeError(`floorGraspBackoff must be in [0, 0.3] (m), got ${String(options.floorGraspBackoff)}`);
+    if ((this.floorGraspClosed > 0 || this.floorGraspBackoff > 0) && this.floorGraspStart === 0) {
+      throw new RangeError('floorGraspClosed and floorGraspBackoff need floorGraspStart > 0 (they shape the floor-grasp starts)');
+    }
     if (this.pInHand + this.pInTarget > 1) throw new RangeError(`pInHand + pInTarget must be <= 1, got ${this.pInHand} + ${this.pInTarget}`);
     this.camera = useCamera
       ? new RayCamera(physics, {
@@ -757,8 +818,128 @@ export class ManipulatorInsertPeg extends ControlTask {
         break;
       }
     }
+    this.floorGrasp = false;
+    this.floorGraspOffset = 0;
+    // Drawn only when enabled (streams of runs without it unchanged).
+    if (this.floorGraspStart > 0 && this.initType === 'uniform' && !this.nearPeg && rng.uniform() < this.floorGraspStart) {
+      this.placeHandAroundFloorPeg(rng);
+    }
     if (this.graspInHand && this.initType === 'in_hand') this.closeHandOnPeg();
     this.steps = 0;
+  }
+
+  /**
+   * `floorGraspStart`: drop the drawn peg (redrawn as dm_control draws a floor peg while it admits no grip) with the
+   * arm pinned upright until it rests, then place the hand around its handle in the in-hand grip (the hand along the
+   * peg's axis, its grasp site at the peg's), searching FLOOR_GRIP_* candidates for one that puts no part of the
+   * arm into anything by more than FLOOR_GRIP_DEPTH (the hand into the peg: FLOOR_GRIP_PEG_DEPTH). Then close the
+   * hand (share floorGraspClosed) or back it off along the axis by up to floorGraspBackoff, open.
+   */
+  private placeHandAroundFloorPeg(rng: Rng): void {
+    const { model, data } = this.physics;
+    const mj = this.mj;
+    const m = model as any;
+    const d = data as any;
+    const qpos: Float64Array = d.qpos, qvel: Float64Array = d.qvel;
+    const sx: Float64Array = d.site_xpos;
+    const s = this.arm.site;
+    const armQ = this.arm.armQposAdr, armV = this.arm.armDofAdr;
+    const [pegX, pegZ, pegY] = this.arm.pegQposAdr;
+    const range: Float64Array = m.jnt_range;
+    const lim = (i: number): [number, number] => [range[2 * this.arm.armJointIds[i]], range[2 * this.arm.armJointIds[i] + 1]];
+    const geomBody: Int32Array = m.geom_bodyid;
+    const parent: Int32Array = m.body_parentid;
+    const under = (top: number) => {
+      const set = new Set<number>();
+      for (let b = 1; b < m.nbody; b++) for (let r = b; r > 0; r = parent[r]) if (r === top) { set.add(b); break; }
+      return set;
+    };
+    const armBodies = under(nameToId(this.physics, 'body', 'upper_arm'));
+    const handBodies = under(this.arm.handId);
+    const closed = this.floorGraspClosed > 0 && rng.uniform() < this.floorGraspClosed;
+    const backoff = closed ? 0 : rng.range(0, this.floorGraspBackoff);
+    const { root, links, grasp } = this.armGeometry;
+    // Hinges turn about -y: a link at cumulative angle a points along (-sin a, cos a) in the (x, z) plane.
+    const angleOf = (x: number, z: number): number => Math.atan2(-x, z);
+    for (let attempt = 1; attempt <= FLOOR_GRASP_ATTEMPTS; attempt++) {
+      if (attempt > 1) {
+        qpos[pegX] = rng.range(-0.5, 0.5);
+        qpos[pegZ] = rng.range(0, 0.7);
+        qpos[pegY] = rng.range(0, 2 * Math.PI);
+        qvel.fill(0);
+        qvel[this.arm.pegDofAdr[0]] = rng.range(-5, 5);
+      }
+      for (let i = 0; i < 4; i++) qpos[armQ[i]] = 0;
+      mj.mj_forward(model, data);
+      if (deepestPenetration(d) > FLOOR_GRIP_DEPTH) continue;
+      d.ctrl.fill(0);
+      const pegSpeed = (): number => Math.hypot(...Array.from(this.arm.pegDofAdr, (i) => qvel[i]));
+      // Until it rests: below FLOOR_REST_SPEED for FLOOR_REST_STEPS in a row, or FLOOR_SETTLE_STEPS in all.
+      for (let k = 0, still = 0; k < FLOOR_SETTLE_STEPS && still < FLOOR_REST_STEPS; k++) {
+        mj.mj_step(model, data);
+        for (let i = 0; i < 4; i++) { qpos[armQ[i]] = 0; qvel[armV[i]] = 0; }
+        still = pegSpeed() < FLOOR_REST_SPEED ? still + 1 : 0;
+      }
+      mj.mj_forward(model, data);
+      const gx = sx[3 * s.pegGrasp], gz = sx[3 * s.pegGrasp + 2];
+      if (pegSpeed() > 0.05 || gz > 0.15) continue;
+      const ax = sx[3 * s.pegTip] - gx, az = sx[3 * s.pegTip + 2] - gz;
+      const norm = Math.hypot(ax, az);
+      const hx = ax / norm, hz = az / norm;
+      const handAngle = angleOf(hx, hz);
+      const pegPose = [qpos[pegX], qpos[pegZ], qpos[pegY]];
+      const phase = rng.uniform();
+      for (const lift of FLOOR_GRIP_LIFT) {
+        for (const along of FLOOR_GRIP_AXIS) {
+          for (const finger of FLOOR_GRIP_FINGER) {
+            for (let r = 0; r < FLOOR_GRIP_ROOTS; r++) {
+              const q0 = -Math.PI + ((r + phase) * 2 * Math.PI) / FLOOR_GRIP_ROOTS;
+              const back = along + backoff;
+              // Grasp-site target, then the hand body's origin behind it, then the elbow's two solutions.
+              const tx = gx - back * hx, tz = gz - back * hz + lift;
+              const wx = tx - grasp * -Math.sin(handAngle), wz = tz - grasp * Math.cos(handAngle);
+              const px = root[0] + links[0] * -Math.sin(q0), pz = root[1] + links[0] * Math.cos(q0);
+              const dx = wx - px, dz = wz - pz, dist = Math.hypot(dx, dz);
+              const c2 = (dist * dist - links[1] ** 2 - links[2] ** 2) / (2 * links[1] * links[2]);
+              if (!(c2 >= -1 && c2 <= 1)) continue;
+              for (const sign of [1, -1]) {
+                const q2 = sign * Math.acos(c2);
+                const a1 = angleOf(dx, dz) - Math.atan2(links[2] * Math.sin(q2), links[1] + links[2] * Math.cos(q2));
+                const q = [q0, wrapAngle(a1 - q0), q2, wrapAngle(handAngle - a1 - q2)];
+                if (![1, 2, 3].every((i) => q[i] >= lim(i)[0] && q[i] <= lim(i)[1])) continue;
+                for (let i = 0; i < 4; i++) qpos[armQ[i]] = q[i];
+                for (const n of ['finger', 'thumb']) qpos[armQ[MANIPULATOR_ARM_JOINTS.indexOf(n)]] = finger;
+                for (const n of ['fingertip', 'thumbtip']) qpos[armQ[MANIPULATOR_ARM_JOINTS.indexOf(n)]] = 0;
+                qpos[pegX] = pegPose[0];
+                qpos[pegZ] = pegPose[1];
+                qpos[pegY] = pegPose[2];
+                mj.mj_forward(model, data);
+                if (Math.hypot(sx[3 * s.grasp] - tx, sx[3 * s.grasp + 2] - tz) > 1e-3) continue;
+                let ok = true;
+                forEachContact(d, (g1, g2, depthNeg) => {
+                  const b1 = geomBody[g1], b2 = geomBody[g2];
+                  if (!armBodies.has(b1) && !armBodies.has(b2)) return;
+                  const withPeg = b1 === this.arm.pegId || b2 === this.arm.pegId;
+                  const limit = withPeg && (handBodies.has(b1) || handBodies.has(b2)) ? FLOOR_GRIP_PEG_DEPTH : FLOOR_GRIP_DEPTH;
+                  if (-depthNeg > limit) { ok = false; return true; }
+                });
+                if (!ok) continue;
+                qvel.fill(0);
+                d.ctrl.fill(0);
+                d.time = 0;
+                mj.mj_forward(model, data);
+                this.floorGrasp = true;
+                this.floorGraspOffset = closed ? -1 : backoff;
+                this.floorGraspDraws = attempt;
+                if (closed) this.closeHandOnPeg();
+                return;
+              }
+            }
+          }
+        }
+      }
+    }
+    throw new Error(`no settled floor peg admitted the in-hand grip in ${FLOOR_GRASP_ATTEMPTS} draws`);
   }
 
   /**

@@ -192,6 +192,9 @@ const PRESETS: Record<string, Preset> = {
       { fromSteps: 13_221_888, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, nearPegStart: 0.6 } },
       { fromSteps: 15_400_960, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, nearPegStart: 0.6, pregraspShare: 0.5 } },
       { fromSteps: 26_419_200, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, insertShaping: { weight: 0.5, scale: 20 }, fineReachShaping: { weight: 0.3, scale: 20 }, nearPegStart: 0.6, pregraspShare: 0.5 } },
+      // Stage 14 (session 9): grasping from the floor as a reverse curriculum. The 36.2M policy closed on and lifted a
+      // resting peg in 7 of 8 starts with its hand placed around it, in 1 of 8 with the hand backed off up to 8 cm.
+      { fromSteps: 36_204_544, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, insertShaping: { weight: 0.5, scale: 20 }, fineReachShaping: { weight: 0.3, scale: 20 }, nearPegStart: 0.1, floorGraspStart: 0.7, floorGraspClosed: 0.2, floorGraspBackoff: 0.08 } },
     ],
     totalSteps: 50_000_000, evalEvery: 500_000, milestoneEvery: 1_000_000,
   },

@@ -1,0 +1,81 @@
+/**
+ * What an Insert Peg policy does from each kind of start (the training curriculum's and dm_control's): per start
+ * type, the mean true return over `--episodes` starts of `--steps` control steps with the policy's mean action, and
+ * in how many it reached the peg (grasp sites within 5 cm), held it lifted for more than 100 steps, and kept it
+ * inserted for more than 100 steps. Start i of every type uses seed `--seed` + i.
+ *   node dist/src/cli/peg-probe.js --policy data/experts/manipulator-insert-peg/run/best [--starts floor-grip-open,floor]
+ */
+import '../envs';
+import { makeTask } from '../envs/registry';
+import { pegRewardTerms, stagedShaping, type ManipulatorInsertPeg, type ManipulatorOptions } from '../envs/manipulator';
+import { loadCheckpoint, initBackend } from '../policies';
+import { Rng } from '../util/rng';
+import { parseFlags } from './args';
+
+/** Start types, each as task options (the camera is always off). */
+export const PEG_STARTS: Record<string, ManipulatorOptions> = {
+  /** dm_control's floor start (86.5% of the true task's episodes). */
+  floor: { pInHand: 0, pInTarget: 0 },
+  /** dm_control's in-hand start: the fingers as drawn. */
+  'in-hand': { pInHand: 1, pInTarget: 0 },
+  /** The curriculum's in-hand start with the hand closed first (`graspInHand`). */
+  'in-hand-closed': { pInHand: 1, pInTarget: 0, graspInHand: true },
+  /** In hand, closed, the slot blended onto the held peg (`inHandTargetBlend`): inserted to 8 cm out and beyond. */
+  'slot-blend': { pInHand: 1, pInTarget: 0, graspInHand: true, inHandTargetBlend: 1 },
+  /** The peg lying by a low hand (`nearPegStart`). */
+  'near-peg': { pInHand: 0, pInTarget: 0, nearPegStart: 1 },
+  /** A settled floor peg with the hand closed around it (`floorGraspStart`, `floorGraspClosed`). */
+  'floor-grip-closed': { pInHand: 0, pInTarget: 0, floorGraspStart: 1, floorGraspClosed: 1 },
+  /** The same with the hand open around it. */
+  'floor-grip-open': { pInHand: 0, pInTarget: 0, floorGraspStart: 1 },
+  /** The same with the open hand backed off up to 8 cm along the peg's axis (`floorGraspBackoff`). */
+  'floor-grip-backed': { pInHand: 0, pInTarget: 0, floorGraspStart: 1, floorGraspBackoff: 0.08 },
+};
+
+const USAGE = `usage: node dist/src/cli/peg-probe.js --policy DIR [--starts ${Object.keys(PEG_STARTS).join(',')}] [--episodes 10] [--steps 1000] [--seed 500]`;
+const REACHED = 0.05;
+const HELD_STEPS = 100;
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2), { policy: '', starts: Object.keys(PEG_STARTS).join(','), episodes: 10, steps: 1000, seed: 500 }, USAGE);
+  if (!flags.policy) throw new RangeError(`--policy is required\n${USAGE}`);
+  for (const k of ['episodes', 'steps'] as const) {
+    if (!Number.isInteger(flags[k]) || flags[k] <= 0) throw new RangeError(`--${k} must be a positive integer, got ${flags[k]}`);
+  }
+  const starts = flags.starts.split(',').map((s) => s.trim());
+  for (const s of starts) if (!(s in PEG_STARTS)) throw new RangeError(`--starts: unknown start '${s}'; accepted: ${Object.keys(PEG_STARTS).join(', ')}`);
+  await initBackend();
+  const { policy } = await loadCheckpoint(flags.policy);
+  console.log(`${flags.policy}: ${flags.episodes} starts of each type, ${flags.steps} steps, mean action, seeds ${flags.seed}-${flags.seed + flags.episodes - 1}`);
+  for (const name of starts) {
+    const task = (await makeTask('manipulator-insert-peg', { camera: false, ...PEG_STARTS[name] })) as ManipulatorInsertPeg;
+    const s = task.arm.site;
+    let total = 0, reached = 0, lifted = 0, inserted = 0;
+    for (let e = 0; e < flags.episodes; e++) {
+      task.reset(new Rng(flags.seed + e));
+      let near = false, held = 0, inSlot = 0;
+      for (let k = 0; k < flags.steps; k++) {
+        const o = task.observe();
+        const groups: Record<string, Float32Array> = {};
+        for (const g of policy.view) groups[g] = o[g] as Float32Array;
+        task.step(Array.from(policy.distribution({ batch: 1, groups }).mean));
+        const terms = pegRewardTerms(task.arm);
+        total += terms.reward;
+        if (task.arm.siteDistance(s.grasp, s.pegGrasp) < REACHED) near = true;
+        held += stagedShaping(task.arm).held;
+        if ((terms.bring + terms.bringTip) / 2 > 0.5) inSlot++;
+      }
+      if (near) reached++;
+      if (held > HELD_STEPS) lifted++;
+      if (inSlot > HELD_STEPS) inserted++;
+    }
+    task.close();
+    const n = flags.episodes;
+    console.log(`${name}: return ${(total / n).toFixed(1)}; reached the peg ${reached}/${n}; held it lifted > ${HELD_STEPS} steps ${lifted}/${n}; inserted > ${HELD_STEPS} steps ${inserted}/${n}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});
