@@ -407,6 +407,14 @@ function deepestPenetration(d: MjData): number {
   return deepest;
 }
 
+/** dm_control's floor peg: x ~ U(-.5, .5), z ~ U(0, .7), angle ~ U(0, 2 pi), x-velocity ~ U(-5, 5), drawn in that order. */
+function drawFloorPeg(rng: Rng): [number, number, number, number] {
+  const x = rng.range(-0.5, 0.5);
+  const z = rng.range(0, 0.7);
+  const angle = rng.range(0, 2 * Math.PI);
+  return [x, z, angle, rng.range(-5, 5)];
+}
+
 /** dm_control's slot pose range: x ~ U(-SLOT_X, SLOT_X), z ~ U(SLOT_Z), angle ~ U(-SLOT_ANGLE, SLOT_ANGLE). */
 const SLOT_X = 0.4;
 const SLOT_Z: readonly [number, number] = [0.1, 0.4];
@@ -566,6 +574,8 @@ export class ManipulatorInsertPeg extends ControlTask {
   floorGraspDraws = 0;
   /** The planar arm's lengths (m) from the model: root position (x, z), the three links, the hand's grasp site. */
   private readonly armGeometry: { root: [number, number]; links: [number, number, number]; grasp: number };
+  /** Bodies of the arm (upper arm and below) and of the hand (hand and below), for `floorGraspStart`'s contact check. */
+  private readonly armBodies: { arm: Set<number>; hand: Set<number> };
   /** The slot's share of the way (alpha) of an `inHandTargetBlend` start, -1 for any other start. */
   targetBlend = -1;
 
@@ -591,6 +601,13 @@ export class ManipulatorInsertPeg extends ControlTask {
         links: [bp[3 * mid + 2], bp[3 * low + 2], bp[3 * hand + 2]],
         grasp: (m.site_pos as Float64Array)[3 * this.arm.site.grasp + 2],
       };
+      const parent: Int32Array = m.body_parentid;
+      const under = (top: number) => {
+        const set = new Set<number>();
+        for (let b = 1; b < m.nbody; b++) for (let r = b; r > 0; r = parent[r]) if (r === top) { set.add(b); break; }
+        return set;
+      };
+      this.armBodies = { arm: under(up), hand: under(hand) };
     }
     this.shapedReward = shaped;
     this.pInHand = options.pInHand ?? P_IN_HAND;
@@ -802,10 +819,7 @@ export class ManipulatorInsertPeg extends ControlTask {
         }
         this.nearPeg = true;
       } else {
-        objX = rng.range(-0.5, 0.5);
-        objZ = rng.range(0, 0.7);
-        objAngle = rng.range(0, 2 * Math.PI);
-        (d.qvel as Float64Array)[this.arm.pegDofAdr[0]] = rng.range(-5, 5);
+        [objX, objZ, objAngle, (d.qvel as Float64Array)[this.arm.pegDofAdr[0]]] = drawFloorPeg(rng);
       }
       const q: Float64Array = d.qpos;
       q[pegX] = objX;
@@ -848,14 +862,7 @@ export class ManipulatorInsertPeg extends ControlTask {
     const range: Float64Array = m.jnt_range;
     const lim = (i: number): [number, number] => [range[2 * this.arm.armJointIds[i]], range[2 * this.arm.armJointIds[i] + 1]];
     const geomBody: Int32Array = m.geom_bodyid;
-    const parent: Int32Array = m.body_parentid;
-    const under = (top: number) => {
-      const set = new Set<number>();
-      for (let b = 1; b < m.nbody; b++) for (let r = b; r > 0; r = parent[r]) if (r === top) { set.add(b); break; }
-      return set;
-    };
-    const armBodies = under(nameToId(this.physics, 'body', 'upper_arm'));
-    const handBodies = under(this.arm.handId);
+    const { arm: armBodies, hand: handBodies } = this.armBodies;
     const closed = this.floorGraspClosed > 0 && rng.uniform() < this.floorGraspClosed;
     const backoff = closed ? 0 : rng.range(0, this.floorGraspBackoff);
     const { root, links, grasp } = this.armGeometry;
@@ -863,17 +870,15 @@ export class ManipulatorInsertPeg extends ControlTask {
     const angleOf = (x: number, z: number): number => Math.atan2(-x, z);
     for (let attempt = 1; attempt <= FLOOR_GRASP_ATTEMPTS; attempt++) {
       if (attempt > 1) {
-        qpos[pegX] = rng.range(-0.5, 0.5);
-        qpos[pegZ] = rng.range(0, 0.7);
-        qpos[pegY] = rng.range(0, 2 * Math.PI);
         qvel.fill(0);
-        qvel[this.arm.pegDofAdr[0]] = rng.range(-5, 5);
+        [qpos[pegX], qpos[pegZ], qpos[pegY], qvel[this.arm.pegDofAdr[0]]] = drawFloorPeg(rng);
       }
       for (let i = 0; i < 4; i++) qpos[armQ[i]] = 0;
       mj.mj_forward(model, data);
       if (deepestPenetration(d) > FLOOR_GRIP_DEPTH) continue;
       d.ctrl.fill(0);
-      const pegSpeed = (): number => Math.hypot(...Array.from(this.arm.pegDofAdr, (i) => qvel[i]));
+      const [vx, vz, vy] = this.arm.pegDofAdr;
+      const pegSpeed = (): number => Math.hypot(qvel[vx], qvel[vz], qvel[vy]);
       // Until it rests: below FLOOR_REST_SPEED for FLOOR_REST_STEPS in a row, or FLOOR_SETTLE_STEPS in all.
       for (let k = 0, still = 0; k < FLOOR_SETTLE_STEPS && still < FLOOR_REST_STEPS; k++) {
         mj.mj_step(model, data);
