@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  ResultCache, cached, configKey, canonicalJson, runSweep, parseProfile, figurePlan, selectionPlan, selectedCloning, SELECTION_GRID, FIGURE_IDS,
+  ResultCache, cached, configKey, canonicalJson, runSweep, shardGrid, parseProfile, figurePlan, selectionPlan, selectedCloning, SELECTION_GRID, FIGURE_IDS,
   type CellConfig, type SweepProgress,
 } from '../src/experiments';
 
@@ -69,6 +69,15 @@ test('an interrupted sweep, rerun, recomputes only the cells that had not finish
   const again = await runSweep(grid, async (c) => (third.push(c.i as number), []), { cache: new ResultCache(root), progress: silent });
   assert.deepEqual(third, []);
   assert.equal(again.reused, 6);
+});
+
+test('shards split a grid into disjoint parts that cover it, and a bad --shard is named', () => {
+  const grid = [0, 1, 2, 3, 4, 5, 6];
+  const parts = [0, 1, 2].map((k) => shardGrid(grid, `${k}/3`));
+  assert.deepEqual(parts, [[0, 3, 6], [1, 4], [2, 5]]);
+  assert.deepEqual(shardGrid(grid, ''), grid);
+  assert.deepEqual(shardGrid(grid, '0/1'), grid);
+  for (const bad of ['2/2', '1', '-1/2', 'a/b', '0/0']) assert.throws(() => shardGrid(grid, bad), /--shard must be INDEX\/COUNT/);
 });
 
 test('profiles: the error names the accepted values', () => {

@@ -4,16 +4,19 @@
  * stored as it finishes; interrupted and rerun, the sweep computes only the missing cells. The notebooks then draw
  * from the stored results.
  *
+ * `--shard INDEX/COUNT` computes every COUNT-th cell from INDEX on, so COUNT processes (one per core) can share a
+ * figure: `--shard 0/2` in one, `--shard 1/2` in another.
+ *
  * `--figure select-cloning --task cheetah-run` runs the validation-only choice of sigma_s and M (selection.ts)
  * that the offline figures use at the paper profile; run it before their sweeps.
  */
 import { parseFlags } from './args';
-import { computeCell, figurePlan, FIGURE_IDS, runSweep, selectionPlan, SELECTION_FIGURE, parseProfile, type FigureId } from '../experiments';
+import { computeCell, figurePlan, FIGURE_IDS, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId } from '../experiments';
 
-const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME (select-cloning)] [--profile quick|paper] [--force]`;
+const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT]`;
 
 async function main(): Promise<void> {
-  const f = parseFlags(process.argv.slice(2), { figure: '', task: '', profile: 'paper', force: false }, USAGE);
+  const f = parseFlags(process.argv.slice(2), { figure: '', task: '', profile: 'paper', force: false, shard: '' }, USAGE);
   const profile = parseProfile(String(f.profile));
   let grid;
   if (f.figure === SELECTION_FIGURE) {
@@ -25,7 +28,9 @@ async function main(): Promise<void> {
     console.error(plan.title.replace(/<br>|<sup>|<\/sup>/g, ' '));
     grid = plan.grid;
   }
-  const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label: String(f.figure) });
+  grid = shardGrid(grid, String(f.shard));
+  const label = f.shard ? `${f.figure} (shard ${f.shard})` : String(f.figure);
+  const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label });
   console.error(`${f.figure}: ${out.computed} cell(s) computed, ${out.reused} reused from the cache`);
   if (f.figure === SELECTION_FIGURE) {
     for (const r of out.rows as Record<string, unknown>[]) console.log(`sigma_s ${r.sigmaS} M ${r.numAugmented}: validation MSE ${Number(r.validationMse).toFixed(5)}, NLL ${Number(r.validationNll).toFixed(3)}, best update ${r.bestUpdate}`);

@@ -52,6 +52,21 @@ export function textProgress(stream: NodeJS.WritableStream = process.stderr): Sw
   };
 }
 
+/**
+ * The cells of `grid` that process `index` of `count` computes: every count-th cell from `index` on, counted over the
+ * whole grid (cached cells included), so that processes started at different times never pick the same cell.
+ * `spec` is "INDEX/COUNT" (0 <= INDEX < COUNT), e.g. "0/2" and "1/2" for two processes; "" keeps every cell.
+ */
+export function shardGrid<T>(grid: T[], spec: string): T[] {
+  if (spec === '') return grid;
+  const m = /^(\d+)\/(\d+)$/.exec(spec);
+  const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
+  if (!(count >= 1 && index >= 0 && index < count)) {
+    throw new RangeError(`--shard must be INDEX/COUNT with 0 <= INDEX < COUNT (e.g. 0/2 and 1/2 for two processes), got '${spec}'`);
+  }
+  return grid.filter((_, i) => i % count === index);
+}
+
 /** Compute every cell of `grid` missing from the cache (all when `force`), then return every cell's rows. */
 export async function runSweep<R>(grid: CellConfig[], compute: (config: CellConfig) => Promise<R[]>, options: Partial<SweepOptions> = {}): Promise<SweepResult<R>> {
   const cache = options.cache ?? new ResultCache();

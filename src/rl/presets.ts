@@ -196,7 +196,7 @@ const PRESETS: Record<string, Preset> = {
       // resting peg in 7 of 8 starts with its hand placed around it, in 1 of 8 with the hand backed off up to 8 cm.
       { fromSteps: 36_204_544, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, insertShaping: { weight: 0.5, scale: 20 }, fineReachShaping: { weight: 0.3, scale: 20 }, nearPegStart: 0.1, floorGraspStart: 0.7, floorGraspClosed: 0.2, floorGraspBackoff: 0.08 } },
     ],
-    totalSteps: 50_000_000, evalEvery: 500_000, milestoneEvery: 1_000_000,
+    totalSteps: 80_000_000, evalEvery: 500_000, milestoneEvery: 1_000_000,
   },
   // Reacher easy: the fast privileged-expert stand-in (Figure 4). 2 actions, 6 observations (expert view with the
   // privileged to_target); sparse reward, 1000-step episodes. The camera is off in training and evaluation (the
