@@ -179,6 +179,7 @@ import { trainPPO } from '../src/rl/ppo';
 import { evaluatePolicy } from '../src/rl/evaluate';
 import { loadCheckpoint } from '../src/policies';
 import type { PPOConfig } from '../src/rl/config';
+import { distanceBin, distanceBinLabels } from '../src/cli/peg-probe';
 
 const TINY: Partial<PPOConfig> & { task: string } = {
   task: 'cartpole-swingup', seed: 3, numEnvs: 4, workers: 0, rolloutLength: 32, epochs: 2, minibatches: 2,
@@ -448,16 +449,32 @@ test('peg-probe CLI: counts reached, lifted and inserted starts per start type; 
   assert.match(run([]).stderr, /--policy is required/);
   assert.match(run(['--policy', 'x', '--starts', 'floor,moon']).stderr, /--starts: unknown start 'moon'; accepted: floor, in-hand, in-hand-closed/);
   assert.match(run(['--policy', 'x', '--episodes', '0']).stderr, /--episodes must be a positive integer/);
+  assert.match(run(['--policy', 'x', '--noise', '-1']).stderr, /--noise must be a finite number >= 0/);
   const policy = path.join(__dirname, '..', '..', 'data', 'experts', 'manipulator-insert-peg', 'run', 'evaluated', '000008838', 'policy');
   const out = run(['--policy', policy, '--starts', 'floor-grip-closed,floor', '--episodes', '2', '--steps', '30']);
   assert.equal(out.status, 0, out.stderr);
-  const rows = [...out.stdout.matchAll(/^([\w-]+): return ([\d.]+); reached the peg (\d)\/2; held it lifted > 100 steps (\d)\/2; inserted > 100 steps (\d)\/2$/gm)];
+  const rows = [...out.stdout.matchAll(/^([\w-]+): return ([\d.]+); reached the peg (\d)\/2; held it lifted > 100 steps (\d)\/2; inserted > 100 steps (\d)\/2; peg to slot at the end ([\d.]+) cm \(mean\)$/gm)];
   assert.deepEqual(rows.map((r) => r[1]), ['floor-grip-closed', 'floor']);
   // A hand closed around the peg starts at it, and earns the grasping third (1/3 a step) while it holds on; in 30
   // steps nothing can have been held for more than 100.
   assert.equal(rows[0][3], '2');
   assert.ok(Number(rows[0][2]) > 1, `closed-grip return ${rows[0][2]}`);
   assert.ok(rows.every((r) => r[4] === '0' && r[5] === '0'));
+  // Each type's starts, split by distance to the slot, add up to its episodes; floor pegs start > 10 cm away.
+  const bins = [...out.stdout.matchAll(/^  ([\w-]+) inserted by start distance: (.*)$/gm)];
+  assert.deepEqual(bins.map((b) => b[1]), ['floor-grip-closed', 'floor']);
+  for (const b of bins) assert.equal([...b[2].matchAll(/(\d+)\/(\d+)/g)].reduce((a, m) => a + Number(m[2]), 0), 2);
+  assert.match(bins[1][2], /^> 10 cm 0\/2$/);
+  // Noise changes the actions: with --noise the peg ends elsewhere, and the run says how it acted.
+  const noisy = run(['--policy', policy, '--starts', 'floor-grip-closed', '--episodes', '2', '--steps', '30', '--noise', '0.5']);
+  assert.equal(noisy.status, 0, noisy.stderr);
+  assert.match(noisy.stdout, /mean action \+ noise 0\.5/);
+  assert.notEqual(noisy.stdout.match(/peg to slot at the end ([\d.]+) cm/)![1], rows[0][6]);
+});
+
+test('peg-probe distance bins: labels and edges', () => {
+  assert.deepEqual(distanceBinLabels(), ['< 3 cm', '3-6 cm', '6-10 cm', '> 10 cm']);
+  assert.deepEqual([0, 0.0299, 0.03, 0.07, 0.1, 2].map((d) => distanceBin(d)), [0, 0, 1, 2, 3, 3]);
 });
 
 test('getup-probe CLI: counts risen starts per blend share; bad input is named', () => {
