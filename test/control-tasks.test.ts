@@ -484,6 +484,31 @@ test('manipulator: inHandTargetBlend places the slot along the held peg (backed 
   }
 });
 
+test('manipulator: inHandTargetAlpha narrows the blend alpha; the default range keeps the starts as they were', async () => {
+  const mjs = await loadMujoco();
+  for (const bad of [[0.5, 0.2], [-0.1, 0.5], [0, 1.2], [0.3]] as unknown as [number, number][]) {
+    assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, inHandTargetBlend: 1, inHandTargetAlpha: bad }), /inHandTargetAlpha must be \[lo, hi\] with 0 <= lo <= hi <= 1/);
+  }
+  const base = { camera: false, pInHand: 1, pInTarget: 0, inHandTargetBlend: 1 };
+  const narrow = new ManipulatorInsertPeg(mjs, { ...base, inHandTargetAlpha: [0.2, 0.4] });
+  const full = new ManipulatorInsertPeg(mjs, { ...base, inHandTargetAlpha: [0, 1] });
+  const plain = new ManipulatorInsertPeg(mjs, base);
+  try {
+    const s = narrow.arm.site;
+    for (let e = 0; e < 12; e++) {
+      narrow.reset(new Rng(e));
+      const alpha = narrow.targetBlend;
+      assert.ok(alpha >= 0.2 && alpha <= 0.4, `alpha ${alpha}`);
+      // Backed out along the peg's axis by 2 alpha x 8 cm: 3.2-6.4 cm.
+      const b = (narrow.arm.siteDistance(s.peg, s.target) + narrow.arm.siteDistance(s.pegTip, s.targetTip)) / 2;
+      close(b, 0.16 * alpha, 2e-3);
+    }
+    assertSameStarts(full, plain, [5, 6, 7]);
+  } finally {
+    for (const t of [narrow, full, plain]) t.close();
+  }
+});
+
 test('manipulator: nearPegStart lays the peg on the floor by a low hand, and only in its share of floor starts', async () => {
   const mjs = await loadMujoco();
   assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, nearPegStart: -0.1 }), /nearPegStart must be in \[0, 1\]/);

@@ -321,6 +321,12 @@ export interface ManipulatorOptions extends TaskOptions {
    */
   inHandTargetBlend?: number;
   /**
+   * Training-only, with `inHandTargetBlend`: the range [lo, hi] within [0, 1] of its alpha (default [0, 1]), drawn
+   * uniformly. Narrowing it moves the blends to the curriculum's frontier: at 50M steps the policy inserted a held
+   * peg backed out by < 3 cm (alpha < 0.19) every time and from 3-10 cm rarely.
+   */
+  inHandTargetAlpha?: [number, number];
+  /**
    * Training-only, with shapedReward 'staged': weight and scale of its reach stage (default { weight: 0.1,
    * scale: 10 }, which pays nothing beyond ~15 cm of the peg).
    */
@@ -557,6 +563,8 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly graspInHand: boolean;
   readonly gripBonus: number;
   readonly inHandTargetBlend: number;
+  /** `inHandTargetAlpha`, validated. */
+  readonly inHandTargetAlpha: readonly [number, number];
   /** The 'staged' shaping's weighted stages (`reachShaping`, `fineReachShaping`, `insertShaping`), validated. */
   readonly stagedWeights: Readonly<Required<StagedWeights>>;
   readonly nearPegStart: number;
@@ -626,6 +634,11 @@ export class ManipulatorInsertPeg extends ControlTask {
     };
     this.inHandTargetBlend = options.inHandTargetBlend ?? 0;
     if (!(this.inHandTargetBlend >= 0 && this.inHandTargetBlend <= 1)) throw new RangeError(`inHandTargetBlend must be in [0, 1], got ${String(options.inHandTargetBlend)}`);
+    const alphaRange = options.inHandTargetAlpha ?? [0, 1];
+    if (!(Array.isArray(alphaRange) && alphaRange.length === 2 && alphaRange[0] >= 0 && alphaRange[0] <= alphaRange[1] && alphaRange[1] <= 1)) {
+      throw new RangeError(`inHandTargetAlpha must be [lo, hi] with 0 <= lo <= hi <= 1, got ${JSON.stringify(options.inHandTargetAlpha)}`);
+    }
+    this.inHandTargetAlpha = [alphaRange[0], alphaRange[1]];
     this.nearPegStart = options.nearPegStart ?? 0;
     if (!(this.nearPegStart >= 0 && this.nearPegStart <= 1)) throw new RangeError(`nearPegStart must be in [0, 1], got ${String(options.nearPegStart)}`);
     this.pregraspShare = options.pregraspShare ?? 0;
@@ -757,7 +770,8 @@ export class ManipulatorInsertPeg extends ControlTask {
             holdPeg();
           }
           const held = wrapAngle(objAngle);
-          const alpha = rng.uniform();
+          const [lo, hi] = this.inHandTargetAlpha;
+          const alpha = lo + (hi - lo) * rng.uniform();
           // alpha in [0, 0.5]: the slot lies along the peg's axis, the peg backed out of it by up to
           // SLOT_BACK_OFF; alpha in [0.5, 1]: from there a share 2 alpha - 1 of the way to the drawn slot pose.
           // (A slot only slightly misaligned with a half-inserted blade would penetrate it: 0.4 mm clearance.)

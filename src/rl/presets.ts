@@ -195,6 +195,12 @@ const PRESETS: Record<string, Preset> = {
       // Stage 14 (session 9): grasping from the floor as a reverse curriculum. The 36.2M policy closed on and lifted a
       // resting peg in 7 of 8 starts with its hand placed around it, in 1 of 8 with the hand backed off up to 8 cm.
       { fromSteps: 36_204_544, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, reachShaping: { weight: 0.3, scale: 4 }, insertShaping: { weight: 0.5, scale: 20 }, fineReachShaping: { weight: 0.3, scale: 20 }, nearPegStart: 0.1, floorGraspStart: 0.7, floorGraspClosed: 0.2, floorGraspBackoff: 0.08 } },
+      // Stage 15 (session 10): after 13.8M steps of stage 14 the true task was 38.3 (43.2 before). A held peg was
+      // inserted from slot blends < 3 cm out in 10 of 10 starts, from 3-10 cm in 1 of 7, and action noise up to 0.5
+      // did not change that. Uniform alpha put ~19% of the blends where it already succeeds and half on the way to
+      // a drawn slot, where it almost never does; alpha now spans 0.15-0.75 (2.4-8 cm out along the axis, then up
+      // to a quarter of the way to the drawn pose).
+      { fromSteps: 50_003_968, taskOptions: { camera: false, shapedReward: 'staged', pInHand: 0.4, graspInHand: true, gripBonus: 0.2, inHandTargetBlend: 0.6, inHandTargetAlpha: [0.15, 0.75], reachShaping: { weight: 0.3, scale: 4 }, insertShaping: { weight: 0.5, scale: 20 }, fineReachShaping: { weight: 0.3, scale: 20 }, nearPegStart: 0.1, floorGraspStart: 0.7, floorGraspClosed: 0.2, floorGraspBackoff: 0.08 } },
     ],
     totalSteps: 80_000_000, evalEvery: 500_000, milestoneEvery: 1_000_000,
   },
