@@ -10,7 +10,7 @@
  */
 import '../envs';
 import { makeTask } from '../envs/registry';
-import { pegRewardTerms, stagedShaping, type ManipulatorInsertPeg, type ManipulatorOptions } from '../envs/manipulator';
+import { pegRewardTerms, pegToSlotDistance, stagedShaping, type ManipulatorInsertPeg, type ManipulatorOptions } from '../envs/manipulator';
 import { loadCheckpoint, initBackend } from '../policies';
 import { Rng } from '../util/rng';
 import { parseFlags } from './args';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     const noise = new Rng(flags.seed);
     for (let e = 0; e < flags.episodes; e++) {
       task.reset(new Rng(flags.seed + e));
-      const bin = distanceBin((task.arm.siteDistance(s.peg, s.target) + task.arm.siteDistance(s.pegTip, s.targetTip)) / 2);
+      const bin = distanceBin(pegToSlotDistance(task.arm));
       binStarts[bin]++;
       let near = false, held = 0, inSlot = 0;
       for (let k = 0; k < flags.steps; k++) {
@@ -90,7 +90,7 @@ async function main(): Promise<void> {
         held += stagedShaping(task.arm).held;
         if ((terms.bring + terms.bringTip) / 2 > 0.5) inSlot++;
       }
-      finalDistance += (task.arm.siteDistance(s.peg, s.target) + task.arm.siteDistance(s.pegTip, s.targetTip)) / 2;
+      finalDistance += pegToSlotDistance(task.arm);
       if (near) reached++;
       if (held > HELD_STEPS) lifted++;
       if (inSlot > HELD_STEPS) {

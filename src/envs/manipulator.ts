@@ -509,6 +509,12 @@ export interface StagedWeights { reach?: ReachShaping; fineReach?: ReachShaping;
  * The 'carry' shaping paid hovering over the peg as much as holding it (its widened grasp term), and the policy
  * learnt to open its hand at once; here only a lifted peg pays the hold and carry stages.
  */
+/** How far the peg is from being inserted (m): the mean of the peg-to-slot and tip-to-tip site distances. */
+export function pegToSlotDistance(p: ManipulatorPhysics): number {
+  const s = p.site;
+  return (p.siteDistance(s.peg, s.target) + p.siteDistance(s.pegTip, s.targetTip)) / 2;
+}
+
 export function stagedShaping(p: ManipulatorPhysics, weights: Readonly<StagedWeights> = {}): StagedShapingTerms {
   const { reach: reachShaping = STAGED_REACH, fineReach: fineReachShaping = STAGED_FINE_REACH, insert: insertShaping = STAGED_INSERT } = weights;
   const s = p.site;
@@ -516,7 +522,7 @@ export function stagedShaping(p: ManipulatorPhysics, weights: Readonly<StagedWei
   const reach = 1 - Math.tanh(reachShaping.scale * d);
   const fineReach = 1 - Math.tanh(fineReachShaping.scale * d);
   const held = d < HOLD_MARGIN && p.body2dPose(p.pegId)[1] > LIFT_HEIGHT ? 1 : 0;
-  const b = (p.siteDistance(s.peg, s.target) + p.siteDistance(s.pegTip, s.targetTip)) / 2;
+  const b = pegToSlotDistance(p);
   const carry = held * (1 - Math.tanh(3 * b));
   const insert = held * (1 - Math.tanh(insertShaping.scale * b));
   const total = reachShaping.weight * reach + fineReachShaping.weight * fineReach + 0.2 * held + 0.7 * carry + insertShaping.weight * insert;
