@@ -437,6 +437,69 @@ test('manipulator: gripBonus pays closing the hand while the peg is in it, and n
   }
 });
 
+test('manipulator: gripMargin pays closing only with the handle in the grip, and opening from there to HOLD_MARGIN', async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, gripBonus: 0.2, gripMargin: 0.2 }), /gripMargin must be in \(0, 0.05\]/);
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, gripMargin: 0.015 }), /gripMargin needs gripBonus > 0/);
+  // Open hands backed off 0-8 cm from a floor peg: grasp-site distances on both sides of the margin.
+  const opts = { camera: false, pInHand: 0, pInTarget: 0, floorGraspStart: 1, floorGraspBackoff: 0.08, shapedReward: 'staged' as const, gripBonus: 0.2 };
+  const wide = new ManipulatorInsertPeg(mjs, opts);
+  const tight = new ManipulatorInsertPeg(mjs, { ...opts, gripMargin: 0.015 });
+  try {
+    const act = new Rng(9);
+    const seen = { grip: 0, open: 0, out: 0 };
+    for (let e = 0; e < 6; e++) {
+      wide.reset(new Rng(70 + e));
+      tight.reset(new Rng(70 + e));
+      for (let t = 0; t < 15; t++) {
+        const a = Array.from({ length: 5 }, () => act.range(-1, 1));
+        const r0 = wide.step(a).reward, r1 = tight.step(a).reward;
+        const d = tight.arm.siteDistance(tight.arm.site.grasp, tight.arm.site.pegGrasp);
+        const want = d < 0.015 ? (a[4] + 1) / 2 : d < HOLD_MARGIN ? (1 - a[4]) / 2 : 0;
+        close(gripTerm(tight.arm, a[4], 0.015), want, 1e-12);
+        // Same states (the option changes only the reward): the rewards differ by the two grip terms.
+        close(r1 - r0, 0.2 * (want - gripTerm(wide.arm, a[4])), 1e-9);
+        seen[d < 0.015 ? 'grip' : d < HOLD_MARGIN ? 'open' : 'out']++;
+      }
+    }
+    assert.ok(seen.grip > 0 && seen.open > 0, `steps in the grip ${seen.grip}, in the opening band ${seen.open}, beyond ${seen.out}`);
+  } finally {
+    wide.close();
+    tight.close();
+  }
+});
+
+test("manipulator: alignShaping pays the grasp and pinch sites' mean distance to the peg's", async () => {
+  const mjs = await loadMujoco();
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, alignShaping: { weight: -1, scale: 20 } }), /alignShaping must be/);
+  const opts = { camera: false, pInHand: 0, pInTarget: 0, floorGraspStart: 1, floorGraspBackoff: 0.08, shapedReward: 'staged' as const };
+  const plain = new ManipulatorInsertPeg(mjs, opts);
+  const aligned = new ManipulatorInsertPeg(mjs, { ...opts, alignShaping: { weight: 0.3, scale: 20 } });
+  try {
+    const s = aligned.arm.site;
+    const act = new Rng(10);
+    const values: number[] = [];
+    for (let e = 0; e < 3; e++) {
+      plain.reset(new Rng(80 + e));
+      aligned.reset(new Rng(80 + e));
+      for (let t = 0; t < 10; t++) {
+        const a = Array.from({ length: 5 }, () => act.range(-1, 1));
+        const r0 = plain.step(a).reward, r1 = aligned.step(a).reward;
+        const m = (aligned.arm.siteDistance(s.grasp, s.pegGrasp) + aligned.arm.siteDistance(s.pinch, s.pegPinch)) / 2;
+        const terms = stagedShaping(aligned.arm, { align: { weight: 0.3, scale: 20 } });
+        close(terms.align, 1 - Math.tanh(20 * m), 1e-12);
+        close(r1 - r0, 0.3 * terms.align, 1e-9);
+        values.push(terms.align);
+      }
+    }
+    // Hands within 8 cm of the handle: the stage pays, and it varies with the hand's pose.
+    assert.ok(Math.max(...values) > 0.3 && Math.max(...values) - Math.min(...values) > 0.05, `align values ${values.map((v) => v.toFixed(2)).join(' ')}`);
+  } finally {
+    plain.close();
+    aligned.close();
+  }
+});
+
 test('manipulator: inHandTargetBlend places the slot along the held peg (backed out), then towards the drawn pose', async () => {
   const mjs = await loadMujoco();
   assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, inHandTargetBlend: 1.5 }), /inHandTargetBlend must be in \[0, 1\]/);

@@ -314,6 +314,13 @@ export interface ManipulatorOptions extends TaskOptions {
    */
   gripBonus?: number;
   /**
+   * Training-only, with gripBonus (default HOLD_MARGIN, the old behaviour): gripBonus pays closing the hand only
+   * while the peg's grasp site is within gripMargin (m) of the hand's, and from there out to HOLD_MARGIN pays
+   * opening it, gripBonus x (1 - grasp control) / 2. A held peg sits within 1 cm; from 1.5-5 cm back the policy
+   * closed its hand half-way for the bonus and then could not slide it onto the handle (53M steps).
+   */
+  gripMargin?: number;
+  /**
    * Training-only reverse curriculum for carrying and inserting (default 0): the share of in-hand starts whose slot
    * is placed relative to the held peg by a uniform alpha: 0 holds it inserted, up to 0.5 backs it out along its
    * axis (by SLOT_BACK_OFF at 0.5), and from 0.5 to 1 the slot moves on to the pose drawn as usual. Such starts
@@ -341,6 +348,13 @@ export interface ManipulatorOptions extends TaskOptions {
    * { weight: 0, scale: 20 }, off) that pays the last few centimetres to the peg.
    */
   fineReachShaping?: ReachShaping;
+  /**
+   * Training-only, with shapedReward 'staged': weight and scale of an alignment stage (default { weight: 0,
+   * scale: 20 }, off), 1 - tanh(scale x a), a the mean of the grasp-to-peg-grasp and pinch-to-peg-pinch site
+   * distances: the true task's grasping term, widened. Reach stages measure the grasp site alone and pay a hand
+   * at any angle to the peg.
+   */
+  alignShaping?: ReachShaping;
   /**
    * Training-only reverse curriculum for grasping (default 0): the share of floor ('uniform') starts that lay the
    * peg on the floor just by the hand. The arm is redrawn until its grasp site is within NEAR_PEG_HEIGHT of the
@@ -484,7 +498,7 @@ const GRASP_ACTUATOR = 4;
 export const LIFT_HEIGHT = 0.06;
 
 /** The stages of `stagedShaping` and their total. */
-export interface StagedShapingTerms { reach: number; fineReach: number; held: number; carry: number; insert: number; total: number }
+export interface StagedShapingTerms { reach: number; fineReach: number; align: number; held: number; carry: number; insert: number; total: number }
 
 /** The reach stage of `stagedShaping`: weight x (1 - tanh(scale x d)). */
 export interface ReachShaping { weight: number; scale: number }
@@ -493,15 +507,20 @@ export const STAGED_REACH: Readonly<ReachShaping> = { weight: 0.1, scale: 10 };
 export const STAGED_FINE_REACH: Readonly<ReachShaping> = { weight: 0, scale: 20 };
 /** The insert stage of `stagedShaping` (off by default): weight x held x (1 - tanh(scale x b)). */
 export const STAGED_INSERT: Readonly<ReachShaping> = { weight: 0, scale: 20 };
+/** The align stage of `stagedShaping` (off by default): weight x (1 - tanh(scale x a)), a the mean grasp and pinch site distance. */
+export const STAGED_ALIGN: Readonly<ReachShaping> = { weight: 0, scale: 20 };
 /** The weighted stages of `stagedShaping` that options may set; absent ones take the STAGED_* defaults. */
-export interface StagedWeights { reach?: ReachShaping; fineReach?: ReachShaping; insert?: ReachShaping }
+export interface StagedWeights { reach?: ReachShaping; fineReach?: ReachShaping; align?: ReachShaping; insert?: ReachShaping }
 
 /**
  * The 'staged' training shaping, added to the true reward (max 1 + 1 with the default reach): 0.1 x reach
- * + 0.2 x held + 0.7 x carry (+ w x fineReach with `fineReachShaping`, + w x insert with `insertShaping`).
+ * + 0.2 x held + 0.7 x carry (+ w x fineReach with `fineReachShaping`, + w x align with `alignShaping`, + w x insert
+ * with `insertShaping`).
  * - reach = 1 - tanh(10 d), d the grasp-site-to-peg distance (`reachShaping` sets the weight and the scale);
  * - fineReach = 1 - tanh(20 d), weighted 0 unless `fineReachShaping` sets it: reach at scale 4 gains only ~0.05
  *   over the last 4 cm, too little to pay lowering an open hand from hovering onto the peg;
+ * - align = 1 - tanh(20 a), a the mean of the grasp and pinch site distances to the peg's, weighted 0 unless
+ *   `alignShaping` sets it: the hand along the peg's axis, as the true task's grasping term wants it;
  * - held = 1 while the peg is within HOLD_MARGIN of the grasp site and its body above LIFT_HEIGHT, else 0;
  * - carry = held x (1 - tanh(3 b)), b the mean of the peg-to-slot and tip-to-tip distances.
  * - insert = held x (1 - tanh(20 b)), weighted 0 unless `insertShaping` sets it: carry's slope near the slot
@@ -516,22 +535,27 @@ export function pegToSlotDistance(p: ManipulatorPhysics): number {
 }
 
 export function stagedShaping(p: ManipulatorPhysics, weights: Readonly<StagedWeights> = {}): StagedShapingTerms {
-  const { reach: reachShaping = STAGED_REACH, fineReach: fineReachShaping = STAGED_FINE_REACH, insert: insertShaping = STAGED_INSERT } = weights;
+  const { reach: reachShaping = STAGED_REACH, fineReach: fineReachShaping = STAGED_FINE_REACH, align: alignShaping = STAGED_ALIGN, insert: insertShaping = STAGED_INSERT } = weights;
   const s = p.site;
   const d = p.siteDistance(s.grasp, s.pegGrasp);
   const reach = 1 - Math.tanh(reachShaping.scale * d);
   const fineReach = 1 - Math.tanh(fineReachShaping.scale * d);
+  const align = 1 - Math.tanh(alignShaping.scale * ((d + p.siteDistance(s.pinch, s.pegPinch)) / 2));
   const held = d < HOLD_MARGIN && p.body2dPose(p.pegId)[1] > LIFT_HEIGHT ? 1 : 0;
   const b = pegToSlotDistance(p);
   const carry = held * (1 - Math.tanh(3 * b));
   const insert = held * (1 - Math.tanh(insertShaping.scale * b));
-  const total = reachShaping.weight * reach + fineReachShaping.weight * fineReach + 0.2 * held + 0.7 * carry + insertShaping.weight * insert;
-  return { reach, fineReach, held, carry, insert, total };
+  const total = reachShaping.weight * reach + fineReachShaping.weight * fineReach + alignShaping.weight * align + 0.2 * held + 0.7 * carry + insertShaping.weight * insert;
+  return { reach, fineReach, align, held, carry, insert, total };
 }
 
-/** `gripBonus`'s term: (grasp control + 1) / 2 while the peg is within HOLD_MARGIN of the grasp site, else 0. */
-export function gripTerm(p: ManipulatorPhysics, graspControl: number): number {
-  return p.siteDistance(p.site.grasp, p.site.pegGrasp) < HOLD_MARGIN ? (graspControl + 1) / 2 : 0;
+/**
+ * `gripBonus`'s term: (grasp control + 1) / 2 while the peg's grasp site is within `gripMargin` of the hand's,
+ * (1 - grasp control) / 2 from there out to HOLD_MARGIN (open to slide onto the handle), else 0.
+ */
+export function gripTerm(p: ManipulatorPhysics, graspControl: number, gripMargin = HOLD_MARGIN): number {
+  const d = p.siteDistance(p.site.grasp, p.site.pegGrasp);
+  return d < gripMargin ? (graspControl + 1) / 2 : d < HOLD_MARGIN ? (1 - graspControl) / 2 : 0;
 }
 
 /** A validated copy of a `stagedShaping` stage option (`name` for the error), `fallback` when absent. */
@@ -568,10 +592,11 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly pInTarget: number;
   readonly graspInHand: boolean;
   readonly gripBonus: number;
+  readonly gripMargin: number;
   readonly inHandTargetBlend: number;
   /** `inHandTargetAlpha`, validated. */
   readonly inHandTargetAlpha: readonly [number, number];
-  /** The 'staged' shaping's weighted stages (`reachShaping`, `fineReachShaping`, `insertShaping`), validated. */
+  /** The 'staged' shaping's weighted stages (`reachShaping`, `fineReachShaping`, `alignShaping`, `insertShaping`), validated. */
   readonly stagedWeights: Readonly<Required<StagedWeights>>;
   readonly nearPegStart: number;
   readonly pregraspShare: number;
@@ -631,11 +656,17 @@ export class ManipulatorInsertPeg extends ControlTask {
     }
     this.gripBonus = options.gripBonus ?? 0;
     if (!(typeof this.gripBonus === 'number' && this.gripBonus >= 0 && Number.isFinite(this.gripBonus))) throw new RangeError(`gripBonus must be a finite number >= 0, got ${String(options.gripBonus)}`);
+    this.gripMargin = options.gripMargin ?? HOLD_MARGIN;
+    if (!(typeof this.gripMargin === 'number' && this.gripMargin > 0 && this.gripMargin <= HOLD_MARGIN)) {
+      throw new RangeError(`gripMargin must be in (0, ${HOLD_MARGIN}] (m), got ${String(options.gripMargin)}`);
+    }
+    if (options.gripMargin !== undefined && this.gripBonus === 0) throw new RangeError('gripMargin needs gripBonus > 0 (it shapes the grip bonus)');
     this.graspInHand = options.graspInHand ?? false;
     if (typeof this.graspInHand !== 'boolean') throw new RangeError(`graspInHand must be true or false, got ${String(options.graspInHand)}`);
     this.stagedWeights = {
       reach: stageWeights('reachShaping', options.reachShaping, STAGED_REACH),
       fineReach: stageWeights('fineReachShaping', options.fineReachShaping, STAGED_FINE_REACH),
+      align: stageWeights('alignShaping', options.alignShaping, STAGED_ALIGN),
       insert: stageWeights('insertShaping', options.insertShaping, STAGED_INSERT),
     };
     this.inHandTargetBlend = options.inHandTargetBlend ?? 0;
@@ -1006,7 +1037,7 @@ export class ManipulatorInsertPeg extends ControlTask {
   }
 
   reward(): number {
-    return this.shapedTaskReward() + (this.gripBonus > 0 ? this.gripBonus * gripTerm(this.arm, (this.physics.data as any).ctrl[GRASP_ACTUATOR]) : 0);
+    return this.shapedTaskReward() + (this.gripBonus > 0 ? this.gripBonus * gripTerm(this.arm, (this.physics.data as any).ctrl[GRASP_ACTUATOR], this.gripMargin) : 0);
   }
 
   private shapedTaskReward(): number {
