@@ -512,6 +512,12 @@ export const STAGED_ALIGN: Readonly<ReachShaping> = { weight: 0, scale: 20 };
 /** The weighted stages of `stagedShaping` that options may set; absent ones take the STAGED_* defaults. */
 export interface StagedWeights { reach?: ReachShaping; fineReach?: ReachShaping; align?: ReachShaping; insert?: ReachShaping }
 
+/** How far the peg is from being inserted (m): the mean of the peg-to-slot and tip-to-tip site distances. */
+export function pegToSlotDistance(p: ManipulatorPhysics): number {
+  const s = p.site;
+  return (p.siteDistance(s.peg, s.target) + p.siteDistance(s.pegTip, s.targetTip)) / 2;
+}
+
 /**
  * The 'staged' training shaping, added to the true reward (max 1 + 1 with the default reach): 0.1 x reach
  * + 0.2 x held + 0.7 x carry (+ w x fineReach with `fineReachShaping`, + w x align with `alignShaping`, + w x insert
@@ -528,12 +534,6 @@ export interface StagedWeights { reach?: ReachShaping; fineReach?: ReachShaping;
  * The 'carry' shaping paid hovering over the peg as much as holding it (its widened grasp term), and the policy
  * learnt to open its hand at once; here only a lifted peg pays the hold and carry stages.
  */
-/** How far the peg is from being inserted (m): the mean of the peg-to-slot and tip-to-tip site distances. */
-export function pegToSlotDistance(p: ManipulatorPhysics): number {
-  const s = p.site;
-  return (p.siteDistance(s.peg, s.target) + p.siteDistance(s.pegTip, s.targetTip)) / 2;
-}
-
 export function stagedShaping(p: ManipulatorPhysics, weights: Readonly<StagedWeights> = {}): StagedShapingTerms {
   const { reach: reachShaping = STAGED_REACH, fineReach: fineReachShaping = STAGED_FINE_REACH, align: alignShaping = STAGED_ALIGN, insert: insertShaping = STAGED_INSERT } = weights;
   const s = p.site;
