@@ -18,7 +18,7 @@ import { conv2dLayer, ConvEncoder } from '../src/policies/encoder';
 import { RunningNormalizer } from '../src/policies/normalizer';
 import { GaussianMLP, type PolicySpec } from '../src/policies/gaussian-mlp';
 import { loadCheckpoint, loadExpert, saveCheckpoint } from '../src/policies/checkpoint';
-import { warmStartFrom, resetActionMeans, WARM_START_COUNT } from '../src/policies/warm-start';
+import { warmStartFrom, resetActionMeans, setActionStd, WARM_START_COUNT } from '../src/policies/warm-start';
 import { expertsRoot } from '../src/util/paths';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -448,4 +448,21 @@ test('resetActionMeans: the listed action means become 0 in every state, the oth
   assert.throws(() => resetActionMeans(p, [3]), /action dimension must be an integer in \[0, 2\], got 3/);
   const sd = new GaussianMLP(spec, { torso: [8], stateDependentStd: true }, new Rng('q'));
   assert.throws(() => resetActionMeans(sd, [0]), /state-dependent std/);
+});
+
+test('setActionStd: every dimension gets the std in every state, the means are untouched; bad std is named', () => {
+  const rng = new Rng('std');
+  const spec: PolicySpec = { view: ['a'], groupShapes: { a: [4] }, groupKinds: { a: 'state' }, actionDim: 3 };
+  const p = new GaussianMLP(spec, { torso: [8], stateDependentStd: false, initStd: 0.5 }, new Rng('p'));
+  p.setWeights(p.getWeights().map((w) => Float32Array.from(w, () => 0.5 * rng.normal())));
+  const obs = { a: arr(rng, 4 * 5) };
+  const before = p.distribution({ batch: 5, groups: obs });
+  assert.ok(before.std.some((s) => Math.abs(s - 0.2) > 0.01), 'the std was not already 0.2');
+  setActionStd(p, 0.2);
+  const after = p.distribution({ batch: 5, groups: obs });
+  for (const s of after.std) assert.ok(Math.abs(s - 0.2) < 1e-5, `std ${s}`);
+  assert.deepEqual(Array.from(after.mean), Array.from(before.mean));
+  assert.throws(() => setActionStd(p, 1.5), /std must lie strictly between the policy's minStd \(0\.01\) and maxStd \(1\), got 1\.5/);
+  const sd = new GaussianMLP(spec, { torso: [8], stateDependentStd: true }, new Rng('q'));
+  assert.throws(() => setActionStd(sd, 0.2), /state-dependent std/);
 });

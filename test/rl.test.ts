@@ -437,6 +437,14 @@ test('curriculum stages switch task options at their env step; a resume lands in
   await trainPPO({ ...TINY, curriculum: [{ fromSteps: 256, resetActionMeans: [0] }] }, reset);
   const events4 = fs.readFileSync(path.join(reset, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(events4.map((e) => [e.event, e.envSteps, e.dims]), [['start', 0, undefined], ['stage', 256, undefined], ['reset-action-means', 256, [0]]]);
+  // ... or set the action std once, when it begins.
+  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, resetStd: 2 }] }), /curriculum\[0\]\.resetStd must be a number in \(0, 1\), got 2/);
+  const widened = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-std-'));
+  await trainPPO({ ...TINY, curriculum: [{ fromSteps: 256, resetStd: 0.3 }] }, widened);
+  const events5 = fs.readFileSync(path.join(widened, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events5.map((e) => [e.event, e.envSteps, e.std]), [['start', 0, undefined], ['stage', 256, undefined], ['reset-std', 256, 0.3]]);
+  const stds = readCurve(path.join(widened, 'curve.csv')).filter((r) => r['time/env_steps']! > 256).map((r) => r['train/std'] as number);
+  assert.ok(stds.length > 0 && stds.every((s) => Math.abs(s - 0.3) < 0.05), `std after the stage: ${stds}`);
   const rows3 = readCurve(path.join(bounded, 'curve.csv'));
   for (const r of rows3) {
     if (r['time/env_steps']! <= 256) assert.equal(r['loss/bounds'], null);

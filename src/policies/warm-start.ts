@@ -97,3 +97,21 @@ export function resetActionMeans(policy: GaussianMLP, dims: number[]): void {
   }
   policy.setWeights(weights);
 }
+
+/**
+ * Set the action std of every dimension to `std` in every state (policies with a state-independent std): the raw
+ * std parameter becomes logit((std - minStd) / (maxStd - minStd)). A training curriculum uses it to restore
+ * exploration after PPO without an entropy bonus has shrunk the std (Insert Peg: 0.34 at 8M steps, 0.07 at 65M).
+ */
+export function setActionStd(policy: GaussianMLP, std: number): void {
+  if (policy.config.stateDependentStd) throw new RangeError('setActionStd: the policy has a state-dependent std (its last layer outputs log-stds)');
+  const { minStd, maxStd } = policy.config;
+  if (!(typeof std === 'number' && std > minStd && std < maxStd)) throw new RangeError(`setActionStd: std must lie strictly between the policy's minStd (${minStd}) and maxStd (${maxStd}), got ${std}`);
+  const names = policy.weightNames();
+  const weights = policy.getWeights();
+  const i = names.indexOf('std/raw');
+  if (i < 0) throw new Error(`setActionStd: no std/raw among ${names.join(', ')}`);
+  const p = (std - minStd) / (maxStd - minStd);
+  weights[i].fill(Math.log(p / (1 - p)));
+  policy.setWeights(weights);
+}

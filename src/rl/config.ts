@@ -18,6 +18,11 @@ export interface CurriculumStage {
    * once. A resume that lands inside the stage does not reset them again.
    */
   resetActionMeans?: number[];
+  /**
+   * Action std (every dimension) the policy is set to when the stage begins during training (`setActionStd`),
+   * once, like resetActionMeans; within the policy's (minStd, maxStd).
+   */
+  resetStd?: number;
 }
 
 function checkCurriculum(stages: unknown): void {
@@ -25,8 +30,10 @@ function checkCurriculum(stages: unknown): void {
   let last = 0;
   stages.forEach((st, i) => {
     if (!st || typeof st !== 'object') throw new RangeError(`PPO config curriculum[${i}] must be an object`);
-    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions', 'boundsLossCoef', 'resetActionMeans'].includes(k));
-    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions, boundsLossCoef, resetActionMeans`);
+    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions', 'boundsLossCoef', 'resetActionMeans', 'resetStd'].includes(k));
+    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions, boundsLossCoef, resetActionMeans, resetStd`);
+    const sd = (st as CurriculumStage).resetStd;
+    if (sd !== undefined && !(typeof sd === 'number' && sd > 0 && sd < 1)) throw new RangeError(`PPO config curriculum[${i}].resetStd must be a number in (0, 1), got ${JSON.stringify(sd)}`);
     const r = (st as CurriculumStage).resetActionMeans;
     if (r !== undefined && !(Array.isArray(r) && r.every((d) => Number.isInteger(d) && d >= 0))) throw new RangeError(`PPO config curriculum[${i}].resetActionMeans must be a list of action indices (integers >= 0), got ${JSON.stringify(r)}`);
     const b = (st as CurriculumStage).boundsLossCoef;

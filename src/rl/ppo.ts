@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../util/rng';
 import { VecEnv } from './env-adapter';
-import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend, warmStartFrom, resetActionMeans } from '../policies';
+import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend, warmStartFrom, resetActionMeans, setActionStd } from '../policies';
 import { Adam } from './adam';
 import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, stageAt, type PPOConfig } from './config';
 import { CurveWriter, type CurveRow } from './curve';
@@ -407,6 +407,12 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
           resetActionMeans(policy, reset);
           log(`reset the policy mean of action dimension(s) ${reset.join(', ')} to 0`);
           history({ envSteps, event: 'reset-action-means', stage: next.index, dims: reset });
+        }
+        const std = config.curriculum[next.index - 1]?.resetStd;
+        if (next.index > stage.index && std !== undefined) {
+          setActionStd(policy, std);
+          log(`set the policy's action std to ${std}`);
+          history({ envSteps, event: 'reset-std', stage: next.index, std });
         }
         stage = next;
       }
