@@ -438,7 +438,8 @@ test('curriculum stages switch task options at their env step; a resume lands in
   const events4 = fs.readFileSync(path.join(reset, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(events4.map((e) => [e.event, e.envSteps, e.dims]), [['start', 0, undefined], ['stage', 256, undefined], ['reset-action-means', 256, [0]]]);
   // ... or set the action std once, when it begins.
-  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, resetStd: 2 }] }), /curriculum\[0\]\.resetStd must be a number in \(0, 1\), got 2/);
+  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, resetStd: 2 }] }), /curriculum\[0\]\.resetStd must be a number strictly between minStd \(0\.01\) and maxStd \(1\), got 2/);
+  assert.throws(() => resolvePPOConfig({ ...TINY, minStd: 0.1, curriculum: [{ fromSteps: 5, resetStd: 0.05 }] }), /resetStd must be a number strictly between minStd \(0\.1\) and maxStd \(1\), got 0\.05/);
   const widened = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-std-'));
   await trainPPO({ ...TINY, curriculum: [{ fromSteps: 256, resetStd: 0.3 }] }, widened);
   const events5 = fs.readFileSync(path.join(widened, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

@@ -71,6 +71,12 @@ export function resolveGaussianMLPConfig(config: Partial<GaussianMLPConfig>, has
   return c;
 }
 
+/** The raw std parameter giving `std`, the inverse of std = minStd + (maxStd - minStd) x sigmoid(raw). */
+export function rawStdFor(std: number, minStd: number, maxStd: number): number {
+  const p = (std - minStd) / (maxStd - minStd);
+  return Math.log(p / (1 - p));
+}
+
 export class GaussianMLP implements Expert {
   readonly view: string[];
   readonly actionDim: number;
@@ -119,8 +125,7 @@ export class GaussianMLP implements Expert {
       init: c.init,
       inputIsData: this.imageGroups.length === 0,
     });
-    const p = (c.initStd - c.minStd) / (c.maxStd - c.minStd);
-    const rawInit = Math.log(p / (1 - p));
+    const rawInit = rawStdFor(c.initStd, c.minStd, c.maxStd);
     if (c.stateDependentStd) {
       const b = this.net.biases[this.net.biases.length - 1];
       tf.tidy(() => b.assign(tf.concat([tf.zeros([A]), tf.fill([A], rawInit)]) as tf.Tensor1D));

@@ -6,7 +6,7 @@
  * groups are zero (the new inputs are ignored until training gives them weight). Normaliser statistics of the
  * shared groups are copied; new groups start at mean 0, variance 1, and the count is capped at WARM_START_COUNT.
  */
-import { GaussianMLP } from './gaussian-mlp';
+import { GaussianMLP, rawStdFor } from './gaussian-mlp';
 
 /** Normaliser count after a warm start (see warmStartFrom). */
 export const WARM_START_COUNT = 10_000;
@@ -111,7 +111,6 @@ export function setActionStd(policy: GaussianMLP, std: number): void {
   const weights = policy.getWeights();
   const i = names.indexOf('std/raw');
   if (i < 0) throw new Error(`setActionStd: no std/raw among ${names.join(', ')}`);
-  const p = (std - minStd) / (maxStd - minStd);
-  weights[i].fill(Math.log(p / (1 - p)));
+  weights[i].fill(rawStdFor(std, minStd, maxStd));
   policy.setWeights(weights);
 }

@@ -20,12 +20,12 @@ export interface CurriculumStage {
   resetActionMeans?: number[];
   /**
    * Action std (every dimension) the policy is set to when the stage begins during training (`setActionStd`),
-   * once, like resetActionMeans; within the policy's (minStd, maxStd).
+   * once, like resetActionMeans; strictly between minStd and maxStd.
    */
   resetStd?: number;
 }
 
-function checkCurriculum(stages: unknown): void {
+function checkCurriculum(stages: unknown, minStd: number, maxStd: number): void {
   if (!Array.isArray(stages)) throw new RangeError(`PPO config curriculum must be a list of stages, got ${JSON.stringify(stages)}`);
   let last = 0;
   stages.forEach((st, i) => {
@@ -33,7 +33,7 @@ function checkCurriculum(stages: unknown): void {
     const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions', 'boundsLossCoef', 'resetActionMeans', 'resetStd'].includes(k));
     if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions, boundsLossCoef, resetActionMeans, resetStd`);
     const sd = (st as CurriculumStage).resetStd;
-    if (sd !== undefined && !(typeof sd === 'number' && sd > 0 && sd < 1)) throw new RangeError(`PPO config curriculum[${i}].resetStd must be a number in (0, 1), got ${JSON.stringify(sd)}`);
+    if (sd !== undefined && !(typeof sd === 'number' && sd > minStd && sd < maxStd)) throw new RangeError(`PPO config curriculum[${i}].resetStd must be a number strictly between minStd (${minStd}) and maxStd (${maxStd}), got ${JSON.stringify(sd)}`);
     const r = (st as CurriculumStage).resetActionMeans;
     if (r !== undefined && !(Array.isArray(r) && r.every((d) => Number.isInteger(d) && d >= 0))) throw new RangeError(`PPO config curriculum[${i}].resetActionMeans must be a list of action indices (integers >= 0), got ${JSON.stringify(r)}`);
     const b = (st as CurriculumStage).boundsLossCoef;
@@ -256,7 +256,7 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   if (c.targetKl !== null && !(typeof c.targetKl === 'number' && c.targetKl > 0)) throw new RangeError(`PPO config targetKl must be null or > 0, got ${c.targetKl}`);
   if (c.targetKl !== null && c.annealLr) throw new RangeError('PPO config targetKl (adaptive learning rate) and annealLr cannot both be set');
   if (!(typeof c.boundsLossCoef === 'number' && c.boundsLossCoef >= 0 && Number.isFinite(c.boundsLossCoef))) throw new RangeError(`PPO config boundsLossCoef must be a finite number >= 0, got ${c.boundsLossCoef}`);
-  checkCurriculum(c.curriculum);
+  checkCurriculum(c.curriculum, c.minStd, c.maxStd);
   if (!Number.isInteger(c.valueWarmupIterations) || c.valueWarmupIterations < 0) throw new RangeError(`PPO config valueWarmupIterations must be an integer >= 0, got ${c.valueWarmupIterations}`);
   if (c.initPolicy !== null && (typeof c.initPolicy !== 'string' || c.initPolicy === '')) throw new RangeError(`PPO config initPolicy must be null or a checkpoint folder path, got ${JSON.stringify(c.initPolicy)}`);
   if (!(c.checkpointEvery > 0)) throw new RangeError(`PPO config checkpointEvery (minutes) must be > 0, got ${c.checkpointEvery}`);

@@ -402,14 +402,16 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
           bestEvalReturn = null;
           nextEvalAt = envSteps;
         }
-        const reset = config.curriculum[next.index - 1]?.resetActionMeans;
-        if (next.index > stage.index && reset && reset.length > 0) {
+        // One-off policy edits of a stage entered here (not of one a resume landed in).
+        const begun = next.index > stage.index ? config.curriculum[next.index - 1] : undefined;
+        const reset = begun?.resetActionMeans;
+        if (reset && reset.length > 0) {
           resetActionMeans(policy, reset);
           log(`reset the policy mean of action dimension(s) ${reset.join(', ')} to 0`);
           history({ envSteps, event: 'reset-action-means', stage: next.index, dims: reset });
         }
-        const std = config.curriculum[next.index - 1]?.resetStd;
-        if (next.index > stage.index && std !== undefined) {
+        const std = begun?.resetStd;
+        if (std !== undefined) {
           setActionStd(policy, std);
           log(`set the policy's action std to ${std}`);
           history({ envSteps, event: 'reset-std', stage: next.index, std });
