@@ -11,6 +11,7 @@ import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
 import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping, gripTerm, NEAR_PEG_HEIGHT, PREGRASP_HEIGHT, NEAR_PEG_REACH } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
+import { GRASP_REACH } from '../src/cli/peg-census';
 
 /** Asserts that two tasks reset from the same seeds reach identical states (an option left off changes nothing). */
 function assertSameStarts(a: ManipulatorInsertPeg, b: ManipulatorInsertPeg, seeds: number[]): void {
@@ -370,11 +371,13 @@ test("manipulator: 'staged' shaping pays a lifted peg in the hand above hovering
 
 test('manipulator: graspInHand closes the hand on an in-hand peg, which then stays held; other starts are untouched', async () => {
   const mjs = await loadMujoco();
-  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, graspInHand: 'yes' as any }), /graspInHand must be true or false/);
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, graspInHand: 'yes' as any }), /graspInHand must be true, false or a share in \[0, 1\]/);
+  assert.throws(() => new ManipulatorInsertPeg(mjs, { camera: false, graspInHand: 1.5 }), /graspInHand must be true, false or a share in \[0, 1\], got 1.5/);
   const gripped = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 1, pInTarget: 0, graspInHand: true });
   const loose = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 1, pInTarget: 0 });
   const other = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0, pInTarget: 0, graspInHand: true });
   const plain = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0, pInTarget: 0 });
+  const half = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 1, pInTarget: 0, graspInHand: 0.5 });
   try {
     const keptAfter = (task: ManipulatorInsertPeg): number => {
       const d = (task.arm as any).physics.data;
@@ -402,8 +405,19 @@ test('manipulator: graspInHand closes the hand on an in-hand peg, which then sta
     assert.ok(l <= 6, `dm_control's in-hand start kept ${l}/10 (expected most to fall out)`);
     // Starts that are not in the hand: identical states with and without the option.
     assertSameStarts(other, plain, [50, 51, 52]);
+    // A share closes the hand in about that share of the in-hand starts and leaves the rest as dm_control does.
+    let closed = 0;
+    for (let e = 0; e < 40; e++) {
+      half.reset(new Rng(900 + e));
+      if (half.handClosedAtStart) closed++;
+    }
+    assert.ok(closed >= 10 && closed <= 30, `graspInHand 0.5 closed the hand in ${closed} of 40 in-hand starts`);
+    gripped.reset(new Rng(5));
+    loose.reset(new Rng(5));
+    assert.equal(gripped.handClosedAtStart, true);
+    assert.equal(loose.handClosedAtStart, false);
   } finally {
-    for (const t of [gripped, loose, other, plain]) t.close();
+    for (const t of [gripped, loose, other, plain, half]) t.close();
   }
 });
 
@@ -797,5 +811,45 @@ test("manipulator: reachShaping sets the weight and scale of the 'staged' reach 
   } finally {
     plain.close();
     wide.close();
+  }
+});
+
+test('manipulator: floorGripCensus settles a dm_control floor peg and finds the in-hand grip only within the arm\'s reach', async () => {
+  const mjs = await loadMujoco();
+  const task = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 0, pInTarget: 0 });
+  const inHand = new ManipulatorInsertPeg(mjs, { camera: false, pInHand: 1, pInTarget: 0 });
+  try {
+    inHand.reset(new Rng(1));
+    assert.throws(() => inHand.floorGripCensus(new Rng(1)), /floorGripCensus needs a dm_control floor start, got init type 'in_hand'/);
+    const s = task.arm.site;
+    const sx: Float64Array = (task.arm as any).physics.data.site_xpos;
+    const seen: Record<string, number> = { grip: 0, 'no-grip': 0, unsettled: 0 };
+    let farGrips = 0, farPegs = 0;
+    for (let e = 0; e < 40; e++) {
+      const rng = new Rng(7000 + e);
+      task.reset(rng);
+      const outcome = task.floorGripCensus(rng);
+      seen[outcome]++;
+      const x = sx[3 * s.pegGrasp];
+      if (outcome !== 'unsettled') assert.ok(sx[3 * s.pegGrasp + 2] < 0.15, 'a settled peg rests on the floor');
+      if (outcome === 'grip') assert.ok(task.arm.siteDistance(s.grasp, s.pegGrasp) < 0.012, 'the hand is left around the peg');
+      // Beyond |x| = 0.35 m no grip reaches a resting peg: the hand must lie along the peg's axis, which puts its
+      // wrist more than the three links' 0.45 m from the root joint (0.4 m above the floor).
+      if (Math.abs(x) >= 0.35 && outcome !== 'unsettled') {
+        farPegs++;
+        if (outcome === 'grip') farGrips++;
+      }
+    }
+    assert.ok(seen.grip >= 8 && seen['no-grip'] >= 8, `outcomes ${JSON.stringify(seen)}`);
+    assert.ok(farPegs >= 5, `${farPegs} pegs came to rest beyond |x| = 0.35 m`);
+    assert.equal(farGrips, 0);
+    // GRASP_REACH is the arm's stretch: with every arm joint at 0 the grasp site lies that far above the root joint.
+    const { model, data } = (task.arm as any).physics;
+    for (let i = 0; i < 4; i++) data.qpos[task.arm.armQposAdr[i]] = 0;
+    mjs.mj_forward(model, data);
+    assert.ok(Math.abs(Math.hypot(sx[3 * s.grasp], sx[3 * s.grasp + 2] - 0.4) - GRASP_REACH) < 1e-9);
+  } finally {
+    task.close();
+    inHand.close();
   }
 });

@@ -180,6 +180,7 @@ import { evaluatePolicy } from '../src/rl/evaluate';
 import { loadCheckpoint } from '../src/policies';
 import type { PPOConfig } from '../src/rl/config';
 import { distanceBin, distanceBinLabels } from '../src/cli/peg-probe';
+import { censusBins } from '../src/cli/peg-census';
 
 const TINY: Partial<PPOConfig> & { task: string } = {
   task: 'cartpole-swingup', seed: 3, numEnvs: 4, workers: 0, rolloutLength: 32, epochs: 2, minibatches: 2,
@@ -405,8 +406,8 @@ test('curriculum stages switch task options at their env step; a resume lands in
   assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 256 }, { fromSteps: 128 }] }), /curriculum\[1\]\.fromSteps must be an integer above 256/);
   assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, options: {} } as any] }), /unknown field\(s\) options/);
   const cfg = { ...TINY, curriculum: [{ fromSteps: 384, taskOptions: { episodeLength: 40 } }, { fromSteps: 512, evalTaskOptions: { episodeLength: 30 } }] };
-  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 383), { index: 0, taskOptions: { episodeLength: 50 }, evalTaskOptions: {}, boundsLossCoef: 0 });
-  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 600), { index: 2, taskOptions: { episodeLength: 40 }, evalTaskOptions: { episodeLength: 30 }, boundsLossCoef: 0 });
+  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 383), { index: 0, taskOptions: { episodeLength: 50 }, evalTaskOptions: {}, boundsLossCoef: 0, entCoef: 0 });
+  assert.deepEqual(stageAt(resolvePPOConfig(cfg), 600), { index: 2, taskOptions: { episodeLength: 40 }, evalTaskOptions: { episodeLength: 30 }, boundsLossCoef: 0, entCoef: 0 });
   const straight = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-curriculum-'));
   await trainPPO(cfg, straight);
   const events = fs.readFileSync(path.join(straight, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -431,6 +432,20 @@ test('curriculum stages switch task options at their env step; a resume lands in
   await trainPPO({ ...TINY, curriculum: [{ fromSteps: 256, boundsLossCoef: 0.5 }] }, bounded);
   const events3 = fs.readFileSync(path.join(bounded, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(events3.map((e) => [e.event, e.envSteps, e.boundsLossCoef]), [['start', 0, undefined], ['stage', 256, 0.5]]);
+  // A stage may switch an entropy bonus on: in force from its step, and it widens the policy against a run without.
+  assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, entCoef: -0.1 }] }), /curriculum\[0\]\.entCoef must be a finite number >= 0/);
+  const entCfg = { ...TINY, curriculum: [{ fromSteps: 256, entCoef: 0.5 }] };
+  assert.equal(stageAt(resolvePPOConfig(entCfg), 255).entCoef, 0);
+  assert.equal(stageAt(resolvePPOConfig(entCfg), 256).entCoef, 0.5);
+  const withBonus = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-ent-'));
+  await trainPPO(entCfg, withBonus);
+  const eventsEnt = fs.readFileSync(path.join(withBonus, 'config-history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(eventsEnt.map((e) => [e.event, e.envSteps, e.entCoef]), [['start', 0, undefined], ['stage', 256, 0.5]]);
+  const stdBonus = readCurve(path.join(withBonus, 'curve.csv')).at(-1)!['train/std']!;
+  const plain = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-plain-'));
+  await trainPPO(TINY, plain);
+  const stdPlain = readCurve(path.join(plain, 'curve.csv')).at(-1)!['train/std']!;
+  assert.ok(stdBonus > stdPlain, `entropy bonus std ${stdBonus} should exceed ${stdPlain} without it`);
   // A stage may reset action means once, when it begins.
   assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, resetActionMeans: [-1] }] }), /resetActionMeans must be a list of action indices/);
   const reset = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-reset-'));
@@ -484,6 +499,18 @@ test('peg-probe CLI: counts reached, lifted and inserted starts per start type; 
 test('peg-probe distance bins: labels and edges', () => {
   assert.deepEqual(distanceBinLabels(), ['< 3 cm', '3-6 cm', '6-10 cm', '> 10 cm']);
   assert.deepEqual([0, 0.0299, 0.03, 0.07, 0.1, 2].map((d) => distanceBin(d)), [0, 0, 1, 2, 3, 3]);
+});
+
+test('peg-census bins: counts per |x| bin and in all; unsettled pegs count as starts only', () => {
+  const rows = [
+    { seed: 1, outcome: 'grip' as const, x: 0.05, z: 0.03, nearest: 0.4 },
+    { seed: 2, outcome: 'no-grip' as const, x: -0.38, z: 0.03, nearest: 0.53 },
+    { seed: 3, outcome: 'no-grip' as const, x: 0.32, z: 0.03, nearest: 0.5 },
+    { seed: 4, outcome: 'unsettled' as const, x: 0, z: 0.6, nearest: 0.2 },
+  ];
+  const bins = censusBins(rows, [0.1, 0.35]);
+  assert.deepEqual(bins.map((b) => b.label), ['|x| < 0.1', '0.1 <= |x| < 0.35', '|x| >= 0.35', 'all']);
+  assert.deepEqual(bins.map((b) => [b.starts, b.onFloor, b.grip, b.inReach]), [[2, 1, 1, 1], [1, 1, 0, 1], [1, 1, 0, 0], [4, 3, 1, 2]]);
 });
 
 test('getup-probe CLI: counts risen starts per blend share; bad input is named', () => {

@@ -19,6 +19,8 @@ import { parseFlags } from './args';
 export const PEG_STARTS: Record<string, ManipulatorOptions> = {
   /** dm_control's floor start (86.5% of the true task's episodes). */
   floor: { pInHand: 0, pInTarget: 0 },
+  /** dm_control's in-slot start: the peg inserted, the arm drawn anywhere. */
+  'in-slot': { pInHand: 0, pInTarget: 1 },
   /** dm_control's in-hand start: the fingers as drawn. */
   'in-hand': { pInHand: 1, pInTarget: 0 },
   /** The curriculum's in-hand start with the hand closed first (`graspInHand`). */

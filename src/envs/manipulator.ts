@@ -305,9 +305,10 @@ export interface ManipulatorOptions extends TaskOptions {
    * Training-only (default false): an in-hand start first closes the hand on the peg, for GRASP_SETTLE_STEPS
    * physics steps with the arm joints and the peg held still and the grasp motor at +1 (`closeHandOnPeg`).
    * dm_control's in-hand start leaves the fingers where the draw put them: closing the hand at once and holding
-   * the arm still kept the peg in 7 of 20 such starts, after this settling in 20 of 20.
+   * the arm still kept the peg in 7 of 20 such starts, after this settling in 20 of 20. A number in [0, 1] does so
+   * for that share of the in-hand starts (true = 1), so that dm_control's own in-hand start is trained too.
    */
-  graspInHand?: boolean;
+  graspInHand?: boolean | number;
   /**
    * Training-only (default 0): adds gripBonus x (grasp control + 1) / 2 while the peg is within HOLD_MARGIN of the
    * grasp site, a direct signal to close the hand on a peg in it (+1 closes).
@@ -574,6 +575,9 @@ const COMMON_GROUPS: ReadonlyArray<[string, number]> = [
 ];
 export const MANIPULATOR_COMMON_VIEW = COMMON_GROUPS.map(([n]) => n);
 
+/** What a search for the in-hand grip around a settled floor peg found (`floorGripCensus`). */
+export type FloorGripOutcome = 'grip' | 'no-grip' | 'unsettled';
+
 /** How the peg was placed at the start of the episode (dm_control's init_type). */
 export type PegInitType = 'in_hand' | 'in_target' | 'uniform';
 
@@ -590,7 +594,8 @@ export class ManipulatorInsertPeg extends ControlTask {
   readonly shapedReward: boolean | 'carry' | 'staged';
   readonly pInHand: number;
   readonly pInTarget: number;
-  readonly graspInHand: boolean;
+  /** `graspInHand` as the share of in-hand starts that close the hand first (true = 1, false = 0). */
+  readonly graspInHand: number;
   readonly gripBonus: number;
   readonly gripMargin: number;
   readonly inHandTargetBlend: number;
@@ -615,6 +620,8 @@ export class ManipulatorInsertPeg extends ControlTask {
   private readonly armGeometry: { root: [number, number]; links: [number, number, number]; grasp: number };
   /** Bodies of the arm (upper arm and below) and of the hand (hand and below), for `floorGraspStart`'s contact check. */
   private readonly armBodies: { arm: Set<number>; hand: Set<number> };
+  /** Whether the current episode's in-hand start closed the hand first (`graspInHand`). */
+  handClosedAtStart = false;
   /** The slot's share of the way (alpha) of an `inHandTargetBlend` start, -1 for any other start. */
   targetBlend = -1;
 
@@ -661,8 +668,9 @@ export class ManipulatorInsertPeg extends ControlTask {
       throw new RangeError(`gripMargin must be in (0, ${HOLD_MARGIN}] (m), got ${String(options.gripMargin)}`);
     }
     if (options.gripMargin !== undefined && this.gripBonus === 0) throw new RangeError('gripMargin needs gripBonus > 0 (it shapes the grip bonus)');
-    this.graspInHand = options.graspInHand ?? false;
-    if (typeof this.graspInHand !== 'boolean') throw new RangeError(`graspInHand must be true or false, got ${String(options.graspInHand)}`);
+    const gih = options.graspInHand ?? false;
+    if (!(typeof gih === 'boolean' || (typeof gih === 'number' && gih >= 0 && gih <= 1))) throw new RangeError(`graspInHand must be true, false or a share in [0, 1], got ${String(options.graspInHand)}`);
+    this.graspInHand = gih === true ? 1 : gih === false ? 0 : gih;
     this.stagedWeights = {
       reach: stageWeights('reachShaping', options.reachShaping, STAGED_REACH),
       fineReach: stageWeights('fineReachShaping', options.fineReachShaping, STAGED_FINE_REACH),
@@ -887,9 +895,11 @@ export class ManipulatorInsertPeg extends ControlTask {
     this.floorGraspOffset = 0;
     // Drawn only when enabled (streams of runs without it unchanged).
     if (this.floorGraspStart > 0 && this.initType === 'uniform' && !this.nearPeg && rng.uniform() < this.floorGraspStart) {
-      this.placeHandAroundFloorPeg(rng);
+      if (this.placeHandAroundFloorPeg(rng) !== 'grip') throw new Error(`no settled floor peg admitted the in-hand grip in ${FLOOR_GRASP_ATTEMPTS} draws`);
     }
-    if (this.graspInHand && this.initType === 'in_hand') this.closeHandOnPeg();
+    // A share below 1 is drawn only for in-hand starts (streams of runs with true or false unchanged).
+    this.handClosedAtStart = this.initType === 'in_hand' && this.graspInHand > 0 && (this.graspInHand >= 1 || rng.uniform() < this.graspInHand);
+    if (this.handClosedAtStart) this.closeHandOnPeg();
     this.steps = 0;
   }
 
@@ -900,7 +910,7 @@ export class ManipulatorInsertPeg extends ControlTask {
    * arm into anything by more than FLOOR_GRIP_DEPTH (the hand into the peg: FLOOR_GRIP_PEG_DEPTH). Then close the
    * hand (share floorGraspClosed) or back it off along the axis by up to floorGraspBackoff, open.
    */
-  private placeHandAroundFloorPeg(rng: Rng): void {
+  private placeHandAroundFloorPeg(rng: Rng, attempts = FLOOR_GRASP_ATTEMPTS): FloorGripOutcome {
     const { model, data } = this.physics;
     const mj = this.mj;
     const m = model as any;
@@ -919,14 +929,15 @@ export class ManipulatorInsertPeg extends ControlTask {
     const { root, links, grasp } = this.armGeometry;
     // Hinges turn about -y: a link at cumulative angle a points along (-sin a, cos a) in the (x, z) plane.
     const angleOf = (x: number, z: number): number => Math.atan2(-x, z);
-    for (let attempt = 1; attempt <= FLOOR_GRASP_ATTEMPTS; attempt++) {
+    let outcome: FloorGripOutcome = 'no-grip';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
       if (attempt > 1) {
         qvel.fill(0);
         [qpos[pegX], qpos[pegZ], qpos[pegY], qvel[this.arm.pegDofAdr[0]]] = drawFloorPeg(rng);
       }
       for (let i = 0; i < 4; i++) qpos[armQ[i]] = 0;
       mj.mj_forward(model, data);
-      if (deepestPenetration(d) > FLOOR_GRIP_DEPTH) continue;
+      if (deepestPenetration(d) > FLOOR_GRIP_DEPTH) { outcome = 'unsettled'; continue; }
       d.ctrl.fill(0);
       const [vx, vz, vy] = this.arm.pegDofAdr;
       const pegSpeed = (): number => Math.hypot(qvel[vx], qvel[vz], qvel[vy]);
@@ -938,7 +949,8 @@ export class ManipulatorInsertPeg extends ControlTask {
       }
       mj.mj_forward(model, data);
       const gx = sx[3 * s.pegGrasp], gz = sx[3 * s.pegGrasp + 2];
-      if (pegSpeed() > 0.05 || gz > 0.15) continue;
+      if (pegSpeed() > 0.05 || gz > 0.15) { outcome = 'unsettled'; continue; }
+      outcome = 'no-grip';
       const ax = sx[3 * s.pegTip] - gx, az = sx[3 * s.pegTip + 2] - gz;
       const norm = Math.hypot(ax, az);
       const hx = ax / norm, hz = az / norm;
@@ -988,14 +1000,26 @@ export class ManipulatorInsertPeg extends ControlTask {
                 this.floorGraspOffset = closed ? -1 : backoff;
                 this.floorGraspDraws = attempt;
                 if (closed) this.closeHandOnPeg();
-                return;
+                return 'grip';
               }
             }
           }
         }
       }
     }
-    throw new Error(`no settled floor peg admitted the in-hand grip in ${FLOOR_GRASP_ATTEMPTS} draws`);
+    return outcome;
+  }
+
+  /**
+   * For a census of dm_control's floor starts (after a reset that drew one): let the peg fall and settle as
+   * `floorGraspStart` does (the arm pinned upright) and search once for the in-hand grip around it, with the open
+   * hand. 'grip': one exists (the hand is left there); 'no-grip': the peg rests on the floor and none does;
+   * 'unsettled': it did not come to rest on the floor (on the pinned arm, or it overlapped it), which says nothing
+   * of the task. The peg's resting pose is in the state either way.
+   */
+  floorGripCensus(rng: Rng): FloorGripOutcome {
+    if (this.initType !== 'uniform' || this.nearPeg || this.floorGrasp) throw new Error(`floorGripCensus needs a dm_control floor start, got init type '${this.initType}'${this.nearPeg ? ' (near-peg)' : this.floorGrasp ? ' (floor grasp)' : ''}`);
+    return this.placeHandAroundFloorPeg(rng, 1);
   }
 
   /**

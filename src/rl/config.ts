@@ -13,6 +13,8 @@ export interface CurriculumStage {
   evalTaskOptions?: Record<string, unknown>;
   /** `boundsLossCoef` from then on; absent = unchanged. */
   boundsLossCoef?: number;
+  /** `entCoef` (the entropy bonus's weight) from then on; absent = unchanged. */
+  entCoef?: number;
   /**
    * Action dimensions whose policy mean is reset to 0 when the stage begins during training (`resetActionMeans`),
    * once. A resume that lands inside the stage does not reset them again.
@@ -30,31 +32,33 @@ function checkCurriculum(stages: unknown, minStd: number, maxStd: number): void 
   let last = 0;
   stages.forEach((st, i) => {
     if (!st || typeof st !== 'object') throw new RangeError(`PPO config curriculum[${i}] must be an object`);
-    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions', 'boundsLossCoef', 'resetActionMeans', 'resetStd'].includes(k));
-    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions, boundsLossCoef, resetActionMeans, resetStd`);
+    const unknown = Object.keys(st).filter((k) => !['fromSteps', 'taskOptions', 'evalTaskOptions', 'boundsLossCoef', 'entCoef', 'resetActionMeans', 'resetStd'].includes(k));
+    if (unknown.length) throw new RangeError(`PPO config curriculum[${i}] has unknown field(s) ${unknown.join(', ')}; accepted: fromSteps, taskOptions, evalTaskOptions, boundsLossCoef, entCoef, resetActionMeans, resetStd`);
     const sd = (st as CurriculumStage).resetStd;
     if (sd !== undefined && !(typeof sd === 'number' && sd > minStd && sd < maxStd)) throw new RangeError(`PPO config curriculum[${i}].resetStd must be a number strictly between minStd (${minStd}) and maxStd (${maxStd}), got ${JSON.stringify(sd)}`);
     const r = (st as CurriculumStage).resetActionMeans;
     if (r !== undefined && !(Array.isArray(r) && r.every((d) => Number.isInteger(d) && d >= 0))) throw new RangeError(`PPO config curriculum[${i}].resetActionMeans must be a list of action indices (integers >= 0), got ${JSON.stringify(r)}`);
     const b = (st as CurriculumStage).boundsLossCoef;
     if (b !== undefined && !(typeof b === 'number' && b >= 0 && Number.isFinite(b))) throw new RangeError(`PPO config curriculum[${i}].boundsLossCoef must be a finite number >= 0, got ${b}`);
+    const e = (st as CurriculumStage).entCoef;
+    if (e !== undefined && !(typeof e === 'number' && e >= 0 && Number.isFinite(e))) throw new RangeError(`PPO config curriculum[${i}].entCoef must be a finite number >= 0, got ${e}`);
     const from = (st as CurriculumStage).fromSteps;
     if (!Number.isInteger(from) || from <= last) throw new RangeError(`PPO config curriculum[${i}].fromSteps must be an integer above ${last} (stages in increasing order), got ${from}`);
     last = from;
   });
 }
 
-/** What a curriculum stage sets: the task options and the bounds-loss coefficient in force. */
-export interface StageSettings { index: number; taskOptions: Record<string, unknown>; evalTaskOptions: Record<string, unknown>; boundsLossCoef: number }
+/** What a curriculum stage sets: the task options and the bounds-loss and entropy coefficients in force. */
+export interface StageSettings { index: number; taskOptions: Record<string, unknown>; evalTaskOptions: Record<string, unknown>; boundsLossCoef: number; entCoef: number }
 
 /** The settings in force at `envSteps`: stage 0 from the config, then every stage that has begun. */
-export function stageAt(config: Pick<PPOConfig, 'taskOptions' | 'evalTaskOptions' | 'curriculum'> & { boundsLossCoef?: number }, envSteps: number): StageSettings {
-  let out: StageSettings = { index: 0, taskOptions: config.taskOptions, evalTaskOptions: config.evalTaskOptions, boundsLossCoef: config.boundsLossCoef ?? 0 };
+export function stageAt(config: Pick<PPOConfig, 'taskOptions' | 'evalTaskOptions' | 'curriculum'> & { boundsLossCoef?: number; entCoef?: number }, envSteps: number): StageSettings {
+  let out: StageSettings = { index: 0, taskOptions: config.taskOptions, evalTaskOptions: config.evalTaskOptions, boundsLossCoef: config.boundsLossCoef ?? 0, entCoef: config.entCoef ?? 0 };
   (config.curriculum ?? []).forEach((st, i) => {
     if (st.fromSteps <= envSteps) {
       out = {
         index: i + 1, taskOptions: st.taskOptions ?? out.taskOptions, evalTaskOptions: st.evalTaskOptions ?? out.evalTaskOptions,
-        boundsLossCoef: st.boundsLossCoef ?? out.boundsLossCoef,
+        boundsLossCoef: st.boundsLossCoef ?? out.boundsLossCoef, entCoef: st.entCoef ?? out.entCoef,
       };
     }
   });

@@ -105,7 +105,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
     const before = stageAt(savedConfig, saved.envSteps);
     const now = stageAt(config, saved.envSteps);
     const inForce: Record<string, { from: unknown; to: unknown }> = {};
-    for (const k of ['taskOptions', 'evalTaskOptions', 'boundsLossCoef'] as const) {
+    for (const k of ['taskOptions', 'evalTaskOptions', 'boundsLossCoef', 'entCoef'] as const) {
       if (JSON.stringify(before[k]) !== JSON.stringify(now[k])) inForce[k] = { from: before[k], to: now[k] };
     }
     evalSettingChanged = 'evalTaskOptions' in inForce;
@@ -346,7 +346,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
             const pg = clippedSurrogateLoss(gaussianLogProb(mean, logStd, act), oldLogp, adv, config.clip);
             const vl = valueLoss(valueOf(inputs), ret, oldV, config.valueClip);
             const entropy = tf.mean(gaussianEntropy(logStd)) as tf.Scalar;
-            let policyTerms = tf.add(pg.loss, tf.mul(-config.entCoef, entropy));
+            let policyTerms = tf.add(pg.loss, tf.mul(-stage.entCoef, entropy));
             const boundsCoef = stage.boundsLossCoef;
             let bounds: tf.Scalar | null = null;
             if (boundsCoef > 0) {
@@ -391,8 +391,8 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
       const next = stageAt(config, envSteps);
       if (next.index !== stage.index) {
         const newEval = JSON.stringify(next.evalTaskOptions) !== JSON.stringify(stage.evalTaskOptions);
-        log(`curriculum stage ${next.index} begins at ${envSteps} env steps: taskOptions ${JSON.stringify(next.taskOptions)}, evalTaskOptions ${JSON.stringify(next.evalTaskOptions)}, boundsLossCoef ${next.boundsLossCoef}`);
-        history({ envSteps, event: 'stage', stage: next.index, taskOptions: next.taskOptions, evalTaskOptions: next.evalTaskOptions, boundsLossCoef: next.boundsLossCoef });
+        log(`curriculum stage ${next.index} begins at ${envSteps} env steps: taskOptions ${JSON.stringify(next.taskOptions)}, evalTaskOptions ${JSON.stringify(next.evalTaskOptions)}, boundsLossCoef ${next.boundsLossCoef}, entCoef ${next.entCoef}`);
+        history({ envSteps, event: 'stage', stage: next.index, taskOptions: next.taskOptions, evalTaskOptions: next.evalTaskOptions, boundsLossCoef: next.boundsLossCoef, entCoef: next.entCoef });
         if (JSON.stringify(next.taskOptions) !== JSON.stringify(stage.taskOptions)) {
           await env.close();
           env = await makeEnv(next.index, next.taskOptions);
