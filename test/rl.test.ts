@@ -494,6 +494,10 @@ test('peg-probe CLI: counts reached, lifted and inserted starts per start type; 
   assert.equal(noisy.status, 0, noisy.stderr);
   assert.match(noisy.stdout, /mean action \+ noise 0\.5/);
   assert.notEqual(noisy.stdout.match(/peg to slot at the end ([\d.]+) cm/)![1], rows[0][6]);
+  // dm_control's in-slot start begins inserted: within 3 cm of the slot.
+  const slot = run(['--policy', policy, '--starts', 'in-slot', '--episodes', '1', '--steps', '5']);
+  assert.equal(slot.status, 0, slot.stderr);
+  assert.match(slot.stdout, /^  in-slot inserted by start distance: < 3 cm [01]\/1$/m);
 });
 
 test('peg-probe distance bins: labels and edges', () => {

@@ -19,8 +19,6 @@ import { parseFlags } from './args';
 export const PEG_STARTS: Record<string, ManipulatorOptions> = {
   /** dm_control's floor start (86.5% of the true task's episodes). */
   floor: { pInHand: 0, pInTarget: 0 },
-  /** dm_control's in-slot start: the peg inserted, the arm drawn anywhere. */
-  'in-slot': { pInHand: 0, pInTarget: 1 },
   /** dm_control's in-hand start: the fingers as drawn. */
   'in-hand': { pInHand: 1, pInTarget: 0 },
   /** The curriculum's in-hand start with the hand closed first (`graspInHand`). */
@@ -35,6 +33,8 @@ export const PEG_STARTS: Record<string, ManipulatorOptions> = {
   'floor-grip-open': { pInHand: 0, pInTarget: 0, floorGraspStart: 1 },
   /** The same with the open hand backed off up to 8 cm along the peg's axis (`floorGraspBackoff`). */
   'floor-grip-backed': { pInHand: 0, pInTarget: 0, floorGraspStart: 1, floorGraspBackoff: 0.08 },
+  /** dm_control's in-slot start: the peg inserted, the arm drawn anywhere. */
+  'in-slot': { pInHand: 0, pInTarget: 1 },
 };
 
 const USAGE = `usage: node dist/src/cli/peg-probe.js --policy DIR [--starts ${Object.keys(PEG_STARTS).join(',')}] [--episodes 10] [--steps 1000] [--seed 500] [--noise 0]`;
