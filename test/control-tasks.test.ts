@@ -11,7 +11,7 @@ import { CartpoleSwingup } from '../src/envs/cartpole';
 import { CheetahRun } from '../src/envs/cheetah';
 import { ManipulatorInsertPeg, pegRewardTerms, SHAPING_MARGIN, HOLD_MARGIN, LIFT_HEIGHT, carryShaping, stagedShaping, gripTerm, NEAR_PEG_HEIGHT, PREGRASP_HEIGHT, NEAR_PEG_REACH } from '../src/envs/manipulator';
 import { viewSize } from '../src/envs/types';
-import { GRASP_REACH } from '../src/cli/peg-census';
+import { graspReach } from '../src/cli/peg-census';
 
 /** Asserts that two tasks reset from the same seeds reach identical states (an option left off changes nothing). */
 function assertSameStarts(a: ManipulatorInsertPeg, b: ManipulatorInsertPeg, seeds: number[]): void {
@@ -843,11 +843,13 @@ test('manipulator: floorGripCensus settles a dm_control floor peg and finds the 
     assert.ok(seen.grip >= 8 && seen['no-grip'] >= 8, `outcomes ${JSON.stringify(seen)}`);
     assert.ok(farPegs >= 5, `${farPegs} pegs came to rest beyond |x| = 0.35 m`);
     assert.equal(farGrips, 0);
-    // GRASP_REACH is the arm's stretch: with every arm joint at 0 the grasp site lies that far above the root joint.
+    // graspReach is the arm's stretch: with every arm joint at 0 the grasp site lies that far above the root joint.
     const { model, data } = (task.arm as any).physics;
     for (let i = 0; i < 4; i++) data.qpos[task.arm.armQposAdr[i]] = 0;
     mjs.mj_forward(model, data);
-    assert.ok(Math.abs(Math.hypot(sx[3 * s.grasp], sx[3 * s.grasp + 2] - 0.4) - GRASP_REACH) < 1e-9);
+    const [rx, rz] = task.armGeometry.root;
+    assert.ok(Math.abs(Math.hypot(sx[3 * s.grasp] - rx, sx[3 * s.grasp + 2] - rz) - graspReach(task)) < 1e-9);
+    assert.ok(Math.abs(graspReach(task) - 0.515) < 1e-9, 'dm_control: links of 0.18, 0.15 and 0.12 m, grasp site 0.065 m into the hand');
   } finally {
     task.close();
     inHand.close();

@@ -434,6 +434,7 @@ test('curriculum stages switch task options at their env step; a resume lands in
   assert.deepEqual(events3.map((e) => [e.event, e.envSteps, e.boundsLossCoef]), [['start', 0, undefined], ['stage', 256, 0.5]]);
   // A stage may switch an entropy bonus on: in force from its step, and it widens the policy against a run without.
   assert.throws(() => resolvePPOConfig({ ...TINY, curriculum: [{ fromSteps: 5, entCoef: -0.1 }] }), /curriculum\[0\]\.entCoef must be a finite number >= 0/);
+  assert.throws(() => resolvePPOConfig({ ...TINY, entCoef: -1 }), /PPO config entCoef must be a finite number >= 0, got -1/);
   const entCfg = { ...TINY, curriculum: [{ fromSteps: 256, entCoef: 0.5 }] };
   assert.equal(stageAt(resolvePPOConfig(entCfg), 255).entCoef, 0);
   assert.equal(stageAt(resolvePPOConfig(entCfg), 256).entCoef, 0.5);
@@ -512,7 +513,7 @@ test('peg-census bins: counts per |x| bin and in all; unsettled pegs count as st
     { seed: 3, outcome: 'no-grip' as const, x: 0.32, z: 0.03, nearest: 0.5 },
     { seed: 4, outcome: 'unsettled' as const, x: 0, z: 0.6, nearest: 0.2 },
   ];
-  const bins = censusBins(rows, [0.1, 0.35]);
+  const bins = censusBins(rows, 0.515, [0.1, 0.35]);
   assert.deepEqual(bins.map((b) => b.label), ['|x| < 0.1', '0.1 <= |x| < 0.35', '|x| >= 0.35', 'all']);
   assert.deepEqual(bins.map((b) => [b.starts, b.onFloor, b.grip, b.inReach]), [[2, 1, 1, 1], [1, 1, 0, 1], [1, 1, 0, 0], [4, 3, 1, 2]]);
 });

@@ -18,19 +18,22 @@ const USAGE = 'usage: node dist/src/cli/peg-census.js [--starts 200] [--seed 700
 /** Upper edges (m) of the |x| bins; the last bin is open. */
 export const CENSUS_X_BINS = [0.1, 0.2, 0.25, 0.3, 0.35];
 
-/** Distance (m) from the arm's root joint to its grasp site at full stretch: the three links and the hand's 0.065. */
-export const GRASP_REACH = 0.18 + 0.15 + 0.12 + 0.065;
+/** Distance (m) from the arm's root joint to its grasp site at full stretch: the three links and the hand's grasp site. */
+export function graspReach(task: ManipulatorInsertPeg): number {
+  const { links, grasp } = task.armGeometry;
+  return links[0] + links[1] + links[2] + grasp;
+}
 
 /**
  * A census start: its seed, what the grip search found, the resting peg's grasp site (x, z), and `nearest`, the
  * distance from the arm's root joint to the nearest of the peg's grasp, pinch, centre and tip sites.
  */
 export interface CensusRow { seed: number; outcome: FloorGripOutcome; x: number; z: number; nearest: number }
-/** Per bin: starts, pegs resting on the floor, grips found, and pegs with a site within GRASP_REACH of the root. */
+/** Per bin: starts, pegs resting on the floor, grips found, and pegs with a site within the grasp site's reach of the root. */
 export interface CensusBin { label: string; starts: number; onFloor: number; grip: number; inReach: number }
 
-/** Counts of `rows` per |x| bin (`edges`), then all rows: starts, pegs resting on the floor, and grips found. */
-export function censusBins(rows: readonly CensusRow[], edges: readonly number[] = CENSUS_X_BINS): CensusBin[] {
+/** Counts of `rows` per |x| bin (`edges`), then all rows: starts, pegs resting on the floor, grips found, and pegs within `reach` (m). */
+export function censusBins(rows: readonly CensusRow[], reach: number, edges: readonly number[] = CENSUS_X_BINS): CensusBin[] {
   const bins: CensusBin[] = [...edges, Infinity].map((e, i) => ({
     label: i === 0 ? `|x| < ${e}` : e === Infinity ? `|x| >= ${edges[i - 1]}` : `${edges[i - 1]} <= |x| < ${e}`, starts: 0, onFloor: 0, grip: 0, inReach: 0,
   }));
@@ -41,7 +44,7 @@ export function censusBins(rows: readonly CensusRow[], edges: readonly number[] 
       t.starts++;
       if (r.outcome !== 'unsettled') t.onFloor++;
       if (r.outcome === 'grip') t.grip++;
-      if (r.outcome !== 'unsettled' && r.nearest <= GRASP_REACH) t.inReach++;
+      if (r.outcome !== 'unsettled' && r.nearest <= reach) t.inReach++;
     }
   }
   return [...bins, all];
@@ -55,7 +58,8 @@ async function main(): Promise<void> {
   const sx: Float64Array = (task.arm as any).physics.data.site_xpos;
   const site = task.arm.site;
   const g = site.pegGrasp;
-  const root = [0, 0.4];
+  const { root } = task.armGeometry;
+  const reach = graspReach(task);
   const rows: CensusRow[] = [];
   const bar = new ProgressBar({ total: flags.starts, label: 'census', unit: 'starts' });
   for (let i = 0; i < flags.starts; i++) {
@@ -69,10 +73,10 @@ async function main(): Promise<void> {
   }
   bar.done();
   task.close();
-  const bins = censusBins(rows);
+  const bins = censusBins(rows, reach);
   const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(0)}%` : '-');
   console.log(`${flags.starts} dm_control floor starts (seeds ${flags.seed}-${flags.seed + flags.starts - 1}): where the peg rests and whether the in-hand grip reaches it`);
-  console.log(`bin (m, grasp site)        starts  on floor  grip (of those on the floor)  a peg site within ${GRASP_REACH.toFixed(3)} m of the root`);
+  console.log(`bin (m, grasp site)        starts  on floor  grip (of those on the floor)  a peg site within ${reach.toFixed(3)} m of the root`);
   for (const b of bins) {
     console.log(`${b.label.padEnd(26)} ${String(b.starts).padStart(6)} ${String(b.onFloor).padStart(9)} ${String(b.grip).padStart(5)} ${pct(b.grip, b.onFloor).padStart(4)} ${String(b.inReach).padStart(25)} ${pct(b.inReach, b.onFloor).padStart(4)}`);
   }

@@ -617,7 +617,7 @@ export class ManipulatorInsertPeg extends ControlTask {
   /** Settled pegs the current `floorGraspStart` start drew until one admitted the grip. */
   floorGraspDraws = 0;
   /** The planar arm's lengths (m) from the model: root position (x, z), the three links, the hand's grasp site. */
-  private readonly armGeometry: { root: [number, number]; links: [number, number, number]; grasp: number };
+  readonly armGeometry: { root: [number, number]; links: [number, number, number]; grasp: number };
   /** Bodies of the arm (upper arm and below) and of the hand (hand and below), for `floorGraspStart`'s contact check. */
   private readonly armBodies: { arm: Set<number>; hand: Set<number> };
   /** Whether the current episode's in-hand start closed the hand first (`graspInHand`). */

@@ -260,6 +260,7 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   if (c.targetKl !== null && !(typeof c.targetKl === 'number' && c.targetKl > 0)) throw new RangeError(`PPO config targetKl must be null or > 0, got ${c.targetKl}`);
   if (c.targetKl !== null && c.annealLr) throw new RangeError('PPO config targetKl (adaptive learning rate) and annealLr cannot both be set');
   if (!(typeof c.boundsLossCoef === 'number' && c.boundsLossCoef >= 0 && Number.isFinite(c.boundsLossCoef))) throw new RangeError(`PPO config boundsLossCoef must be a finite number >= 0, got ${c.boundsLossCoef}`);
+  if (!(typeof c.entCoef === 'number' && c.entCoef >= 0 && Number.isFinite(c.entCoef))) throw new RangeError(`PPO config entCoef must be a finite number >= 0, got ${c.entCoef}`);
   checkCurriculum(c.curriculum, c.minStd, c.maxStd);
   if (!Number.isInteger(c.valueWarmupIterations) || c.valueWarmupIterations < 0) throw new RangeError(`PPO config valueWarmupIterations must be an integer >= 0, got ${c.valueWarmupIterations}`);
   if (c.initPolicy !== null && (typeof c.initPolicy !== 'string' || c.initPolicy === '')) throw new RangeError(`PPO config initPolicy must be null or a checkpoint folder path, got ${JSON.stringify(c.initPolicy)}`);
