@@ -475,7 +475,7 @@ test('peg-probe CLI: counts reached, lifted and inserted starts per start type; 
   assert.match(run(['--policy', 'x', '--starts', 'floor,moon']).stderr, /--starts: unknown start 'moon'; accepted: floor, in-hand, in-hand-closed/);
   assert.match(run(['--policy', 'x', '--episodes', '0']).stderr, /--episodes must be a positive integer/);
   assert.match(run(['--policy', 'x', '--noise', '-1']).stderr, /--noise must be a finite number >= 0/);
-  const policy = path.join(__dirname, '..', '..', 'data', 'experts', 'manipulator-insert-peg', 'run', 'evaluated', '000008838', 'policy');
+  const policy = path.join(__dirname, '..', '..', 'data', 'experts', 'manipulator-insert-peg', 'ppo-run', 'policy-36.2M');
   const out = run(['--policy', policy, '--starts', 'floor-grip-closed,floor', '--episodes', '2', '--steps', '30']);
   assert.equal(out.status, 0, out.stderr);
   const rows = [...out.stdout.matchAll(/^([\w-]+): return ([\d.]+); reached the peg (\d)\/2; held it lifted > 100 steps (\d)\/2; inserted > 100 steps (\d)\/2; peg to slot at the end ([\d.]+) cm \(mean\)$/gm)];
@@ -523,7 +523,7 @@ test('getup-probe CLI: counts risen starts per blend share; bad input is named',
   const run = (args: string[]) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.throws(() => run([]), /--policy is required/);
   assert.throws(() => run(['--policy', 'x', '--poses', '0']), /--poses must be a positive integer/);
-  const out = run(['--policy', path.join(__dirname, '..', '..', 'data', 'experts', 'humanoid-run', 'run', 'milestones', '0015896576'), '--poses', '2', '--steps', '20']);
+  const out = run(['--policy', path.join(__dirname, '..', '..', 'data', 'experts', 'humanoid-run', 'half'), '--poses', '2', '--steps', '20']);
   const counts = [...out.matchAll(/alpha ([\d.]+): (\d+)\/2/g)].map((m) => [Number(m[1]), Number(m[2])]);
   assert.deepEqual(counts.map((c) => c[0]), [0, 0.25, 0.5, 0.75, 1]);
   // Within 20 steps of an upright start (alpha 0) nobody has fallen yet; the random pose on the floor (1) is down.
