@@ -1,0 +1,338 @@
+/**
+ * Expert distillation by DAgger with injected noise (DART): a queryable teacher (any Expert, e.g. a privileged
+ * PPO expert) labels every state that a mixture of teacher and student visits, and a student that reads another
+ * view of the same task (e.g. proprioception and a depth image) trains on the growing buffer with the cloning
+ * library's cross-entropy H[pi_T || pi] (src/cloning/trainer.ts). This makes the experts the paper's figures
+ * need where PPO alone did not (issue "Experts by distillation"); it is training machinery, not a paper method.
+ *
+ * Each round: act `stepsPerRound` env steps (each step, each env acts with the teacher with probability beta,
+ * beta falling linearly from 1 to `betaEnd` over `betaRounds` rounds; Gaussian noise `dartNoise` on every
+ * executed action), append the teacher's labels to a ring buffer, take `updatesPerRound` cloning updates, and
+ * every `evalEvery` rounds evaluate the student (mean action, true task) and keep the best as `best/`.
+ * Resumable: `checkpoint/` holds the student, the round counters and the random stream; the buffer is not saved
+ * (it is refilled by acting with the resumed student), so a resumed run differs from an uninterrupted one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import '../envs';
+import { VecEnv } from '../envs/vec-env';
+import { makeTask } from '../envs/registry';
+import type { Expert, GaussianParams } from '../policies/types';
+import { GaussianMLP, initBackend, loadCheckpoint, saveCheckpointSync } from '../policies';
+import { evaluatePolicy } from '../rl/evaluate';
+import { Rng, type RngState } from '../util/rng';
+import { resolveCloningConfig, type Strategy } from '../cloning/config';
+import { initStudentNormalizer, trainStudent } from '../cloning/trainer';
+import type { SampleSet } from '../cloning/strategies';
+import { resolveStudentView } from '../cloning/views';
+
+export interface DistillConfig {
+  /** Registered task name. Required. */
+  task: string;
+  /** Checkpoint folder of the teacher (a GaussianMLP). Required. */
+  teacher: string;
+  /** The task view the student reads (e.g. 'student' on humanoid-walls: proprioception + depth image). Required. */
+  studentView: string;
+  /** Student torso. Default [256, 256, 256] (the paper's expert size). */
+  torso: number[];
+  /** Environments acting side by side. Default 16. */
+  numEnvs: number;
+  /** Threads that step them (VecEnv workers). Default 2. */
+  workers: number;
+  /** Environment steps per round, all envs together. Default 4096. */
+  stepsPerRound: number;
+  /** Total environment steps (the run's budget). Default 2,000,000. */
+  envSteps: number;
+  /** The teacher's share of acting in round 0 (1: teacher only). Default 1. */
+  betaStart: number;
+  /** ... falling linearly to this share at round `betaRounds` and staying there. Default 0. */
+  betaEnd: number;
+  /** Default 30. */
+  betaRounds: number;
+  /** Std of the Gaussian noise on every executed action (DART), in action units. Default 0.1. */
+  dartNoise: number;
+  /** Rows the ring buffer keeps (oldest overwritten). Default 200,000. */
+  bufferSize: number;
+  /** Cloning updates per round. Default 300. */
+  updatesPerRound: number;
+  /** Recorded states per update. Default 256. */
+  batchSize: number;
+  /** Adam learning rate. Default 3e-4. */
+  learningRate: number;
+  /** Cloning strategy on the labelled states ('bc' = plain DAgger; 'apc' also perturbs the shared state groups). Default 'bc'. */
+  strategy: Strategy;
+  /** APC's sigma_s and M (ignored by 'bc'). Defaults 0.1 and 2. */
+  sigmaS: number;
+  numAugmented: number;
+  /** Evaluate every this many rounds (mean action, true task). Default 10. */
+  evalEvery: number;
+  /** Episodes per evaluation. Default 16. */
+  evalEpisodes: number;
+  /** Seed of the run (student init, acting, batches). Default 0. */
+  seed: number;
+}
+
+export const DEFAULT_DISTILL: Omit<DistillConfig, 'task' | 'teacher' | 'studentView'> = {
+  torso: [256, 256, 256],
+  numEnvs: 16,
+  workers: 2,
+  stepsPerRound: 4096,
+  envSteps: 2_000_000,
+  betaStart: 1,
+  betaEnd: 0,
+  betaRounds: 30,
+  dartNoise: 0.1,
+  bufferSize: 200_000,
+  updatesPerRound: 300,
+  batchSize: 256,
+  learningRate: 3e-4,
+  strategy: 'bc',
+  sigmaS: 0.1,
+  numAugmented: 2,
+  evalEvery: 10,
+  evalEpisodes: 16,
+  seed: 0,
+};
+
+/** Fill defaults and refuse unknown or bad fields, naming them and the accepted values. */
+export function resolveDistillConfig(partial: Partial<DistillConfig>): DistillConfig {
+  const accepted = ['task', 'teacher', 'studentView', ...Object.keys(DEFAULT_DISTILL)];
+  for (const k of Object.keys(partial)) {
+    if (!accepted.includes(k)) throw new RangeError(`unknown distillation field '${k}'; accepted: ${accepted.join(', ')}`);
+  }
+  const c = { ...DEFAULT_DISTILL, ...partial } as DistillConfig;
+  for (const k of ['task', 'teacher', 'studentView'] as const) {
+    if (typeof c[k] !== 'string' || c[k] === '') throw new RangeError(`${k} is required (a non-empty string)`);
+  }
+  const positiveInts = ['numEnvs', 'stepsPerRound', 'envSteps', 'betaRounds', 'bufferSize', 'updatesPerRound', 'batchSize', 'evalEvery', 'evalEpisodes', 'numAugmented'] as const;
+  for (const k of positiveInts) if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
+  if (!(Number.isInteger(c.workers) && c.workers >= 0)) throw new RangeError(`workers must be an integer >= 0, got ${c.workers}`);
+  for (const k of ['betaStart', 'betaEnd'] as const) if (!(c[k] >= 0 && c[k] <= 1)) throw new RangeError(`${k} must be in [0, 1], got ${c[k]}`);
+  for (const k of ['dartNoise', 'sigmaS'] as const) if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw new RangeError(`${k} must be a finite number >= 0, got ${c[k]}`);
+  if (!(c.learningRate > 0 && Number.isFinite(c.learningRate))) throw new RangeError(`learningRate must be a positive number, got ${c.learningRate}`);
+  if (!Array.isArray(c.torso) || c.torso.length === 0 || !c.torso.every((w) => Number.isInteger(w) && w > 0)) {
+    throw new RangeError(`torso must be a non-empty list of positive integers, got ${JSON.stringify(c.torso)}`);
+  }
+  if (!['bc', 'naive-abc', 'apc'].includes(c.strategy)) throw new RangeError(`strategy must be one of bc, naive-abc, apc, got '${c.strategy}'`);
+  return c;
+}
+
+/** The teacher's share of acting in `round`: linear from betaStart to betaEnd over betaRounds rounds. */
+export function betaAt(c: Pick<DistillConfig, 'betaStart' | 'betaEnd' | 'betaRounds'>, round: number): number {
+  const f = Math.min(1, round / c.betaRounds);
+  return c.betaStart + (c.betaEnd - c.betaStart) * f;
+}
+
+/**
+ * A fixed-capacity buffer of labelled rows: once full, each new row overwrites the oldest. `samples()` is a
+ * SampleSet over the filled rows (order does not matter: the trainer samples rows uniformly). Appends copy only
+ * the new rows.
+ */
+export class RingBuffer {
+  private readonly groups: Record<string, Float32Array> = {};
+  private readonly mean: Float32Array;
+  private readonly std: Float32Array;
+  private next = 0;
+  private filled = 0;
+  /** Rows appended in all (overwritten ones included). */
+  appended = 0;
+
+  constructor(
+    readonly capacity: number,
+    private readonly shapes: Record<string, number[]>,
+    private readonly kinds: Record<string, 'state' | 'image'>,
+    private readonly actionDim: number,
+  ) {
+    for (const [g, s] of Object.entries(shapes)) this.groups[g] = new Float32Array(capacity * s.reduce((a, b) => a * b, 1));
+    this.mean = new Float32Array(capacity * actionDim);
+    this.std = new Float32Array(capacity * actionDim);
+  }
+
+  get size(): number {
+    return this.filled;
+  }
+
+  /** Append row i of each batch for i < n. */
+  append(groups: Record<string, Float32Array>, labels: GaussianParams, n: number): void {
+    const A = this.actionDim;
+    for (let i = 0; i < n; i++) {
+      const at = this.next;
+      for (const [g, buf] of Object.entries(this.groups)) {
+        const w = buf.length / this.capacity;
+        const src = groups[g];
+        if (!src || src.length < n * w) throw new RangeError(`append: group '${g}' needs ${n * w} values, got ${src?.length ?? 0}`);
+        buf.set(src.subarray(i * w, (i + 1) * w), at * w);
+      }
+      this.mean.set(labels.mean.subarray(i * A, (i + 1) * A), at * A);
+      this.std.set(labels.std.subarray(i * A, (i + 1) * A), at * A);
+      this.next = (at + 1) % this.capacity;
+      this.filled = Math.min(this.capacity, this.filled + 1);
+      this.appended++;
+    }
+  }
+
+  samples(): SampleSet {
+    const n = this.filled;
+    const A = this.actionDim;
+    const groups = Object.fromEntries(Object.entries(this.groups).map(([g, b]) => [g, b.subarray(0, (n * b.length) / this.capacity)]));
+    return { size: n, groups, groupShapes: this.shapes, groupKinds: this.kinds, expertMean: this.mean.subarray(0, n * A), expertStd: this.std.subarray(0, n * A), actionDim: A };
+  }
+}
+
+/** One row of the run's curve (curve.csv). */
+export interface DistillRow {
+  round: number;
+  envSteps: number;
+  beta: number;
+  teacherShare: number;
+  bufferRows: number;
+  trainSeconds: number;
+  evalReturn: number | null;
+  evalMetric: number | null;
+}
+
+interface RunState {
+  round: number;
+  envSteps: number;
+  bestMetric: number | null;
+  rng: RngState;
+}
+
+const CURVE_HEADER = 'round,env_steps,beta,teacher_share,buffer_rows,train_seconds,eval_return,eval_metric';
+const csvNumber = (v: number | null) => (v === null ? '' : Number.isFinite(v) ? String(v) : 'NaN');
+
+/** Write a policy checkpoint atomically (into a temporary folder, then renamed over `dir`). */
+function saveAtomic(dir: string, policy: GaussianMLP, extra: Record<string, unknown>): void {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  saveCheckpointSync(tmp, policy, extra);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.renameSync(tmp, dir);
+}
+
+export interface DistillOptions {
+  /** Called after every round with its row (progress lines, tests). */
+  onRound?: (row: DistillRow) => void;
+  /** Stop after this many rounds in this call (tests, interruptible runs); the budget still bounds the run. */
+  maxRounds?: number;
+  /** Checked between rounds: true stops the run after saving (SIGINT / SIGTERM). */
+  shouldStop?: () => boolean;
+}
+
+/**
+ * Run (or resume) a distillation into `out`: out/config.json, out/curve.csv, out/checkpoint/ (newest student and
+ * state), out/best/ (best evaluated student). Returns the rows of this call.
+ */
+export async function distill(partial: Partial<DistillConfig>, out: string, options: DistillOptions = {}): Promise<DistillRow[]> {
+  const config = resolveDistillConfig(partial);
+  await initBackend();
+  fs.mkdirSync(out, { recursive: true });
+  const configFile = path.join(out, 'config.json');
+  if (fs.existsSync(configFile)) {
+    const prev = JSON.parse(fs.readFileSync(configFile, 'utf8')) as DistillConfig;
+    for (const k of ['task', 'studentView', 'torso'] as const) {
+      if (JSON.stringify(prev[k]) !== JSON.stringify(config[k])) {
+        throw new RangeError(`${out} is a run with ${k} ${JSON.stringify(prev[k])}, not ${JSON.stringify(config[k])}; choose another --out`);
+      }
+    }
+  }
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
+  const { policy: teacher } = await loadCheckpoint(config.teacher);
+  // -- views: the student's task view, checked against the teacher's (no privileged group for the student) --
+  const probe = await makeTask(config.task, {});
+  const spec = probe.spec;
+  probe.close();
+  const plan = resolveStudentView(spec, config.studentView, teacher.view);
+  const stored = [...new Set([...plan.view, ...(config.strategy === 'apc' ? teacher.view : [])])];
+  const byName = new Map(spec.observationGroups.map((g) => [g.name, g]));
+  const shapes = Object.fromEntries(stored.map((g) => [g, byName.get(g)!.shape]));
+  const kinds = Object.fromEntries(stored.map((g) => [g, byName.get(g)!.kind]));
+  // -- student: fresh, or the checkpoint's --
+  const ckptDir = path.join(out, 'checkpoint');
+  let state: RunState;
+  let student: GaussianMLP;
+  if (fs.existsSync(path.join(ckptDir, 'state.json'))) {
+    state = JSON.parse(fs.readFileSync(path.join(ckptDir, 'state.json'), 'utf8')) as RunState;
+    student = (await loadCheckpoint(path.join(ckptDir, 'policy'), { task: config.task })).policy;
+    console.log(`distill: resuming ${out} at round ${state.round} (${state.envSteps} env steps); the buffer refills from acting`);
+  } else {
+    const studentShapes = Object.fromEntries(plan.view.map((g) => [g, shapes[g]]));
+    const studentKinds = Object.fromEntries(plan.view.map((g) => [g, kinds[g]]));
+    student = new GaussianMLP({ view: plan.view, groupShapes: studentShapes, groupKinds: studentKinds, actionDim: spec.actionDim }, { torso: config.torso, initStd: 0.2 }, new Rng(`distill/student/${config.seed}`));
+    const empty = new RingBuffer(1, shapes, kinds, spec.actionDim).samples();
+    initStudentNormalizer(student, teacher, empty);
+    state = { round: 0, envSteps: 0, bestMetric: null, rng: new Rng(`distill/${config.task}/${config.seed}`).saveState() };
+    fs.writeFileSync(path.join(out, 'curve.csv'), CURVE_HEADER + '\n');
+  }
+  const rng = Rng.fromState(state.rng);
+  const cloning = resolveCloningConfig({
+    strategy: config.strategy, loss: 'cross-entropy', sigmaS: config.sigmaS, numAugmented: config.numAugmented,
+    batchSize: config.batchSize, numUpdates: config.updatesPerRound, learningRate: config.learningRate, patience: null,
+  });
+  const buffer = new RingBuffer(config.bufferSize, shapes, kinds, spec.actionDim);
+  // Each resume starts its environments from a seed of its own round, so a resumed run visits new episodes.
+  const vec = await VecEnv.create({ task: config.task, numEnvs: config.numEnvs, workers: config.workers, seed: 100_000 * (config.seed + 1) + state.round });
+  const A = spec.actionDim;
+  const rows: DistillRow[] = [];
+  const stepsPerRound = Math.max(1, Math.floor(config.stepsPerRound / config.numEnvs));
+  const save = () => {
+    saveAtomic(path.join(ckptDir, 'policy'), student, { task: config.task, step: state.envSteps, distill: { round: state.round } });
+    fs.writeFileSync(path.join(ckptDir, 'state.json.tmp'), JSON.stringify({ ...state, rng: rng.saveState() }) + '\n');
+    fs.renameSync(path.join(ckptDir, 'state.json.tmp'), path.join(ckptDir, 'state.json'));
+  };
+  try {
+    let obs = await vec.reset();
+    let roundsThisCall = 0;
+    while (state.envSteps < config.envSteps && (options.maxRounds === undefined || roundsThisCall < options.maxRounds)) {
+      const beta = betaAt(config, state.round);
+      let teacherActed = 0;
+      // -- act with the mixture (plus DART noise), label with the teacher --
+      for (let t = 0; t < stepsPerRound; t++) {
+        const n = config.numEnvs;
+        const tObs = { batch: n, groups: Object.fromEntries(teacher.view.map((g) => [g, obs[g]])) };
+        const labels = teacher.distribution(tObs);
+        const act = beta === 1 ? labels : student.distribution({ batch: n, groups: Object.fromEntries(plan.view.map((g) => [g, obs[g]])) });
+        const action = new Float32Array(n * A);
+        for (let i = 0; i < n; i++) {
+          const useTeacher = beta === 1 || (beta > 0 && rng.uniform() < beta);
+          if (useTeacher) teacherActed++;
+          const src = useTeacher ? labels.mean : act.mean;
+          for (let a = 0; a < A; a++) action[i * A + a] = Math.max(-1, Math.min(1, src[i * A + a] + config.dartNoise * rng.normal()));
+        }
+        buffer.append(Object.fromEntries(stored.map((g) => [g, obs[g]])), labels, n);
+        obs = (await vec.step(action)).obs;
+        state.envSteps += n;
+      }
+      // -- train on the buffer --
+      const t0 = Date.now();
+      trainStudent({ student, expert: teacher, train: buffer.samples(), validation: null, config: cloning, rng });
+      const trainSeconds = (Date.now() - t0) / 1000;
+      state.round++;
+      roundsThisCall++;
+      // -- evaluate now and then; keep the best --
+      let evalReturn: number | null = null;
+      let evalMetric: number | null = null;
+      const last = state.envSteps >= config.envSteps;
+      if (state.round % config.evalEvery === 0 || last) {
+        const ev = await evaluatePolicy(student, { task: config.task, episodes: config.evalEpisodes, mode: 'mean', seed: 777, workers: config.workers });
+        evalReturn = ev.mean;
+        evalMetric = ev.metric ? ev.metric.mean : ev.mean;
+        if (state.bestMetric === null || evalMetric > state.bestMetric) {
+          state.bestMetric = evalMetric;
+          saveAtomic(path.join(out, 'best'), student, { task: config.task, step: state.envSteps, distill: { round: state.round, evalReturn, evalMetric } });
+        }
+      }
+      const row: DistillRow = { round: state.round, envSteps: state.envSteps, beta, teacherShare: teacherActed / (stepsPerRound * config.numEnvs), bufferRows: buffer.size, trainSeconds, evalReturn, evalMetric };
+      fs.appendFileSync(path.join(out, 'curve.csv'), [row.round, row.envSteps, row.beta, row.teacherShare, row.bufferRows, row.trainSeconds, csvNumber(row.evalReturn), csvNumber(row.evalMetric)].join(',') + '\n');
+      rows.push(row);
+      options.onRound?.(row);
+      save();
+      if (options.shouldStop?.()) break;
+    }
+  } finally {
+    await vec.close();
+    teacher.dispose();
+    student.dispose();
+  }
+  return rows;
+}
