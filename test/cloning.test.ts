@@ -7,13 +7,16 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { resolveCloningConfig } from '../src/cloning/config';
 import { gaussianCrossEntropyRows, gaussianNllRows } from '../src/cloning/losses';
-import { buildBatch, checkViews, type SampleSet } from '../src/cloning/strategies';
+import { buildBatch, checkViews, perturbedGroups, type SampleSet } from '../src/cloning/strategies';
+import { kickstartLoss, runKickstart } from '../src/cloning/kickstart';
+import { evaluatePolicy } from '../src/rl/evaluate';
+import { expertSha256 } from '../src/util/experts';
 import { trainStudent } from '../src/cloning/trainer';
 import { BetaMixture, mixtureActions } from '../src/cloning/dagger';
 import { ToyExpert, runToy } from '../src/cloning/toy';
 import { readNpy, writeNpy } from '../src/cloning/npy';
 import { collectDataset, loadDataset, saveDataset } from '../src/cloning/dataset';
-import { GaussianMLP, initBackend } from '../src/policies';
+import { GaussianMLP, initBackend, saveCheckpointSync } from '../src/policies';
 import type { Expert, GaussianParams, ObservationBatch } from '../src/policies/types';
 import { Rng } from '../src/util/rng';
 import '../src/envs';
@@ -178,4 +181,82 @@ test('toy problem (Figure 1): from one trajectory APC matches the expert within 
   assert.equal(r.expertQueries['naive-abc'], 0);
   assert.equal(r.expertQueries.apc, r.config.numUpdates * r.config.batchSize * r.config.numAugmented);
   assert.ok(new ToyExpert().view.includes('x'));
+});
+
+test('kickstarting perturbs exactly the groups the batch builder perturbs: shared state groups; images and learner-only groups as visited', async () => {
+  await initBackend();
+  const set = tinySet();
+  // The learner reads x, img and target; the expert reads x and img. Only x is a state group both read.
+  const spec = { view: ['x', 'img', 'target'], groupShapes: set.groupShapes, groupKinds: set.groupKinds, actionDim: 1 };
+  const policy = new GaussianMLP(spec, { torso: [4], imageEncoder: { channels: [2], kernel: 1, stride: 1, outDim: 2 } }, new Rng(0));
+  assert.deepEqual(perturbedGroups(set.groupKinds, spec.view, ['x', 'img']), ['x']);
+  const seen: Record<string, Float32Array>[] = [];
+  const apply = policy.apply.bind(policy);
+  policy.apply = (inputs) => {
+    seen.push(Object.fromEntries(Object.entries(inputs).map(([g, t]) => [g, Float32Array.from(t.dataSync() as Float32Array)])));
+    return apply(inputs);
+  };
+  const obs = policy.toTensors({ batch: set.size, groups: set.groups });
+  const { mean, logStd } = apply(obs);
+  const spy = new SpyExpert(['x', 'img']);
+  const c = { lambda: 0.5, strategy: 'apc' as const, sigmaS: 0.5, numAugmented: 2 };
+  const out = kickstartLoss(spy, c, new Rng('ks'))({ obs, mean, logStd, policy });
+  // The batch builder with the same stream, on the same visited rows.
+  const ref = new SpyExpert(['x', 'img']);
+  const expected = buildBatch(resolveCloningConfig({ strategy: 'apc', sigmaS: 0.5, numAugmented: 2, imageShift: 0 }), set, [0, 1, 2], spec.view, ref, new Rng('ks'));
+  const L = set.size;
+  assert.equal(seen.length, 1, 'the learner is applied once, to the perturbed rows');
+  for (const g of spec.view) {
+    const w = expected.groups[g].length / expected.rows;
+    assert.deepEqual(seen[0][g], expected.groups[g].subarray(L * w), `learner's perturbed rows of ${g}`);
+    const tiled = Float32Array.from({ length: 2 * L * w }, (_, k) => set.groups[g][k % (L * w)]);
+    assert.equal(seen[0][g].some((v, k) => v !== tiled[k]), g === 'x', `${g} perturbed iff the batch builder perturbs it`);
+  }
+  // The expert is queried at the visited states, then at exactly the builder's perturbed rows.
+  assert.equal(spy.calls.length, 2);
+  assert.deepEqual(spy.calls[0].groups.x, set.groups.x);
+  assert.deepEqual(spy.calls[1].groups, ref.calls[0].groups);
+  // Loss = lambda * [mean_b H(s_b) + (1/M) sum_j mean_b H(s_b + ds_bj)], the batch builder's weights over L.
+  const targets = tf.tensor2d(expected.targetMean.subarray(L), [2 * L, 1]);
+  const sds = tf.tensor2d(expected.targetStd.subarray(L), [2 * L, 1]);
+  const pert = apply(policy.toTensors({ batch: 2 * L, groups: Object.fromEntries(spec.view.map((g) => [g, seen[0][g]])) }));
+  const atVisited = new SpyExpert(['x', 'img']).distribution({ batch: L, groups: { x: set.groups.x, img: set.groups.img } });
+  const h0 = tf.mean(gaussianCrossEntropyRows(tf.tensor2d(atVisited.mean, [L, 1]), tf.tensor2d(atVisited.std, [L, 1]), mean, logStd)).dataSync()[0];
+  const h1 = tf.mean(gaussianCrossEntropyRows(targets, sds, pert.mean, pert.logStd)).dataSync()[0];
+  close(out.loss.dataSync()[0], 0.5 * (h0 + h1), 1e-5, 'kickstart loss');
+  // 'bc' kickstarting draws no perturbation and queries the expert once.
+  const bcSpy = new SpyExpert(['x', 'img']);
+  kickstartLoss(bcSpy, { ...c, strategy: 'bc' }, new Rng('ks'))({ obs, mean, logStd, policy });
+  assert.equal(bcSpy.calls.length, 1);
+  assert.equal(seen.length, 1, 'bc applies the learner to no extra rows');
+  // An expert that reads a group the learner does not is refused by name.
+  assert.throws(() => kickstartLoss(new SpyExpert(['x', 'secret']), c, new Rng(0))({ obs, mean, logStd, policy }), /learner .* lacks secret/);
+  policy.dispose();
+});
+
+test('a kickstarting cell evaluates every curve point and its half-expert teacher with one protocol (true task, noise, paired episodes)', async () => {
+  await initBackend();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-kick-'));
+  const saved = { experts: process.env.APC_EXPERTS_DIR, datasets: process.env.APC_DATASETS_DIR };
+  process.env.APC_EXPERTS_DIR = path.join(root, 'experts');
+  process.env.APC_DATASETS_DIR = path.join(root, 'datasets');
+  try {
+    const teacher = new GaussianMLP({ view: ['position', 'velocity'], groupShapes: { position: [3], velocity: [2] }, groupKinds: { position: 'state', velocity: 'state' }, actionDim: 1 }, { torso: [8] }, new Rng(5));
+    saveCheckpointSync(path.join(root, 'experts', 'cartpole-swingup', 'half'), teacher, { task: 'cartpole-swingup' });
+    const cell = {
+      figure: 'fig6-kickstart', task: 'cartpole-swingup', method: 'bc' as const, lambda: 2, seed: 0, envSteps: 512, curvePoints: 2, evalEpisodes: 2,
+      evalNoise: 0.2, numAugmented: 2, sigmaS: 0.1, expertCheckpoint: 'half', expertSha256: expertSha256('cartpole-swingup', 'half'),
+    };
+    const rows = await runKickstart(cell);
+    assert.deepEqual(rows.map((r) => r.x), [256, 512], 'evaluated after the start only, at evenly spaced points');
+    assert.ok(rows.every((r) => r.method === 'Kickstarting (2 lambda)' && r.expertCheckpoint === 'half' && r.lambda === 2));
+    const line = await evaluatePolicy(teacher, { task: 'cartpole-swingup', episodes: 2, mode: 'noise', noiseStd: 0.2, seed: 12345, workers: 0 });
+    assert.equal(rows[0].expertReturn, line.mean, "the teacher's line is its return under the students' protocol");
+    await assert.rejects(runKickstart({ ...cell, method: 'rl' }), /lambda must be 0 for 'rl'/);
+    teacher.dispose();
+  } finally {
+    if (saved.experts === undefined) delete process.env.APC_EXPERTS_DIR; else process.env.APC_EXPERTS_DIR = saved.experts;
+    if (saved.datasets === undefined) delete process.env.APC_DATASETS_DIR; else process.env.APC_DATASETS_DIR = saved.datasets;
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });

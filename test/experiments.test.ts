@@ -6,11 +6,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ResultCache, cached, configKey, canonicalJson, runSweep, shardGrid, parseProfile, figurePlan, selectionPlan, selectedCloning, SELECTION_GRID, FIGURE_IDS,
+  rekeyStoredResults, expertSha256, compressionR,
   type CellConfig, type SweepProgress,
 } from '../src/experiments';
+import { cachedDataset, datasetDir } from '../src/cloning/dataset';
+import { expertReturnFile, loadTaskExpert } from '../src/cloning/experiment';
+import { kickstartLabel } from '../src/cloning/kickstart';
+import { GaussianMLP, initBackend, saveCheckpointSync } from '../src/policies';
+import { Rng } from '../src/util/rng';
 
 const silent: SweepProgress = { start() {}, tick() {}, finish() {} };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'apc-cache-'));
+/** A stand-in checkpoint folder (plans hash manifest.json and weights.bin; nothing here loads it). */
+function fakeCheckpoint(dir: string, weights = 'w'): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'manifest.json'), '{}');
+  fs.writeFileSync(path.join(dir, 'weights.bin'), weights);
+}
 
 test('config key ignores key order, changes with any value and with the code version', () => {
   const a = { figure: 'f', task: 't', nested: { b: 1, a: [1, 2] } };
@@ -91,7 +103,7 @@ test('figure plans substitute a fast task with an expert, say so in the title, a
   process.env.APC_EXPERTS_DIR = experts;
   try {
     assert.throws(() => figurePlan('fig2-offline', 'quick'), /needs a trained expert.*cartpole-swingup/);
-    fs.mkdirSync(path.join(experts, 'cartpole-swingup', 'expert'), { recursive: true });
+    fakeCheckpoint(path.join(experts, 'cartpole-swingup', 'expert'));
     const plan = figurePlan('fig2-offline', 'quick');
     assert.deepEqual([...new Set(plan.grid.map((c) => c.task))], ['cartpole-swingup']);
     assert.equal(plan.substitutions.length, 3);
@@ -101,20 +113,23 @@ test('figure plans substitute a fast task with an expert, say so in the title, a
     assert.equal(plan.grid.length, 6);
     assert.ok(plan.grid.every((c) => c.datasetNoise === 0.2 && c.evalNoise === 0.2));
     // A paper task whose expert exists is used as is (and the nearer fallback wins over the farther one).
-    fs.mkdirSync(path.join(experts, 'humanoid-run', 'expert'), { recursive: true });
-    fs.mkdirSync(path.join(experts, 'cheetah-run', 'expert'), { recursive: true });
+    fakeCheckpoint(path.join(experts, 'humanoid-run', 'expert'));
+    fakeCheckpoint(path.join(experts, 'cheetah-run', 'expert'));
     const p2 = figurePlan('fig2-offline', 'paper');
     assert.deepEqual([...new Set(p2.grid.map((c) => c.task))], ['humanoid-run', 'cheetah-run']);
     // Paper grid: 2 tasks x 3 methods x 3 dataset sizes x 3 seeds.
     assert.equal(p2.grid.length, 2 * 3 * 3 * 3);
     // Privileged experts stand in only with a task that has a privileged group and a camera (reacher-easy).
     assert.throws(() => figurePlan('fig4-privileged', 'quick'), /needs a trained expert for one of manipulator-insert-peg, humanoid-walls, reacher-easy/);
-    fs.mkdirSync(path.join(experts, 'reacher-easy', 'expert'), { recursive: true });
+    fakeCheckpoint(path.join(experts, 'reacher-easy', 'expert'));
     const p4 = figurePlan('fig4-privileged', 'quick');
     assert.match(p4.title.replace(/<br>/g, ' '), /SUBSTITUTED: manipulator-insert-peg -> reacher-easy; humanoid-walls -> reacher-easy/);
     assert.deepEqual(p4.grid.map((c) => `${c.method}/${c.imageShift}/${c.studentView}`), ['bc/0/student', 'bc/2/student', 'naive-abc/0/student', 'naive-abc/2/student', 'apc/0/student', 'apc/2/student']);
     // Compression students scale with the expert's width (no manifest here: 256, the paper's students).
     assert.deepEqual([...new Set(figurePlan('fig3-compression', 'paper').grid.map((c) => JSON.stringify(c.studentTorso)))], ['[256]', '[256,64]', '[256,256]', '[256,256,256]']);
+    // Figure 6 kickstarts from a half/ checkpoint: without one no task qualifies.
+    assert.throws(() => figurePlan('fig6-kickstart', 'quick'), /looked for .*humanoid-run\/half/);
+    fakeCheckpoint(path.join(experts, 'cartpole-swingup', 'half'));
     for (const id of FIGURE_IDS) assert.ok(figurePlan(id, 'quick').grid.length > 0, id);
     assert.throws(() => figurePlan('fig9' as never, 'quick'), /figure id must be one of fig1-toy/);
   } finally {
@@ -130,7 +145,7 @@ test('sigma_s and M are chosen on stored validation results only, defaults until
   process.env.APC_EXPERTS_DIR = experts;
   process.env.APC_RESULTS_DIR = results;
   try {
-    fs.mkdirSync(path.join(experts, 'cheetah-run', 'expert'), { recursive: true });
+    fakeCheckpoint(path.join(experts, 'cheetah-run', 'expert'));
     const cells = selectionPlan('cheetah-run', 'paper');
     assert.equal(cells.length, SELECTION_GRID.sigmaS.length * SELECTION_GRID.numAugmented.length);
     assert.ok(cells.every((c) => c.kind === 'select' && c.method === 'apc' && c.seed === 0));
@@ -160,4 +175,124 @@ test('sigma_s and M are chosen on stored validation results only, defaults until
       else process.env[k] = v;
     }
   }
+});
+
+/** Point APC_EXPERTS_DIR / APC_RESULTS_DIR / APC_DATASETS_DIR at temporary folders for `body`. */
+async function withRoots<T>(body: (roots: { experts: string; results: string; datasets: string }) => Promise<T> | T): Promise<T> {
+  const roots = { experts: tmp(), results: tmp(), datasets: tmp() };
+  const names = { experts: 'APC_EXPERTS_DIR', results: 'APC_RESULTS_DIR', datasets: 'APC_DATASETS_DIR' } as const;
+  const saved = Object.fromEntries(Object.values(names).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(names)) process.env[v] = roots[k as keyof typeof roots];
+  try {
+    return await body(roots);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    for (const d of Object.values(roots)) fs.rmSync(d, { recursive: true, force: true });
+  }
+}
+
+test("replacing an expert's weights changes the keys of its datasets, result cells and cached return", async () => {
+  await initBackend();
+  await withRoots(async ({ experts, datasets }) => {
+    const task = 'cartpole-swingup';
+    const spec = { view: ['position', 'velocity'], groupShapes: { position: [3], velocity: [2] }, groupKinds: { position: 'state' as const, velocity: 'state' as const }, actionDim: 1 };
+    const save = (seed: number, checkpoint: string) => {
+      const p = new GaussianMLP(spec, { torso: [8] }, new Rng(seed));
+      saveCheckpointSync(path.join(experts, task, checkpoint), p, { task });
+      p.dispose();
+    };
+    save(1, 'expert');
+    save(2, 'half');
+    const dsOpts = { task, trajectories: 1, seed: 3, episodeLength: 5 };
+    const keysNow = () => {
+      const sha = expertSha256(task);
+      return {
+        sha,
+        cells: [...figurePlan('fig2-offline', 'quick').grid, ...figurePlan('fig5-dagger', 'quick').grid, ...selectionPlan(task, 'paper')].map((c) => configKey(c)),
+        kick: figurePlan('fig6-kickstart', 'quick').grid.map((c) => configKey(c)),
+        dataset: datasetDir(datasets, dsOpts, sha),
+        ret: expertReturnFile({ task, expertSha256: sha, episodes: 2, noise: 0.2 }),
+      };
+    };
+    const before = keysNow();
+    assert.equal(before.sha, expertSha256(task, 'expert'));
+    assert.ok(figurePlan('fig2-offline', 'quick').grid.every((c) => c.expertCheckpoint === 'expert' && c.expertSha256 === before.sha), 'each cell names its expert');
+    // A real collection lands in the folder of the weights that recorded it.
+    const { expert: e1 } = await loadTaskExpert(task);
+    await cachedDataset(datasets, e1, dsOpts, before.sha);
+    e1.dispose();
+    assert.ok(fs.existsSync(path.join(before.dataset, 'manifest.json')));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(before.dataset, 'manifest.json'), 'utf8')).expertSha256, before.sha);
+
+    save(7, 'expert'); // same architecture, other weights
+    const after = keysNow();
+    assert.notEqual(after.sha, before.sha);
+    assert.equal(after.cells.length, before.cells.length);
+    assert.ok(after.cells.every((k, i) => k !== before.cells[i]), 'every expert-reading cell gets a new key');
+    assert.deepEqual(after.kick, before.kick, 'Figure 6 reads half/, which did not change');
+    assert.notEqual(after.dataset, before.dataset);
+    assert.notEqual(after.ret, before.ret);
+    // A cell planned for the old weights is refused rather than computed with the new ones.
+    await assert.rejects(loadTaskExpert(task, 'expert', before.sha), /planned for the cartpole-swingup 'expert' expert with sha256 .* now hashes to/);
+    save(8, 'half');
+    assert.ok(figurePlan('fig6-kickstart', 'quick').grid.every((c, i) => configKey(c) !== after.kick[i] && c.expertCheckpoint === 'half'));
+    // Task options of the return are part of its key too.
+    assert.notEqual(expertReturnFile({ task, expertSha256: after.sha, episodes: 2, noise: 0.2, taskOptions: { episodeLength: 5 } }), after.ret);
+  });
+});
+
+test('--rekey moves each stored cell to its expert-keyed config, marked as migrated, and leaves Figure 6 and the toy alone', async () => {
+  await withRoots(async ({ experts, results }) => {
+    fakeCheckpoint(path.join(experts, 'cheetah-run', 'expert'), 'weights as committed');
+    const cache = new ResultCache(results);
+    const offline = { figure: 'fig3-compression', kind: 'offline', task: 'cheetah-run', method: 'bc', seed: 0, studentTorso: [256, 64] };
+    const kick = { figure: 'fig6-kickstart', kind: 'kickstart', task: 'cheetah-run', method: 'rl', seed: 0 };
+    const toy = { figure: 'fig1-toy', method: 'bc', seed: 0 };
+    const old = cache.put(offline, [{ figure: 'fig3-compression', task: 'cheetah-run', method: 'BC', x: 1, seed: 0, return: 12.5 }], 3);
+    cache.put(kick, [{ return: 1 }], 1);
+    cache.put(toy, [{ return: 2 }], 1);
+    const out = rekeyStoredResults({ cache, now: new Date('2026-12-03T12:00:00Z') });
+    assert.deepEqual(out.map((o) => `${o.figure}:${o.action}`).sort(), ['fig1-toy:skipped', 'fig3-compression:rekeyed', 'fig6-kickstart:skipped']);
+    const next = { ...offline, expertCheckpoint: 'expert', expertSha256: expertSha256('cheetah-run') };
+    const moved = cache.get<Record<string, unknown>>(next) as unknown as Record<string, unknown> & { rows: Record<string, unknown>[] };
+    assert.ok(moved, 'found under the key the plan now computes');
+    assert.equal(moved.migratedSha, true);
+    assert.equal(moved.rekeyedAt, '2026-12-03T12:00:00.000Z');
+    assert.equal(moved.previousKey, old.key);
+    assert.equal(moved.rows[0].return, 12.5, 'measured values are kept');
+    // The derived label column of Figure 3: r = 256^3 / (256 * 64) for an expert of unknown torso ([256, 256, 256]).
+    assert.equal(moved.rows[0].r, 256 ** 3 / (256 * 64));
+    assert.equal(cache.get(offline), null, 'the old file is gone');
+    assert.ok(cache.get(kick) && cache.get(toy), 'skipped cells stay where they were');
+    assert.deepEqual(rekeyStoredResults({ cache }).map((o) => o.action).sort(), ['already-keyed', 'skipped', 'skipped'], 'a second run changes nothing');
+  });
+});
+
+test('Figure 3 labels students with the paper r; Figure 6 has four arms from the half expert on the true task', async () => {
+  assert.deepEqual([[256], [256, 64], [256, 256], [256, 256, 256]].map((t) => compressionR([256, 256, 256], t)), [65536, 1024, 256, 1]);
+  await withRoots(({ experts }) => {
+    fakeCheckpoint(path.join(experts, 'humanoid-run', 'expert'));
+    fakeCheckpoint(path.join(experts, 'humanoid-run', 'half'), 'half weights');
+    const p3 = figurePlan('fig3-compression', 'paper');
+    assert.deepEqual(p3.plot.seriesSuffix, { key: 'r', prefix: 'r=' });
+    assert.match(String(p3.scale.students), /^256 \(r=65536\) \/ 256x64 \(r=1024\) \/ 256x256 \(r=256\) \/ 256x256x256 \(r=1\)$/);
+    assert.match(String(p3.scale.r), /parameter-count ratios/);
+    const p6 = figurePlan('fig6-kickstart', 'paper');
+    const arms = [...new Set(p6.grid.map((c) => `${c.method}/${c.lambda}`))];
+    assert.deepEqual(arms, ['rl/0', 'bc/1', 'bc/2', 'apc/1']);
+    assert.ok(new Set(p6.grid.map((c) => c.seed)).size >= 3, 'at least 3 seeds');
+    assert.equal(p6.grid.length, 4 * 3);
+    for (const c of p6.grid) {
+      assert.equal(c.expertCheckpoint, 'half');
+      assert.equal(c.expertSha256, expertSha256('humanoid-run', 'half'));
+      assert.deepEqual([c.evalEpisodes, c.evalNoise, c.evalMode, c.earlyTermination], [150, 0.2, 'noise', false]);
+      assert.deepEqual([c.trainTaskOptions, c.evalTaskOptions], [{}, {}]);
+    }
+    assert.match(p6.title.replace(/<br>/g, ' '), /true task for every arm, RL only included/);
+    assert.deepEqual(['rl', 'bc', 'apc'].map((m) => kickstartLabel(m, 1)), ['RL only', 'Kickstarting', 'Kickstarting + APC']);
+    assert.equal(kickstartLabel('bc', 2), 'Kickstarting (2 lambda)');
+  });
 });

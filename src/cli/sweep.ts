@@ -9,14 +9,26 @@
  *
  * `--figure select-cloning --task cheetah-run` runs the validation-only choice of sigma_s and M (selection.ts)
  * that the offline figures use at the paper profile; run it before their sweeps.
+ *
+ * `--rekey` migrates the stored cells of data/results/ to keys that name their expert's weights (experiments/rekey.ts)
+ * and exits; `--rekey --dry-run` lists what it would do.
  */
 import { parseFlags } from './args';
-import { computeCell, figurePlan, FIGURE_IDS, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId } from '../experiments';
+import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId } from '../experiments';
 
-const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT]`;
+const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] | --rekey [--dry-run]`;
 
 async function main(): Promise<void> {
-  const f = parseFlags(process.argv.slice(2), { figure: '', task: '', profile: 'paper', force: false, shard: '' }, USAGE);
+  // --rekey and --dry-run may stand alone (no `true` after them).
+  const argv = process.argv.slice(2).flatMap((a, i, all) => ((a === '--rekey' || a === '--dry-run') && (all[i + 1] === undefined || all[i + 1].startsWith('--')) ? [a, 'true'] : [a]));
+  const f = parseFlags(argv, { figure: '', task: '', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false }, USAGE);
+  if (f.rekey) {
+    const out = rekeyStoredResults({ dryRun: Boolean(f['dry-run']) });
+    const count = (a: string) => out.filter((o) => o.action === a).length;
+    for (const o of out.filter((x) => x.action === 'skipped')) console.error(`skipped ${o.figure}/${o.file.split('/').pop()}: ${o.reason}`);
+    console.error(`${f['dry-run'] ? 'would rekey' : 'rekeyed'} ${count('rekeyed')} cell(s); ${count('already-keyed')} already keyed by their expert; ${count('skipped')} skipped`);
+    return;
+  }
   const profile = parseProfile(String(f.profile));
   let grid;
   if (f.figure === SELECTION_FIGURE) {

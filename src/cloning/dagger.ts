@@ -85,7 +85,8 @@ function appendRows(buf: SampleSet | null, groups: Record<string, Float32Array>,
 /** Run DAgger for one cell; one result row per round (x = environment steps so far). */
 export async function runDagger(cell: DaggerCell): Promise<Record<string, unknown>[]> {
   await initBackend();
-  const { expert } = await loadTaskExpert(cell.task);
+  const checkpoint = typeof cell.expertCheckpoint === 'string' ? cell.expertCheckpoint : 'expert';
+  const { expert, sha256 } = await loadTaskExpert(cell.task, checkpoint, typeof cell.expertSha256 === 'string' ? cell.expertSha256 : undefined);
   const mixture = new BetaMixture(cell.beta);
   const numEnvs = cell.numEnvs ?? 8;
   const rng = new Rng(`dagger/${cell.task}/${cell.method}/${cell.beta}/${cell.seed}`);
@@ -100,7 +101,7 @@ export async function runDagger(cell: DaggerCell): Promise<Record<string, unknow
     batchSize: cell.batchSize, numUpdates: cell.updatesPerRound ?? 500, patience: null,
   });
   const stepsPerRound = Math.max(1, Math.floor(cell.envSteps / cell.curvePoints / numEnvs));
-  const expertRet = await expertReturn(cell.task, expert, cell.evalEpisodes, cell.evalNoise);
+  const expertRet = await expertReturn(expert, { task: cell.task, checkpoint, expertSha256: sha256, episodes: cell.evalEpisodes, noise: cell.evalNoise });
   const rows: Record<string, unknown>[] = [];
   let buffer: SampleSet | null = null;
   let envSteps = 0;

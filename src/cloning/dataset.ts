@@ -133,14 +133,23 @@ export function loadDataset(dir: string): Dataset {
   };
 }
 
-/** Collect-or-load: the dataset named by (task, trajectories, noise, seed) under `root`, cached on disk. */
-export async function cachedDataset(root: string, expert: Expert, o: CollectOptions): Promise<Dataset> {
-  const name = `n${o.trajectories}-noise${o.actionNoise ?? 0.2}-seed${o.seed}${o.episodeLength ? `-len${o.episodeLength}` : ''}`;
-  const dir = path.join(root, o.task, name);
+/**
+ * The folder of the dataset (task, trajectories, noise, seed, episode length) recorded by the expert whose checkpoint
+ * hashes to `expertSha256` (util/experts.ts): other weights record into another folder, never into this one.
+ */
+export function datasetDir(root: string, o: CollectOptions, expertSha256: string): string {
+  if (!/^[0-9a-f]{16,64}$/.test(expertSha256)) throw new RangeError(`expertSha256 must be the hex sha256 of the expert checkpoint, got ${JSON.stringify(expertSha256)}`);
+  const name = `n${o.trajectories}-noise${o.actionNoise ?? 0.2}-seed${o.seed}${o.episodeLength ? `-len${o.episodeLength}` : ''}-expert${expertSha256.slice(0, 16)}`;
+  return path.join(root, o.task, name);
+}
+
+/** Collect-or-load: the dataset named by (task, trajectories, noise, seed, expert sha256) under `root`, cached on disk. */
+export async function cachedDataset(root: string, expert: Expert, o: CollectOptions, expertSha256: string): Promise<Dataset> {
+  const dir = datasetDir(root, o, expertSha256);
   if (fs.existsSync(path.join(dir, 'manifest.json'))) return loadDataset(dir);
   const d = await collectDataset(expert, o);
   const tmp = `${dir}.tmp-${process.pid}`;
-  saveDataset(tmp, d, { trajectories: o.trajectories, actionNoise: o.actionNoise ?? 0.2, seed: o.seed });
+  saveDataset(tmp, d, { trajectories: o.trajectories, actionNoise: o.actionNoise ?? 0.2, seed: o.seed, expertSha256 });
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
   return d;

@@ -6,12 +6,15 @@
  * state groups plus a camera image, through the policy's conv encoder) and `imageShift` adds random-shift
  * augmentation of its images, alone (strategy 'bc': "image only") or with Naive ABC / APC ("with image").
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { canonicalJson } from '../experiments/cache';
 import { makeTask } from '../envs'; // also registers every task
 import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend, loadCheckpoint } from '../policies';
-import { datasetsRoot, expertsRoot } from '../util/paths';
+import { datasetsRoot } from '../util/paths';
+import { expertCheckpointDir, expertSha256 } from '../util/experts';
 import { Rng } from '../util/rng';
 import { resolveCloningConfig, type CloningConfig, type Strategy } from './config';
 import { cachedDataset, type Dataset } from './dataset';
@@ -44,6 +47,10 @@ export interface OfflineCell {
   imageShift?: number;
   /** Control steps per episode for datasets and evaluation (tests only; default the task's own length). */
   episodeLength?: number;
+  /** The expert checkpoint cloned ('expert' unless set). */
+  expertCheckpoint?: string;
+  /** sha256 of that checkpoint when the cell was planned (util/experts.ts); computing refuses other weights. */
+  expertSha256?: string;
   [key: string]: unknown;
 }
 
@@ -66,23 +73,67 @@ export function methodName(method: Strategy, imageShift = 0): string {
   return method === 'bc' ? 'Image shift only' : `${name} + image shift`;
 }
 
-/** Load a task's expert checkpoint from the experts root. */
-export async function loadTaskExpert(task: string): Promise<{ expert: GaussianMLP; manifest: Record<string, unknown> }> {
-  const dir = path.join(expertsRoot(), task, 'expert');
+/**
+ * Load `task`'s expert checkpoint ('expert' unless named) from the experts root, with its sha256. With `expectedSha256`
+ * (a planned cell's `expertSha256`) other weights are refused: the cell's key names the weights it was planned for.
+ */
+export async function loadTaskExpert(task: string, checkpoint = 'expert', expectedSha256?: string): Promise<{ expert: GaussianMLP; manifest: Record<string, unknown>; sha256: string; checkpoint: string }> {
+  const dir = expertCheckpointDir(task, checkpoint);
   if (!fs.existsSync(dir)) throw new Error(`no expert for task '${task}' at ${dir}; train one with npm run train -- --task ${task}`);
+  const sha256 = expertSha256(task, checkpoint);
+  if (expectedSha256 !== undefined && expectedSha256 !== sha256) {
+    throw new Error(`the cell was planned for the ${task} '${checkpoint}' expert with sha256 ${expectedSha256}, but ${dir} now hashes to ${sha256}; ` +
+      'plan the figure again (its cells then have new keys) instead of computing with other weights');
+  }
   const { policy, manifest } = await loadCheckpoint(dir);
-  return { expert: policy, manifest };
+  return { expert: policy, manifest, sha256, checkpoint };
 }
 
-/** The expert's return under the evaluation protocol (cached next to the expert, keyed by episodes and noise). */
-export async function expertReturn(task: string, expert: GaussianMLP, episodes: number, noise: number, episodeLength?: number): Promise<number> {
-  const len = episodeLength ? `-len${episodeLength}` : '';
-  const file = path.join(datasetsRoot(), task, `expert-eval-noise${noise}-episodes${episodes}-seed${EVAL_SEED}${len}.json`);
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')).mean;
-  const taskOptions = episodeLength ? { episodeLength } : {};
-  const r = await evaluatePolicy(expert, { task, episodes, mode: 'noise', noiseStd: noise, seed: EVAL_SEED, taskOptions });
+/** What an expert's cached return is keyed by: the weights and every setting of the evaluation. */
+export interface ExpertReturnOptions {
+  task: string;
+  /** Checkpoint name ('expert', 'half'); default 'expert'. */
+  checkpoint?: string;
+  /** sha256 of the checkpoint (loadTaskExpert). */
+  expertSha256: string;
+  episodes: number;
+  /** Action noise std in 'noise' mode. */
+  noise: number;
+  /** 'noise' (mean + N(0, noise^2), the students' protocol) or 'mean'. Default 'noise'. */
+  mode?: 'noise' | 'mean';
+  /** Task options of the evaluation ({}: the true task). Default {}. */
+  taskOptions?: Record<string, unknown>;
+}
+
+function expertReturnId(o: ExpertReturnOptions): Record<string, unknown> {
+  const mode = o.mode ?? 'noise';
+  return {
+    task: o.task, checkpoint: o.checkpoint ?? 'expert', expertSha256: o.expertSha256, episodes: o.episodes, mode, noise: mode === 'noise' ? o.noise : 0,
+    seed: EVAL_SEED, numEnvs: Math.min(o.episodes, 50), taskOptions: o.taskOptions ?? {},
+  };
+}
+
+/** The file an expert return is cached in (datasets root): its name carries a hash of everything it depends on. */
+export function expertReturnFile(o: ExpertReturnOptions): string {
+  const id = expertReturnId(o);
+  const h = createHash('sha256').update(canonicalJson(id)).digest('hex').slice(0, 16);
+  return path.join(datasetsRoot(), o.task, 'expert-returns', `${id.checkpoint}-${id.mode}${id.noise}-episodes${o.episodes}-${h}.json`);
+}
+
+/**
+ * The expert's return under an evaluation protocol (paired episodes, seed EVAL_SEED), cached under the datasets root
+ * keyed by the checkpoint's sha256, episodes, mode, noise and task options.
+ */
+export async function expertReturn(expert: GaussianMLP, o: ExpertReturnOptions): Promise<number> {
+  const file = expertReturnFile(o);
+  const id = expertReturnId(o);
+  if (fs.existsSync(file)) {
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (canonicalJson(stored.id) === canonicalJson(id)) return stored.mean;
+  }
+  const r = await evaluatePolicy(expert, { task: o.task, episodes: o.episodes, mode: id.mode as 'noise' | 'mean', noiseStd: o.noise, seed: EVAL_SEED, taskOptions: o.taskOptions ?? {}, workers: 0 });
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ mean: r.mean, std: r.std, episodes, noise, seed: EVAL_SEED, returns: r.returns }) + '\n');
+  fs.writeFileSync(file, JSON.stringify({ id, mean: r.mean, std: r.std, sem: r.sem, returns: r.returns }) + '\n');
   return r.mean;
 }
 
@@ -98,6 +149,7 @@ async function studentViewOf(cell: OfflineCell, expert: GaussianMLP): Promise<{ 
 /** A cell's expert, datasets, fresh student and cloning config, before training. */
 interface PreparedCell {
   expert: GaussianMLP;
+  expertSha256: string;
   train: Dataset;
   validation: Dataset;
   student: GaussianMLP;
@@ -111,13 +163,13 @@ interface PreparedCell {
 async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   await initBackend();
   const imageShift = cell.imageShift ?? 0;
-  const { expert } = await loadTaskExpert(cell.task);
+  const { expert, sha256 } = await loadTaskExpert(cell.task, cell.expertCheckpoint ?? 'expert', cell.expertSha256);
   // -- student view (checked before any data is collected) --
   const { view, name: studentView } = await studentViewOf(cell, expert);
   // -- datasets: every observation group, the student's images included --
   const dsOpts = { task: cell.task, actionNoise: cell.datasetNoise, workers: 0, episodeLength: cell.episodeLength };
-  const train = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: cell.trajectories, seed: 1000 + cell.seed });
-  const validation = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: VALIDATION_TRAJECTORIES, seed: 9000 + cell.seed });
+  const train = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: cell.trajectories, seed: 1000 + cell.seed }, sha256);
+  const validation = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: VALIDATION_TRAJECTORIES, seed: 9000 + cell.seed }, sha256);
   const absent = view.filter((g) => !train.groups[g]);
   if (absent.length > 0) {
     throw new RangeError(`the ${cell.task} dataset lacks the student's group(s) ${absent.join(', ')} (it has ${Object.keys(train.groups).join(', ')}); ` +
@@ -135,17 +187,17 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   });
   // Student-view and image-shift runs get their own stream; the key of a plain cell is unchanged (results reproduce).
   const rngKey = `clone/${cell.task}/${cell.method}/${cell.seed}${studentView ? `/${studentView}` : ''}${imageShift > 0 ? `/shift${imageShift}` : ''}`;
-  return { expert, train, validation, student, torso, config, studentView, imageShift, rngKey };
+  return { expert, expertSha256: sha256, train, validation, student, torso, config, studentView, imageShift, rngKey };
 }
 
 /** Run one offline cloning cell; returns its result row(s). */
 export async function runOfflineCloning(cell: OfflineCell): Promise<Record<string, unknown>[]> {
-  const { expert, train, validation, student, torso, config, studentView, imageShift, rngKey } = await prepareCell(cell);
+  const { expert, expertSha256: sha, train, validation, student, torso, config, studentView, imageShift, rngKey } = await prepareCell(cell);
   const fit = trainStudent({ student, expert, train, validation, config, rng: new Rng(rngKey) });
   // -- evaluation: the env serves every group; the student's view picks its own (camera included) --
   const taskOptions = cell.episodeLength ? { episodeLength: cell.episodeLength } : {};
   const evalResult = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: EVAL_SEED, taskOptions });
-  const expertRet = await expertReturn(cell.task, expert, cell.evalEpisodes, cell.evalNoise, cell.episodeLength);
+  const expertRet = await expertReturn(expert, { task: cell.task, checkpoint: cell.expertCheckpoint ?? 'expert', expertSha256: sha, episodes: cell.evalEpisodes, noise: cell.evalNoise, taskOptions });
   const studentParams = student.trainableVariables().reduce((n, v) => n + v.size, 0);
   const expertParams = expert.trainableVariables().reduce((n, v) => n + v.size, 0);
   student.dispose();
@@ -154,6 +206,8 @@ export async function runOfflineCloning(cell: OfflineCell): Promise<Record<strin
     figure: cell.figure, task: cell.task, method: methodName(cell.method, imageShift), x: cell.trajectories, seed: cell.seed,
     return: evalResult.mean, returnStd: evalResult.std, expertReturn: expertRet,
     student: torso.join('x'), compressionRatio: studentParams / expertParams,
+    // The paper's compression ratio r (Figure 3): product of the expert's torso widths / product of the student's.
+    ...(cell.studentTorso ? { r: expert.config.torso.reduce((a, b) => a * b, 1) / torso.reduce((a, b) => a * b, 1) } : {}),
     ...(studentView ? { studentView } : {}), ...(imageShift > 0 ? { imageShift } : {}),
     bestUpdate: fit.bestUpdate, validationNll: fit.bestValidationNll, expertQueries: fit.expertQueries,
   }];

@@ -7,6 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from './paths';
+import { expertsRoot } from '../util/paths';
+import { expertCheckpointDir, expertFields } from '../util/experts';
 import type { CellConfig } from './cache';
 import type { ProfileName } from './profiles';
 import { SELECTION_GRID, selectedCloning, selectionGrid, type Selected, type SelectionBase } from './selection';
@@ -24,7 +26,7 @@ const FIGURE_METHOD_LABELS: Partial<Record<string, Record<string, string>>> = {
 /** Legend order across figures. */
 export const METHOD_ORDER = [
   'RL only', 'BC', 'Naive ABC', 'APC', 'Image shift only', 'Naive ABC + image shift', 'APC + image shift', 'DAgger', 'DAgger + APC',
-  'Kickstarting', 'Kickstarting + APC',
+  'Kickstarting', 'Kickstarting (2 lambda)', 'Kickstarting + APC',
 ];
 
 /** The legend label of `method` in `figure`; the error names the accepted methods. */
@@ -69,17 +71,15 @@ export interface FigurePlan {
   plot: PlotPlan;
 }
 
-/** Where trained experts live: $APC_EXPERTS_DIR or data/experts; the checkpoint of `task` is <dir>/<task>/expert. */
-export function expertsRoot(): string {
-  return process.env.APC_EXPERTS_DIR ? path.resolve(process.env.APC_EXPERTS_DIR) : path.join(packageRoot(), 'data', 'experts');
+export { expertsRoot };
+
+/** The checkpoint folder of `task`: <experts root>/<task>/<checkpoint> ('expert' unless named; 'half' for Figure 6). */
+export function expertCheckpoint(task: string, checkpoint = 'expert'): string {
+  return expertCheckpointDir(task, checkpoint);
 }
 
-export function expertCheckpoint(task: string): string {
-  return path.join(expertsRoot(), task, 'expert');
-}
-
-export function hasExpert(task: string): boolean {
-  return fs.existsSync(expertCheckpoint(task));
+export function hasExpert(task: string, checkpoint = 'expert'): boolean {
+  return fs.existsSync(expertCheckpoint(task, checkpoint));
 }
 
 /** Fast tasks with experts that stand in for paper tasks whose expert is missing, nearest first. */
@@ -104,23 +104,23 @@ export function expertWidth(task: string): number {
  * The tasks a figure runs on: each paper task if its expert exists, else the first fallback with one
  * (each used once). Throws naming the expert paths looked at when none exists.
  */
-export function resolveTasks(figure: string, paperTasks: string[], fallbacks: string[] = FALLBACK_TASKS): { tasks: string[]; substitutions: string[] } {
+export function resolveTasks(figure: string, paperTasks: string[], fallbacks: string[] = FALLBACK_TASKS, checkpoint = 'expert'): { tasks: string[]; substitutions: string[] } {
   const tasks: string[] = [];
   const substitutions: string[] = [];
   for (const t of paperTasks) {
-    if (hasExpert(t)) {
+    if (hasExpert(t, checkpoint)) {
       if (!tasks.includes(t)) tasks.push(t);
       continue;
     }
-    const sub = fallbacks.find((f) => hasExpert(f));
+    const sub = fallbacks.find((f) => hasExpert(f, checkpoint));
     if (sub === undefined) continue;
     if (!tasks.includes(sub)) tasks.push(sub);
-    substitutions.push(`${t} -> ${sub} (no trained ${t} expert in ${path.relative(packageRoot(), expertsRoot()) || expertsRoot()})`);
+    substitutions.push(`${t} -> ${sub} (no trained ${t} ${checkpoint === 'expert' ? 'expert' : `'${checkpoint}' expert checkpoint`} in ${path.relative(packageRoot(), expertsRoot()) || expertsRoot()})`);
   }
   if (tasks.length === 0) {
     throw new Error(`${figure} needs a trained expert for one of ${[...paperTasks, ...fallbacks].join(', ')}; looked for ` +
-      `${[...paperTasks, ...fallbacks].map(expertCheckpoint).join(', ')}. Train one (npm run train -- --task <task> ...) ` +
-      'and save its checkpoint as <experts>/<task>/expert.');
+      `${[...paperTasks, ...fallbacks].map((t) => expertCheckpoint(t, checkpoint)).join(', ')}. Train one (npm run train -- --task <task> ...) ` +
+      `and save its checkpoint as <experts>/<task>/${checkpoint}.`);
   }
   return { tasks, substitutions };
 }
@@ -180,9 +180,9 @@ function selectionText(tasks: string[], profile: ProfileName): string {
   }).join('; ');
 }
 
-/** grid() once per task, with that task's cloning settings. */
-function perTaskGrid(tasks: string[], profile: ProfileName, axes: (task: string, cloning: typeof CLONING) => Record<string, unknown[]>): CellConfig[] {
-  return tasks.flatMap((t) => grid(axes(t, cloningFor(t, profile).cloning)) as CellConfig[]);
+/** grid() once per task, with that task's cloning settings and its expert's checkpoint and sha256. */
+function perTaskGrid(tasks: string[], profile: ProfileName, axes: (task: string, cloning: typeof CLONING) => Record<string, unknown[]>, checkpoint = 'expert'): CellConfig[] {
+  return tasks.flatMap((t) => grid({ ...axes(t, cloningFor(t, profile).cloning), ...oneOf(expertFields(t, checkpoint)) }) as unknown as CellConfig[]);
 }
 
 function grid<T extends Record<string, unknown>>(axes: { [K in keyof T]: T[K][] }): T[] {
@@ -255,14 +255,21 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
       const width = expertWidth(tasks[0]);
       const paperStudents = [[256], [256, 64], [256, 256], [256, 256, 256]];
       const students = profile === 'quick' ? [[64, 64]] : paperStudents.map((t) => t.map((n) => Math.max(1, Math.round((n * width) / 256))));
+      const expertTorso = expertTorsoOf(tasks[0]);
       return offlinePlan(id, profile, {
-        // As the paper's Figure 3: rows are methods, lines are students, each labelled with its ratio r of
-        // parameters to the expert's.
+        // As the paper's Figure 3: rows are methods, lines are students, each labelled with the paper's compression
+        // ratio r = product of the expert's torso widths / product of the student's (256^3 / widths: [256] 65536,
+        // [256, 64] 1024, [256, 256] 256, [256, 256, 256] 1). The rows also carry compressionRatio, the ratio of
+        // parameter counts (student / expert), which the scale names as such.
         what: 'Expert compression (smaller students)', paperTasks: ['humanoid-run'], rowKey: 'method',
-        series: { key: 'student', suffix: { key: 'compressionRatio', prefix: 'r=' } },
+        series: { key: 'student', suffix: { key: 'r', prefix: 'r=' } },
         paperClaim: 'APC transfers the expert into students with far fewer parameters; the gap to BC grows as data shrinks ' +
           '(paper Figure 3).',
-        axes: { studentTorso: students }, scale: { students: students.map((t) => t.join('x')).join(' / ') },
+        axes: { studentTorso: students },
+        scale: {
+          students: students.map((t) => `${t.join('x')} (r=${compressionR(expertTorso, t)})`).join(' / '),
+          r: `product of the expert's torso widths (${expertTorso.join('x')}) / product of the student's; parameter-count ratios are the rows' compressionRatio`,
+        },
         // 4 students x 3 methods: fewer seeds and dataset sizes than Figure 2, and M at most 4, fit this machine's budget.
         ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4 } : {}),
       });
@@ -298,18 +305,70 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
       };
     }
     case 'fig6-kickstart': {
-      const { tasks, substitutions } = resolveTasks(id, ['humanoid-run']);
-      const scale = { seeds: s.seeds, evalEpisodes: s.onlineEvalEpisodes, envSteps: s.onlineSteps, cloning: selectionText(tasks, profile) };
+      // The paper kickstarts from an expert at about half of optimal: each task's `half/` checkpoint teaches. Every arm
+      // trains on the true task (dm_control's random initial pose, 1000 steps, no curriculum, no early termination,
+      // no shaping) and is evaluated on it with the students' protocol, and the teacher's line is measured with
+      // exactly that protocol (the rows' expertReturn).
+      const { tasks, substitutions } = resolveTasks(id, ['humanoid-run'], FALLBACK_TASKS, KICKSTART_TEACHER);
+      const k = KICKSTART[profile];
+      const scale = {
+        seeds: s.seeds, evalEpisodes: k.evalEpisodes, evalNoise: CLONING.evalNoise, envSteps: s.onlineSteps, curvePoints: k.curvePoints,
+        teacher: `${KICKSTART_TEACHER}/ checkpoint (about half of the expert's return)`, lambda: `${KICKSTART_ARMS[1].lambda} (control arm 2x)`,
+        training: 'true task for every arm, RL only included (random initial pose, 1000 steps, no early termination, no shaping)',
+        evaluation: `true task, action noise ${CLONING.evalNoise}, the teacher likewise; the untrained policy is not evaluated`,
+        cloning: selectionText(tasks, profile),
+      };
       return {
         id, profile, substitutions, scale,
-        title: title('Kickstarting RL with an expert (lambda x cross-entropy)', tasks, substitutions, profile, scale),
+        title: title('Kickstarting RL from the half expert (lambda x cross-entropy)', tasks, substitutions, profile, scale),
         paperClaim: 'Kickstarting with the APC cross-entropy on perturbed visited states learns faster than kickstarting ' +
           'on visited states only, and both beat RL from scratch (paper Figure 6).',
-        grid: perTaskGrid(tasks, profile, (task, cloning) => ({ figure: [id], kind: ['kickstart'], task: [task], method: ['rl', 'bc', 'apc'], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.onlineEvalEpisodes], lambda: [1], ...oneOf(cloning) })),
-        plot: { xTitle: 'environment steps', yTitle: 'return (mean action; the PPO trainer\'s evaluation)', xLog: false, rowKey: null, expertLine: true, higherIsBetter: true },
+        grid: tasks.flatMap((task) => {
+          const cloning = cloningFor(task, profile).cloning;
+          return KICKSTART_ARMS.flatMap((arm) => s.seeds.map((seed) => ({
+            figure: id, kind: 'kickstart', task, method: arm.method, lambda: arm.lambda, seed, envSteps: s.onlineSteps, curvePoints: k.curvePoints,
+            evalEpisodes: k.evalEpisodes, evalNoise: CLONING.evalNoise, evalMode: 'noise', evalTaskOptions: {}, trainTaskOptions: {}, earlyTermination: false,
+            numAugmented: cloning.numAugmented, sigmaS: cloning.sigmaS, ...expertFields(task, KICKSTART_TEACHER),
+          })));
+        }),
+        plot: { xTitle: 'environment steps', yTitle: `return (true task, noise ${CLONING.evalNoise})`, xLog: false, rowKey: null, expertLine: true, higherIsBetter: true },
       };
     }
   }
+}
+
+/** Figure 6's teacher checkpoint. */
+export const KICKSTART_TEACHER = 'half';
+/** Figure 6's arms: RL only, kickstarting (lambda), the control arm kickstarting (2 lambda), kickstarting + APC. */
+export const KICKSTART_ARMS = [
+  { method: 'rl', lambda: 0 }, { method: 'bc', lambda: 1 }, { method: 'bc', lambda: 2 }, { method: 'apc', lambda: 1 },
+] as const;
+/**
+ * Figure 6's evaluations: the paper's 150 episodes at noise 0.2 at every curve point. A 150-episode true-task
+ * evaluation of a humanoid policy took 50 s here, so the paper profile evaluates 4 points (50k, 100k, 150k, 200k
+ * steps) rather than fewer episodes, keeping a cell within ~12 min on one core.
+ */
+const KICKSTART: Record<ProfileName, { evalEpisodes: number; curvePoints: number }> = {
+  quick: { evalEpisodes: 4, curvePoints: 2 },
+  paper: { evalEpisodes: 150, curvePoints: 4 },
+};
+
+/** The torso of `task`'s expert (its manifest), [256, 256, 256] when unknown. */
+export function expertTorsoOf(task: string): number[] {
+  try {
+    const m = JSON.parse(fs.readFileSync(path.join(expertCheckpoint(task), 'manifest.json'), 'utf8'));
+    const torso = m.config?.torso;
+    return Array.isArray(torso) && torso.length > 0 ? torso.map(Number) : [256, 256, 256];
+  } catch {
+    return [256, 256, 256];
+  }
+}
+
+/** The paper's compression ratio r (Figure 3): product of the expert's torso widths / product of the student's. */
+export function compressionR(expertTorso: number[], studentTorso: number[]): number {
+  const prod = (t: number[]) => t.reduce((a, b) => a * b, 1);
+  if (studentTorso.length === 0 || studentTorso.some((w) => !(Number.isInteger(w) && w > 0))) throw new RangeError(`student torso must be positive integer widths, got ${JSON.stringify(studentTorso)}`);
+  return prod(expertTorso) / prod(studentTorso);
 }
 
 const CLONING_METHODS = ['bc', 'naive-abc', 'apc'];

@@ -7,3 +7,5 @@ export * from './pieces';
 export * from './selection';
 export * from './figures';
 export * from './compute';
+export { expertSha256, expertCheckpointDir, checkpointSha256, expertFields, EXPERT_HASHED_FILES } from '../util/experts';
+export * from './rekey';

@@ -6,6 +6,7 @@
  */
 import { ResultCache, type CellConfig } from './cache';
 import type { ProfileName } from './profiles';
+import { expertFields } from '../util/experts';
 
 export const SELECTION_FIGURE = 'select-cloning';
 
@@ -25,7 +26,7 @@ export function selectionGrid(task: string, base: SelectionBase): CellConfig[] {
   const cells: CellConfig[] = [];
   for (const sigmaS of SELECTION_GRID.sigmaS) {
     for (const numAugmented of SELECTION_GRID.numAugmented) {
-      cells.push({ figure: SELECTION_FIGURE, kind: 'select', task, method: 'apc', trajectories: 2, seed: 0, ...base, sigmaS, numAugmented });
+      cells.push({ figure: SELECTION_FIGURE, kind: 'select', task, method: 'apc', trajectories: 2, seed: 0, ...base, sigmaS, numAugmented, ...expertFields(task) });
     }
   }
   return cells;

@@ -1,0 +1,92 @@
+/**
+ * Migration of stored cells to expert-keyed configs (`npm run sweep -- --rekey`). Cells computed before result keys
+ * named the expert's weights hold no `expertCheckpoint` / `expertSha256`; each is rewritten under the key its config
+ * has with the sha256 of the checkpoint it read *as committed now* (data/experts/<task>/expert), and marked so:
+ * `migratedSha: true`, `rekeyedAt`, `previousKey`. Its rows are kept as measured; Figure 3's rows gain the derived
+ * label column `r` (the paper's compression ratio, from the config's torso widths), listed in `addedRowFields`.
+ * Cells whose protocol has since changed (Figure 6's kickstarting) and cells that read no expert file (Figure 1's
+ * toy) are left as they are.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ResultCache, configKey, type CellConfig, type StoredResult } from './cache';
+import { compressionR, expertTorsoOf } from './figures';
+import { writeFileAtomic } from './paths';
+import { expertSha256 } from '../util/experts';
+
+/** Cell kinds that read the task's `expert/` checkpoint and whose protocol is unchanged since they were stored. */
+const MIGRATED_KINDS = ['offline', 'dagger', 'select'];
+
+export interface RekeyOutcome {
+  figure: string;
+  file: string;
+  action: 'rekeyed' | 'already-keyed' | 'skipped';
+  reason?: string;
+  newKey?: string;
+}
+
+/** Rewrite every stored cell under `cache.root` (or only `figures`) to its expert-keyed config; `dryRun` writes nothing. */
+export function rekeyStoredResults(options: { cache?: ResultCache; figures?: string[]; dryRun?: boolean; now?: Date } = {}): RekeyOutcome[] {
+  const cache = options.cache ?? new ResultCache();
+  const root = cache.root;
+  if (!fs.existsSync(root)) return [];
+  const figures = options.figures ?? fs.readdirSync(root).filter((f) => fs.statSync(path.join(root, f)).isDirectory()).sort();
+  const at = (options.now ?? new Date()).toISOString();
+  const out: RekeyOutcome[] = [];
+  for (const figure of figures) {
+    const dir = path.join(root, figure);
+    if (!fs.existsSync(dir)) continue;
+    for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+      const file = path.join(dir, name);
+      let stored: StoredResult<Record<string, unknown>> & Record<string, unknown>;
+      try {
+        stored = JSON.parse(fs.readFileSync(file, 'utf8'));
+      } catch (e) {
+        out.push({ figure, file, action: 'skipped', reason: `unreadable (${e instanceof Error ? e.message : String(e)})` });
+        continue;
+      }
+      const config = stored.config as CellConfig;
+      const skip = (reason: string) => out.push({ figure, file, action: 'skipped', reason });
+      if (stored.codeVersion !== cache.codeVersion) { skip(`code version ${stored.codeVersion}, not ${cache.codeVersion}`); continue; }
+      if (typeof config?.expertSha256 === 'string') { out.push({ figure, file, action: 'already-keyed' }); continue; }
+      if (!MIGRATED_KINDS.includes(String(config?.kind))) {
+        skip(config?.kind === 'kickstart' ? 'Figure 6 protocol changed (half expert, true task): recompute, not migrate' : 'reads no expert checkpoint');
+        continue;
+      }
+      if (typeof config.task !== 'string') { skip('config names no task'); continue; }
+      let sha: string;
+      try {
+        sha = expertSha256(config.task, 'expert');
+      } catch (e) {
+        skip(e instanceof Error ? e.message : String(e));
+        continue;
+      }
+      const next: CellConfig = { ...config, expertCheckpoint: 'expert', expertSha256: sha };
+      const addedRowFields: string[] = [];
+      let rows = stored.rows;
+      if (Array.isArray(config.studentTorso)) {
+        const r = compressionR(expertTorsoOf(config.task), config.studentTorso.map(Number));
+        if (rows.some((row) => row.r === undefined)) {
+          rows = rows.map((row) => (row.r === undefined ? { ...row, r } : row));
+          addedRowFields.push('r');
+        }
+      }
+      const newKey = configKey(next, cache.codeVersion);
+      const target = cache.file(next);
+      if (!options.dryRun) {
+        if (fs.existsSync(target)) {
+          skip(`a cell with the new key already exists (${path.basename(target)}); the old file is left in place`);
+          continue;
+        }
+        const migrated = {
+          ...stored, key: newKey, config: next, rows, migratedSha: true, rekeyedAt: at, previousKey: stored.key,
+          ...(addedRowFields.length > 0 ? { addedRowFields } : {}),
+        };
+        writeFileAtomic(target, JSON.stringify(migrated, null, 1) + '\n');
+        if (path.resolve(target) !== path.resolve(file)) fs.rmSync(file);
+      }
+      out.push({ figure, file, action: 'rekeyed', newKey });
+    }
+  }
+  return out;
+}
