@@ -12,7 +12,7 @@ import { kickstartLoss, runKickstart } from '../src/cloning/kickstart';
 import { evaluatePolicy } from '../src/rl/evaluate';
 import { expertSha256 } from '../src/util/experts';
 import { trainStudent } from '../src/cloning/trainer';
-import { BetaMixture, mixtureActions } from '../src/cloning/dagger';
+import { BetaMixture, GrowingRelabelBuffer, mixtureActions, runDagger, type RelabelBuffer } from '../src/cloning/dagger';
 import { ToyExpert, runToy } from '../src/cloning/toy';
 import { readNpy, writeNpy } from '../src/cloning/npy';
 import { collectDataset, loadDataset, saveDataset } from '../src/cloning/dataset';
@@ -254,6 +254,83 @@ test('a kickstarting cell evaluates every curve point and its half-expert teache
     assert.equal(rows[0].expertReturn, line.mean, "the teacher's line is its return under the students' protocol");
     await assert.rejects(runKickstart({ ...cell, method: 'rl' }), /lambda must be 0 for 'rl'/);
     teacher.dispose();
+  } finally {
+    if (saved.experts === undefined) delete process.env.APC_EXPERTS_DIR; else process.env.APC_EXPERTS_DIR = saved.experts;
+    if (saved.datasets === undefined) delete process.env.APC_DATASETS_DIR; else process.env.APC_DATASETS_DIR = saved.datasets;
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+/** DAgger's buffer before it grew in place: the whole buffer copied at every append (the reference implementation). */
+class WholeCopyBuffer implements RelabelBuffer {
+  private buf: SampleSet | null = null;
+  copiedRows = 0;
+  constructor(readonly shapes: Record<string, number[]>, readonly kinds: Record<string, 'state' | 'image'>, readonly actionDim: number) {}
+  get size(): number {
+    return this.buf?.size ?? 0;
+  }
+  append(groups: Record<string, Float32Array>, d: GaussianParams, n: number): void {
+    const cat = (a: Float32Array | undefined, b: Float32Array) => {
+      if (!a) return Float32Array.from(b);
+      const out = new Float32Array(a.length + b.length);
+      out.set(a);
+      out.set(b, a.length);
+      return out;
+    };
+    const buf = this.buf;
+    const g: Record<string, Float32Array> = {};
+    for (const k of Object.keys(groups)) g[k] = cat(buf?.groups[k], groups[k]);
+    this.copiedRows += this.size + n;
+    this.buf = { size: this.size + n, groups: g, groupShapes: this.shapes, groupKinds: this.kinds, expertMean: cat(buf?.expertMean, d.mean), expertStd: cat(buf?.expertStd, d.std), actionDim: this.actionDim };
+  }
+  view(): SampleSet {
+    return this.buf!;
+  }
+}
+
+test("DAgger's buffer appends in linear time: each row copied once, at most twice with growth", () => {
+  const shapes = { x: [2] };
+  const kinds = { x: 'state' as const };
+  const steps = 100, n = 4;
+  const row = (t: number) => ({ groups: { x: Float32Array.from({ length: 2 * n }, (_, k) => t * 100 + k) }, d: { mean: Float32Array.from({ length: n }, (_, k) => t + k / 10), std: new Float32Array(n).fill(0.2) } });
+  for (const capacity of [steps * n, 1]) {
+    const grow = new GrowingRelabelBuffer(shapes, kinds, 1, capacity);
+    const whole = new WholeCopyBuffer(shapes, kinds, 1);
+    for (let t = 0; t < steps; t++) {
+      const r = row(t);
+      grow.append(r.groups, r.d, n);
+      whole.append(r.groups, r.d, n);
+    }
+    assert.equal(grow.size, steps * n);
+    assert.deepEqual(grow.view().groups.x, whole.view().groups.x);
+    assert.deepEqual(grow.view().expertMean, whole.view().expertMean);
+    if (capacity === steps * n) assert.equal(grow.copiedRows, steps * n, 'sized for the run: each row copied exactly once');
+    else assert.ok(grow.copiedRows <= 3 * steps * n, `grown from 1 row: ${grow.copiedRows} copies for ${steps * n} rows`);
+  }
+  // The whole-copy buffer copied 4 + 8 + ... + 400 rows: quadratic in the steps.
+  const whole = new WholeCopyBuffer(shapes, kinds, 1);
+  for (let t = 0; t < steps; t++) whole.append(row(t).groups, row(t).d, n);
+  assert.equal(whole.copiedRows, (n * steps * (steps + 1)) / 2);
+  assert.throws(() => new GrowingRelabelBuffer(shapes, kinds, 1, 1).append({ x: new Float32Array(3) }, row(0).d, 2), /group 'x' must hold 2 x 2 values/);
+});
+
+test('a tiny DAgger run gives the same rows with the growing buffer as with the whole-copy buffer', async () => {
+  await initBackend();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-dagger-'));
+  const saved = { experts: process.env.APC_EXPERTS_DIR, datasets: process.env.APC_DATASETS_DIR };
+  process.env.APC_EXPERTS_DIR = path.join(root, 'experts');
+  process.env.APC_DATASETS_DIR = path.join(root, 'datasets');
+  try {
+    const e = new GaussianMLP({ view: ['position', 'velocity'], groupShapes: { position: [3], velocity: [2] }, groupKinds: { position: 'state', velocity: 'state' }, actionDim: 1 }, { torso: [8] }, new Rng(5));
+    saveCheckpointSync(path.join(root, 'experts', 'cartpole-swingup', 'expert'), e, { task: 'cartpole-swingup' });
+    e.dispose();
+    const cell = { figure: 'fig5-dagger', task: 'cartpole-swingup', method: 'apc' as const, beta: 0.3, seed: 1, envSteps: 96, curvePoints: 3, evalEpisodes: 2, evalNoise: 0.2, numAugmented: 2, sigmaS: 0.1, batchSize: 16, updatesPerRound: 4, numEnvs: 4 };
+    let used: GrowingRelabelBuffer | null = null;
+    const grown = await runDagger(cell, { buffer: (sh, ki, A, cap) => (used = new GrowingRelabelBuffer(sh, ki, A, cap)) });
+    const reference = await runDagger(cell, { buffer: (sh, ki, A) => new WholeCopyBuffer(sh, ki, A) });
+    assert.deepEqual(grown, reference);
+    assert.equal(grown.length, 3);
+    assert.equal(used!.copiedRows, 96, 'each of the 96 relabelled rows copied once');
   } finally {
     if (saved.experts === undefined) delete process.env.APC_EXPERTS_DIR; else process.env.APC_EXPERTS_DIR = saved.experts;
     if (saved.datasets === undefined) delete process.env.APC_DATASETS_DIR; else process.env.APC_DATASETS_DIR = saved.datasets;

@@ -69,21 +69,81 @@ export interface DaggerCell {
 
 const LABELS: Record<Strategy, string> = { bc: 'DAgger', apc: 'DAgger + APC', 'naive-abc': 'DAgger + Naive ABC' };
 
-function appendRows(buf: SampleSet | null, groups: Record<string, Float32Array>, d: GaussianParams, n: number, shapes: Record<string, number[]>, kinds: Record<string, 'state' | 'image'>, A: number): SampleSet {
-  const cat = (a: Float32Array | undefined, b: Float32Array) => {
-    if (!a) return Float32Array.from(b);
-    const out = new Float32Array(a.length + b.length);
-    out.set(a);
-    out.set(b, a.length);
-    return out;
-  };
-  const g: Record<string, Float32Array> = {};
-  for (const k of Object.keys(groups)) g[k] = cat(buf?.groups[k], groups[k]);
-  return { size: (buf?.size ?? 0) + n, groups: g, groupShapes: shapes, groupKinds: kinds, expertMean: cat(buf?.expertMean, d.mean), expertStd: cat(buf?.expertStd, d.std), actionDim: A };
+/** What DAgger's relabelled buffer offers its loop: append a step's rows, view every row so far. */
+export interface RelabelBuffer {
+  /** Append `n` rows: the observation groups and the expert's Gaussian at them. */
+  append(groups: Record<string, Float32Array>, d: GaussianParams, n: number): void;
+  /** Every row appended so far as a sample set (views, not copies). */
+  view(): SampleSet;
+  readonly size: number;
+  /** Rows copied so far (appended rows plus any moved by a growth); linear in the rows appended. */
+  readonly copiedRows: number;
+}
+
+/**
+ * The buffer of relabelled states: arrays allocated for `capacity` rows (the run's total when known) that double when
+ * full, so appending copies each new row once (plus at most as many again across growths) instead of the whole buffer.
+ */
+export class GrowingRelabelBuffer implements RelabelBuffer {
+  size = 0;
+  copiedRows = 0;
+  private capacity: number;
+  private groups: Record<string, Float32Array>;
+  private mean: Float32Array;
+  private std: Float32Array;
+  private readonly widths: Record<string, number>;
+
+  constructor(readonly shapes: Record<string, number[]>, readonly kinds: Record<string, 'state' | 'image'>, readonly actionDim: number, capacity = 1024) {
+    if (!Number.isInteger(capacity) || capacity <= 0) throw new RangeError(`buffer capacity must be a positive integer, got ${capacity}`);
+    this.capacity = capacity;
+    this.widths = Object.fromEntries(Object.entries(shapes).map(([g, s]) => [g, s.reduce((a, b) => a * b, 1)]));
+    this.groups = Object.fromEntries(Object.entries(this.widths).map(([g, w]) => [g, new Float32Array(capacity * w)]));
+    this.mean = new Float32Array(capacity * actionDim);
+    this.std = new Float32Array(capacity * actionDim);
+  }
+
+  private grow(need: number): void {
+    let cap = this.capacity;
+    while (cap < need) cap *= 2;
+    const move = (x: Float32Array, w: number) => {
+      const y = new Float32Array(cap * w);
+      y.set(x.subarray(0, this.size * w));
+      return y;
+    };
+    for (const g of Object.keys(this.groups)) this.groups[g] = move(this.groups[g], this.widths[g]);
+    this.mean = move(this.mean, this.actionDim);
+    this.std = move(this.std, this.actionDim);
+    this.copiedRows += this.size;
+    this.capacity = cap;
+  }
+
+  append(groups: Record<string, Float32Array>, d: GaussianParams, n: number): void {
+    if (this.size + n > this.capacity) this.grow(this.size + n);
+    for (const g of Object.keys(this.groups)) {
+      const x = groups[g];
+      if (!x || x.length !== n * this.widths[g]) throw new RangeError(`relabelled rows of group '${g}' must hold ${n} x ${this.widths[g]} values, got ${x ? x.length : 'none'}`);
+      this.groups[g].set(x, this.size * this.widths[g]);
+    }
+    this.mean.set(d.mean.subarray(0, n * this.actionDim), this.size * this.actionDim);
+    this.std.set(d.std.subarray(0, n * this.actionDim), this.size * this.actionDim);
+    this.size += n;
+    this.copiedRows += n;
+  }
+
+  view(): SampleSet {
+    const groups = Object.fromEntries(Object.entries(this.groups).map(([g, x]) => [g, x.subarray(0, this.size * this.widths[g])]));
+    const A = this.actionDim;
+    return { size: this.size, groups, groupShapes: this.shapes, groupKinds: this.kinds, expertMean: this.mean.subarray(0, this.size * A), expertStd: this.std.subarray(0, this.size * A), actionDim: A };
+  }
+}
+
+export interface DaggerOptions {
+  /** The relabelled buffer (tests compare implementations). Default: a GrowingRelabelBuffer sized for the whole run. */
+  buffer?: (shapes: Record<string, number[]>, kinds: Record<string, 'state' | 'image'>, actionDim: number, capacity: number) => RelabelBuffer;
 }
 
 /** Run DAgger for one cell; one result row per round (x = environment steps so far). */
-export async function runDagger(cell: DaggerCell): Promise<Record<string, unknown>[]> {
+export async function runDagger(cell: DaggerCell, options: DaggerOptions = {}): Promise<Record<string, unknown>[]> {
   await initBackend();
   const checkpoint = typeof cell.expertCheckpoint === 'string' ? cell.expertCheckpoint : 'expert';
   const { expert, sha256 } = await loadTaskExpert(cell.task, checkpoint, typeof cell.expertSha256 === 'string' ? cell.expertSha256 : undefined);
@@ -103,7 +163,8 @@ export async function runDagger(cell: DaggerCell): Promise<Record<string, unknow
   const stepsPerRound = Math.max(1, Math.floor(cell.envSteps / cell.curvePoints / numEnvs));
   const expertRet = await expertReturn(expert, { task: cell.task, checkpoint, expertSha256: sha256, episodes: cell.evalEpisodes, noise: cell.evalNoise });
   const rows: Record<string, unknown>[] = [];
-  let buffer: SampleSet | null = null;
+  const makeBuffer = options.buffer ?? ((sh, ki, A, capacity) => new GrowingRelabelBuffer(sh, ki, A, capacity));
+  const buffer = makeBuffer(shapes, kinds, spec.actionDim, stepsPerRound * cell.curvePoints * numEnvs);
   let envSteps = 0;
   let expertActed = 0;
   try {
@@ -118,12 +179,12 @@ export async function runDagger(cell: DaggerCell): Promise<Record<string, unknow
         const useExpert = mixture.draw(numEnvs, rng);
         expertActed += useExpert.filter(Boolean).length;
         const action = mixtureActions(s, e, useExpert, spec.actionDim, rng);
-        buffer = appendRows(buffer, groups, e, numEnvs, shapes, kinds, spec.actionDim);
+        buffer.append(groups, e, numEnvs);
         obs = (await vec.step(action)).obs;
         envSteps += numEnvs;
       }
       // -- train on all relabelled states --
-      trainStudent({ student, expert, train: buffer!, validation: null, config, rng });
+      trainStudent({ student, expert, train: buffer.view(), validation: null, config, rng });
       // -- evaluate --
       const ev = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: 12345 });
       rows.push({ figure: cell.figure, task: cell.task, method: LABELS[cell.method], beta: cell.beta, x: envSteps, seed: cell.seed, return: ev.mean, returnStd: ev.std, expertReturn: expertRet, expertShare: expertActed / envSteps });
