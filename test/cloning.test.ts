@@ -10,6 +10,7 @@ import { gaussianCrossEntropyRows, gaussianNllRows } from '../src/cloning/losses
 import { buildBatch, checkViews, perturbedGroups, type SampleSet } from '../src/cloning/strategies';
 import { kickstartLoss, runKickstart } from '../src/cloning/kickstart';
 import { evaluatePolicy } from '../src/rl/evaluate';
+import { expertStdScale } from '../src/cloning/experiment';
 import { expertSha256 } from '../src/util/experts';
 import { trainStudent } from '../src/cloning/trainer';
 import { BetaMixture, GrowingRelabelBuffer, mixtureActions, runDagger, type RelabelBuffer } from '../src/cloning/dagger';
@@ -336,4 +337,30 @@ test('a tiny DAgger run gives the same rows with the growing buffer as with the 
     if (saved.datasets === undefined) delete process.env.APC_DATASETS_DIR; else process.env.APC_DATASETS_DIR = saved.datasets;
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test("sigma_s in units of the expert's std: each dimension's perturbation is the raw one times that dimension's std", async () => {
+  await initBackend();
+  const set = tinySet();
+  const raw = resolveCloningConfig({ strategy: 'naive-abc', sigmaS: 0.3, numAugmented: 3, imageShift: 0 });
+  const scaled = resolveCloningConfig({ ...raw, perturbScale: { x: [0.5, 4] } });
+  const a = buildBatch(raw, set, [0, 1, 2], ['x', 'img', 'target'], null, new Rng('p'));
+  const b = buildBatch(scaled, set, [0, 1, 2], ['x', 'img', 'target'], null, new Rng('p'));
+  const L = 3;
+  for (let k = 2 * L; k < a.groups.x.length; k++) {
+    const rec = set.groups.x[k % (2 * L)];
+    close(b.groups.x[k] - rec, (a.groups.x[k] - rec) * [0.5, 4][k % 2], 1e-5, `x value ${k}`);
+  }
+  assert.deepEqual(b.groups.img, a.groups.img, 'images are never perturbed');
+  assert.throws(() => buildBatch(resolveCloningConfig({ ...raw, perturbScale: { x: [1] } }), set, [0], ['x'], null, new Rng(0)), /perturbScale.x has 1 entries, the group has 2 dimensions/);
+  assert.throws(() => resolveCloningConfig({ perturbScale: { x: [-1] } }), /perturbScale must be null or/);
+  // The 'expert-std' multipliers are the expert normaliser's std per dimension, group by group.
+  const expert = new GaussianMLP({ view: ['x', 'target'], groupShapes: { x: [2], target: [1] }, groupKinds: { x: 'state', target: 'state' }, actionDim: 1 }, { torso: [4] }, new Rng(1));
+  expert.normalizer!.setState({ ...expert.normalizer!.getState(), mean: [0, 0, 0], var: [4, 0.01, 9] });
+  const s = expertStdScale(expert);
+  assert.deepEqual(Object.keys(s), ['x', 'target']);
+  close(s.x[0], 2, 1e-6, 'std x0');
+  close(s.x[1], 0.1, 1e-6, 'std x1');
+  close(s.target[0], 3, 1e-6, 'std target');
+  expert.dispose();
 });

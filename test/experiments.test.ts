@@ -296,3 +296,46 @@ test('Figure 3 labels students with the paper r; Figure 6 has four arms from the
     assert.equal(kickstartLabel('bc', 2), 'Kickstarting (2 lambda)');
   });
 });
+
+test("Naive ABC chooses its own sigma_s and M on validation, the expert-std form competes with the raw one, and the online figures keep raw", async () => {
+  await withRoots(({ experts, results }) => {
+    fakeCheckpoint(path.join(experts, 'cheetah-run', 'expert'));
+    fakeCheckpoint(path.join(experts, 'cheetah-run', 'half'), 'h');
+    const cache = new ResultCache(results);
+    const store = (cells: CellConfig[], mse: (c: CellConfig) => number) =>
+      cells.forEach((c) => cache.put(c, [{ sigmaS: c.sigmaS, numAugmented: c.numAugmented, validationMse: mse(c) }], 1));
+    const base = { datasetNoise: 0.2, evalNoise: 0.2, batchSize: 256, trainSteps: 3000 };
+    const defaults = { sigmaS: 0.1, numAugmented: 16 };
+    // Synthetic validation errors (this test checks the choices, not a measurement).
+    store(selectionPlan('cheetah-run', 'paper', 'apc'), (c) => Math.abs(Math.log(Number(c.sigmaS) / 0.1)) + 1 / Number(c.numAugmented));
+    const naiveRaw = selectionPlan('cheetah-run', 'paper', 'naive-abc');
+    assert.ok(naiveRaw.every((c) => c.method === 'naive-abc' && c.sigmaScale === undefined));
+    // Until Naive ABC's selection is complete, its cells inherit APC's pair and the title says so.
+    store(naiveRaw.slice(1), () => 1);
+    let plan = figurePlan('fig2-offline', 'paper');
+    assert.ok(plan.grid.filter((c) => c.method === 'naive-abc').every((c) => c.sigmaS === 0.1 && c.numAugmented === 8));
+    assert.match(plan.title.replace(/<br>/g, ' '), /Naive ABC APC's \(no Naive ABC selection stored\)/);
+    store(naiveRaw, (c) => Math.abs(Math.log(Number(c.sigmaS) / 0.01)) + Number(c.numAugmented) / 100);
+    const naive = selectedCloning('cheetah-run', base, 'paper', defaults, cache, 'naive-abc');
+    assert.deepEqual([naive.source, naive.selectedBy, naive.sigmaS, naive.numAugmented, naive.sigmaScale], ['validation', 'naive-abc', 0.01, 2, 'raw']);
+    plan = figurePlan('fig2-offline', 'paper');
+    assert.ok(plan.grid.filter((c) => c.method === 'naive-abc').every((c) => c.sigmaS === 0.01 && c.numAugmented === 2));
+    assert.ok(plan.grid.filter((c) => c.method !== 'naive-abc').every((c) => c.sigmaS === 0.1 && c.numAugmented === 8), 'BC and APC keep APC\'s pair');
+    assert.match(plan.title.replace(/<br>/g, ' '), /cheetah-run sigma_s 0.1 M 8 \(chosen on validation\), Naive ABC sigma_s 0.01 M 2 \(its own validation\)/);
+    // The expert-std form: its cells say so; when complete and better it wins for the offline figures only.
+    const std = selectionPlan('cheetah-run', 'paper', 'apc', 'expert-std');
+    assert.ok(std.every((c) => c.sigmaScale === 'expert-std'));
+    assert.ok(std.every((c, i) => configKey(c) !== configKey(selectionPlan('cheetah-run', 'paper', 'apc')[i])));
+    store(std, (c) => (c.sigmaS === 0.3 && c.numAugmented === 2 ? 0.001 : 5));
+    const apc = selectedCloning('cheetah-run', base, 'paper', defaults, cache, 'apc');
+    assert.deepEqual([apc.sigmaS, apc.numAugmented, apc.sigmaScale, apc.forms], [0.3, 2, 'expert-std', ['raw', 'expert-std']]);
+    plan = figurePlan('fig2-offline', 'paper');
+    assert.ok(plan.grid.filter((c) => c.method === 'apc').every((c) => c.sigmaS === 0.3 && c.sigmaScale === 'expert-std'));
+    assert.match(plan.title.replace(/<br>/g, ' '), /expert-std form won/);
+    for (const id of ['fig5-dagger', 'fig6-kickstart'] as const) {
+      assert.ok(figurePlan(id, 'paper').grid.every((c) => c.sigmaS === 0.1 && c.numAugmented === 8 && c.sigmaScale === undefined), `${id} keeps the raw form`);
+    }
+    assert.throws(() => selectionPlan('cheetah-run', 'paper', 'bc' as never), /selection method must be one of apc, naive-abc/);
+    assert.throws(() => selectionPlan('cheetah-run', 'paper', 'apc', 'log' as never), /sigma scale must be one of raw, expert-std/);
+  });
+});

@@ -8,20 +8,21 @@
  * figure: `--shard 0/2` in one, `--shard 1/2` in another.
  *
  * `--figure select-cloning --task cheetah-run` runs the validation-only choice of sigma_s and M (selection.ts)
- * that the offline figures use at the paper profile; run it before their sweeps.
+ * that the offline figures use at the paper profile; run it before their sweeps. `--method naive-abc` selects Naive ABC's
+ * own pair; `--sigma-scale expert-std` runs the grid with sigma_s in units of the expert normaliser's std.
  *
  * `--rekey` migrates the stored cells of data/results/ to keys that name their expert's weights (experiments/rekey.ts)
  * and exits; `--rekey --dry-run` lists what it would do.
  */
 import { parseFlags } from './args';
-import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId } from '../experiments';
+import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
 
-const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] | --rekey [--dry-run]`;
+const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] | --rekey [--dry-run]`;
 
 async function main(): Promise<void> {
   // --rekey and --dry-run may stand alone (no `true` after them).
   const argv = process.argv.slice(2).flatMap((a, i, all) => ((a === '--rekey' || a === '--dry-run') && (all[i + 1] === undefined || all[i + 1].startsWith('--')) ? [a, 'true'] : [a]));
-  const f = parseFlags(argv, { figure: '', task: '', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false }, USAGE);
+  const f = parseFlags(argv, { figure: '', task: '', method: 'apc', 'sigma-scale': 'raw', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false }, USAGE);
   if (f.rekey) {
     const out = rekeyStoredResults({ dryRun: Boolean(f['dry-run']) });
     const count = (a: string) => out.filter((o) => o.action === a).length;
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   let grid;
   if (f.figure === SELECTION_FIGURE) {
     if (!f.task) throw new RangeError(`--figure ${SELECTION_FIGURE} needs --task NAME; ${USAGE}`);
-    grid = selectionPlan(String(f.task), profile);
+    grid = selectionPlan(String(f.task), profile, String(f.method) as SelectedMethod, String(f['sigma-scale']) as SigmaScale);
   } else {
     if (!(FIGURE_IDS as readonly string[]).includes(String(f.figure))) throw new RangeError(`--figure must be one of ${[...FIGURE_IDS, SELECTION_FIGURE].join(', ')}, got '${f.figure}'`);
     const plan = figurePlan(f.figure as FigureId, profile);
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label });
   console.error(`${f.figure}: ${out.computed} cell(s) computed, ${out.reused} reused from the cache`);
   if (f.figure === SELECTION_FIGURE) {
-    for (const r of out.rows as Record<string, unknown>[]) console.log(`sigma_s ${r.sigmaS} M ${r.numAugmented}: validation MSE ${Number(r.validationMse).toFixed(5)}, NLL ${Number(r.validationNll).toFixed(3)}, best update ${r.bestUpdate}`);
+    for (const r of out.rows as Record<string, unknown>[]) console.log(`${r.method} sigma_s ${r.sigmaS}${r.sigmaScale ? ` (${r.sigmaScale})` : ''} M ${r.numAugmented}: validation MSE ${Number(r.validationMse).toFixed(5)}, NLL ${Number(r.validationNll).toFixed(3)}, best update ${r.bestUpdate}`);
   }
 }
 

@@ -51,6 +51,8 @@ export interface OfflineCell {
   expertCheckpoint?: string;
   /** sha256 of that checkpoint when the cell was planned (util/experts.ts); computing refuses other weights. */
   expertSha256?: string;
+  /** Form of sigmaS: absent / 'raw' (observation units, the paper's) or 'expert-std' (x the expert normaliser's std per dimension). */
+  sigmaScale?: 'raw' | 'expert-std';
   [key: string]: unknown;
 }
 
@@ -137,6 +139,24 @@ export async function expertReturn(expert: GaussianMLP, o: ExpertReturnOptions):
   return r.mean;
 }
 
+/**
+ * The expert normaliser's std of every dimension of its state groups, by group: sigma_s's per-dimension multipliers
+ * in the 'expert-std' form (sqrt(var + epsilon), what the normaliser divides by).
+ */
+export function expertStdScale(expert: GaussianMLP): Record<string, number[]> {
+  if (!expert.normalizer) throw new RangeError("sigmaScale 'expert-std' needs an expert with an observation normaliser; this one has none");
+  const st = expert.normalizer.getState();
+  const eps = 1e-8;
+  const out: Record<string, number[]> = {};
+  let o = 0;
+  for (const g of expert.stateGroups) {
+    const n = expert.spec.groupShapes[g].reduce((a, b) => a * b, 1);
+    out[g] = st.var.slice(o, o + n).map((v) => Math.sqrt(v + eps));
+    o += n;
+  }
+  return out;
+}
+
 /** The student's view: the expert's, or the cell's `studentView` checked against the task (views.ts). */
 async function studentViewOf(cell: OfflineCell, expert: GaussianMLP): Promise<{ view: string[]; name: string | null }> {
   if (cell.studentView === undefined) return { view: [...expert.view], name: null };
@@ -181,9 +201,12 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   const torso = cell.studentTorso ?? expert.config.torso;
   const student = new GaussianMLP({ view, groupShapes, groupKinds, actionDim: train.actionDim }, { torso, initStd: 0.2 }, new Rng(`student/${cell.seed}`));
   initStudentNormalizer(student, expert, train);
+  const sigmaScale = cell.sigmaScale ?? 'raw';
+  if (sigmaScale !== 'raw' && sigmaScale !== 'expert-std') throw new RangeError(`sigmaScale must be one of raw, expert-std, got '${String(sigmaScale)}'`);
   const config = resolveCloningConfig({
     strategy: cell.method, sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, batchSize: cell.batchSize,
     numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), studentTorso: torso, imageShift,
+    perturbScale: sigmaScale === 'expert-std' ? expertStdScale(expert) : null,
   });
   // Student-view and image-shift runs get their own stream; the key of a plain cell is unchanged (results reproduce).
   const rngKey = `clone/${cell.task}/${cell.method}/${cell.seed}${studentView ? `/${studentView}` : ''}${imageShift > 0 ? `/shift${imageShift}` : ''}`;
@@ -235,7 +258,7 @@ export async function runCloningSelection(cell: OfflineCell): Promise<Record<str
   expert.dispose();
   return [{
     figure: cell.figure, task: cell.task, method: methodName(cell.method, config.imageShift), x: cell.trajectories, seed: cell.seed,
-    sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, validationMse: sq / (validation.size * A),
+    sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, ...(cell.sigmaScale ? { sigmaScale: cell.sigmaScale } : {}), validationMse: sq / (validation.size * A),
     validationNll: fit.bestValidationNll, bestUpdate: fit.bestUpdate, expertQueries: fit.expertQueries,
     // The cache's row type wants a return; selection has none (NaN is not JSON): null marks it absent.
     return: null,

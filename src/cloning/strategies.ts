@@ -112,7 +112,14 @@ export function buildBatch(
     const out = new Float32Array(rows * w);
     for (let j = 0; j <= M; j++) out.set(base, j * L * w);
     if (perturbed.has(g) && M > 0 && config.sigmaS > 0) {
-      for (let k = L * w; k < out.length; k++) out[k] += config.sigmaS * rng.normal();
+      const scale = config.perturbScale?.[g];
+      if (scale) {
+        // Per-dimension form: dimension d of the group gets sigmaS x scale[d] (the same draws as the raw form).
+        if (scale.length !== w) throw new RangeError(`perturbScale.${g} has ${scale.length} entries, the group has ${w} dimensions`);
+        for (let k = L * w; k < out.length; k++) out[k] += config.sigmaS * scale[k % w] * rng.normal();
+      } else {
+        for (let k = L * w; k < out.length; k++) out[k] += config.sigmaS * rng.normal();
+      }
     }
     groups[g] = out;
   }

@@ -11,7 +11,9 @@ import { expertsRoot } from '../util/paths';
 import { expertCheckpointDir, expertFields } from '../util/experts';
 import type { CellConfig } from './cache';
 import type { ProfileName } from './profiles';
-import { SELECTION_GRID, selectedCloning, selectionGrid, type Selected, type SelectionBase } from './selection';
+import {
+  SELECTION_GRID, SIGMA_SCALES, selectedCloning, selectionGrid, sigmaScaleField, type Selected, type SelectedMethod, type SelectionBase, type SigmaScale,
+} from './selection';
 
 export const FIGURE_IDS = ['fig1-toy', 'fig2-offline', 'fig3-compression', 'fig4-privileged', 'fig5-dagger', 'fig6-kickstart'] as const;
 export type FigureId = (typeof FIGURE_IDS)[number];
@@ -152,38 +154,59 @@ const SCALES: Record<ProfileName, Scale> = {
  */
 const CLONING = { datasetNoise: 0.2, evalNoise: 0.2, numAugmented: 16, sigmaS: 0.1, batchSize: 256 };
 
-/** The selection cells of `task` at `profile` (same datasets, updates and batch as the offline figures). */
-export function selectionPlan(task: string, profile: ProfileName): CellConfig[] {
+/** The selection cells of `task` at `profile` for `method` and a sigma_s form (same datasets, updates and batch as the offline figures). */
+export function selectionPlan(task: string, profile: ProfileName, method: SelectedMethod = 'apc', scale: SigmaScale = 'raw'): CellConfig[] {
   const s = SCALES[profile];
   if (!s) throw new RangeError(`profile must be one of ${Object.keys(SCALES).join(', ')}, got '${profile}'`);
-  return selectionGrid(task, selectionBase(s));
+  return selectionGrid(task, selectionBase(s), method, scale);
 }
 
 function selectionBase(s: Scale): SelectionBase {
   return { datasetNoise: CLONING.datasetNoise, evalNoise: CLONING.evalNoise, batchSize: CLONING.batchSize, trainSteps: s.trainSteps };
 }
 
-/** CLONING with `task`'s selected sigma_s and M (defaults where no complete selection is stored). */
-function cloningFor(task: string, profile: ProfileName): { cloning: typeof CLONING; selected: Selected } {
+/** Cloning settings of a cell: CLONING with a selected sigma_s and M, and the form of sigma_s when not the raw one. */
+type Cloning = typeof CLONING & { sigmaScale?: SigmaScale };
+
+/**
+ * CLONING with `task`'s sigma_s and M for `method` (defaults where no complete selection is stored): APC's own choice
+ * for 'apc' (and 'bc', which ignores them); Naive ABC's own for 'naive-abc', APC's until one is stored. `forms`: the
+ * sigma_s forms allowed to compete (the online figures keep the paper's raw form).
+ */
+function cloningFor(task: string, profile: ProfileName, method: string = 'apc', forms: readonly SigmaScale[] = SIGMA_SCALES): { cloning: Cloning; selected: Selected } {
   // The quick profile (npm test's smoke runs) never reads a selection and takes the smallest M of the selection
   // grid: with M 16 a quick Naive ABC cell on humanoid-run took 153 s against BC's 20 s (17x the rows; beside two sweeps).
   const defaults = profile === 'quick' ? { ...CLONING, numAugmented: Math.min(...SELECTION_GRID.numAugmented) } : CLONING;
-  const selected = selectedCloning(task, selectionBase(SCALES[profile]), profile, defaults);
-  return { cloning: { ...defaults, sigmaS: selected.sigmaS, numAugmented: selected.numAugmented }, selected };
+  const base = selectionBase(SCALES[profile]);
+  let selected = selectedCloning(task, base, profile, defaults, undefined, 'apc', forms);
+  if (method === 'naive-abc') {
+    const own = selectedCloning(task, base, profile, defaults, undefined, 'naive-abc', forms);
+    if (own.source === 'validation') selected = own;
+  }
+  return { cloning: { ...defaults, sigmaS: selected.sigmaS, numAugmented: selected.numAugmented, ...sigmaScaleField(selected.sigmaScale) }, selected };
 }
 
-/** The scale entry naming each task's sigma_s and M and where they came from. */
-function selectionText(tasks: string[], profile: ProfileName): string {
+/** The scale entry naming each task's sigma_s and M per method and where they came from. */
+function selectionText(tasks: string[], profile: ProfileName, methods: string[] = ['apc'], forms: readonly SigmaScale[] = SIGMA_SCALES): string {
+  const one = (sel: Selected) => `sigma_s ${sel.sigmaS}${sel.sigmaScale === 'raw' ? '' : ' x expert std'} M ${sel.numAugmented}`;
   return tasks.map((t) => {
-    const { selected } = cloningFor(t, profile);
-    return `${t} sigma_s ${selected.sigmaS} M ${selected.numAugmented} (${selected.source === 'validation' ? 'chosen on validation' : 'defaults'})`;
+    const apc = cloningFor(t, profile, 'apc', forms).selected;
+    const parts = [`${t} ${one(apc)} (${apc.source === 'validation' ? `chosen on validation${apc.forms && apc.forms.length > 1 ? `, ${apc.sigmaScale} form won` : ''}` : 'defaults'})`];
+    if (methods.includes('naive-abc')) {
+      const naive = cloningFor(t, profile, 'naive-abc', forms).selected;
+      parts.push(naive.selectedBy === 'naive-abc' ? `Naive ABC ${one(naive)} (its own validation${naive.forms && naive.forms.length > 1 ? `, ${naive.sigmaScale} form won` : ''})` : "Naive ABC APC's (no Naive ABC selection stored)");
+    }
+    return parts.join(', ');
   }).join('; ');
 }
 
 /** grid() once per task, with that task's cloning settings and its expert's checkpoint and sha256. */
-function perTaskGrid(tasks: string[], profile: ProfileName, axes: (task: string, cloning: typeof CLONING) => Record<string, unknown[]>, checkpoint = 'expert'): CellConfig[] {
-  return tasks.flatMap((t) => grid({ ...axes(t, cloningFor(t, profile).cloning), ...oneOf(expertFields(t, checkpoint)) }) as unknown as CellConfig[]);
+function perTaskGrid(tasks: string[], profile: ProfileName, axes: (task: string, cloning: Cloning) => Record<string, unknown[]>, checkpoint = 'expert', forms: readonly SigmaScale[] = SIGMA_SCALES): CellConfig[] {
+  return tasks.flatMap((t) => grid({ ...axes(t, cloningFor(t, profile, 'apc', forms).cloning), ...oneOf(expertFields(t, checkpoint)) }) as unknown as CellConfig[]);
 }
+
+/** The online figures (DAgger, kickstarting) keep the paper's raw sigma_s. */
+const ONLINE_FORMS: readonly SigmaScale[] = ['raw'];
 
 function grid<T extends Record<string, unknown>>(axes: { [K in keyof T]: T[K][] }): T[] {
   let cells: Record<string, unknown>[] = [{}];
@@ -294,13 +317,13 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
       });
     case 'fig5-dagger': {
       const { tasks, substitutions } = resolveTasks(id, ['humanoid-run']);
-      const scale = { seeds: s.seeds, evalEpisodes: s.onlineEvalEpisodes, envSteps: s.onlineSteps, beta: [0, 0.3], cloning: selectionText(tasks, profile) };
+      const scale = { seeds: s.seeds, evalEpisodes: s.onlineEvalEpisodes, envSteps: s.onlineSteps, beta: [0, 0.3], cloning: selectionText(tasks, profile, ['apc'], ONLINE_FORMS) };
       return {
         id, profile, substitutions, scale,
         title: title('DAgger with and without APC (beta 0 solid, 0.3 dashed)', tasks, substitutions, profile, scale),
         paperClaim: 'Inside DAgger, APC reaches the expert with far fewer environment steps than plain DAgger, for both ' +
           'beta = 0 and beta = 0.3 (expert share of acting) (paper Figure 5).',
-        grid: perTaskGrid(tasks, profile, (task, cloning) => ({ figure: [id], kind: ['dagger'], task: [task], method: ['bc', 'apc'], beta: [0, 0.3], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.onlineEvalEpisodes], ...oneOf(cloning) })),
+        grid: perTaskGrid(tasks, profile, (task, cloning) => ({ figure: [id], kind: ['dagger'], task: [task], method: ['bc', 'apc'], beta: [0, 0.3], seed: s.seeds, envSteps: [s.onlineSteps], curvePoints: [s.curvePoints], evalEpisodes: [s.onlineEvalEpisodes], ...oneOf(cloning) }), 'expert', ONLINE_FORMS),
         plot: { xTitle: 'environment steps', yTitle: 'return (noise 0.2)', xLog: false, rowKey: null, expertLine: true, higherIsBetter: true, dash: { key: 'beta', styles: { '0': 'solid', '0.3': 'dash' }, prefix: 'beta' } },
       };
     }
@@ -316,7 +339,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         teacher: `${KICKSTART_TEACHER}/ checkpoint (about half of the expert's return)`, lambda: `${KICKSTART_ARMS[1].lambda} (control arm 2x)`,
         training: 'true task for every arm, RL only included (random initial pose, 1000 steps, no early termination, no shaping)',
         evaluation: `true task, action noise ${CLONING.evalNoise}, the teacher likewise; the untrained policy is not evaluated`,
-        cloning: selectionText(tasks, profile),
+        cloning: selectionText(tasks, profile, ['apc'], ONLINE_FORMS),
       };
       return {
         id, profile, substitutions, scale,
@@ -324,7 +347,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         paperClaim: 'Kickstarting with the APC cross-entropy on perturbed visited states learns faster than kickstarting ' +
           'on visited states only, and both beat RL from scratch (paper Figure 6).',
         grid: tasks.flatMap((task) => {
-          const cloning = cloningFor(task, profile).cloning;
+          const cloning = cloningFor(task, profile, 'apc', ONLINE_FORMS).cloning;
           return KICKSTART_ARMS.flatMap((arm) => s.seeds.map((seed) => ({
             figure: id, kind: 'kickstart', task, method: arm.method, lambda: arm.lambda, seed, envSteps: s.onlineSteps, curvePoints: k.curvePoints,
             evalEpisodes: k.evalEpisodes, evalNoise: CLONING.evalNoise, evalMode: 'noise', evalTaskOptions: {}, trainTaskOptions: {}, earlyTermination: false,
@@ -386,19 +409,21 @@ function offlinePlan(
 ): FigurePlan {
   const base = SCALES[profile];
   const s = { ...base, seeds: o.seeds ?? base.seeds, trajectories: o.trajectories ?? base.trajectories, trainSteps: o.trainSteps ?? base.trainSteps };
-  const cap = (c: typeof CLONING) => (o.maxAugmented !== undefined ? { ...c, numAugmented: Math.min(c.numAugmented, o.maxAugmented) } : c);
+  const cap = (c: Cloning) => (o.maxAugmented !== undefined ? { ...c, numAugmented: Math.min(c.numAugmented, o.maxAugmented) } : c);
   const { tasks, substitutions } = resolveTasks(id, o.paperTasks, o.fallbacks);
   const scale = {
-    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale, cloning: selectionText(tasks, profile),
+    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS),
     ...(o.maxAugmented !== undefined ? { 'M at most': o.maxAugmented } : {}),
   };
   return {
     id, profile, substitutions, scale, paperClaim: o.paperClaim,
     title: title(o.what, tasks, substitutions, profile, scale),
-    grid: perTaskGrid(tasks, profile, (task, cloning) => ({
-      figure: [id], kind: ['offline'], task: [task], method: CLONING_METHODS, ...o.axes, trajectories: s.trajectories, seed: s.seeds,
-      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloning, ...o.cloning })),
-    })),
+    // Per method: BC and APC carry APC's sigma_s and M (BC ignores them), Naive ABC its own (selection.ts).
+    grid: tasks.flatMap((task) => CLONING_METHODS.flatMap((method) => grid({
+      figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes, trajectories: s.trajectories, seed: s.seeds,
+      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning })),
+      ...oneOf(expertFields(task)),
+    }) as unknown as CellConfig[])),
     plot: {
       xTitle: 'expert trajectories in the dataset', yTitle: 'return (noise 0.2)', xLog: true, rowKey: o.rowKey ?? null, expertLine: true, higherIsBetter: true,
       ...(o.series ? { seriesKey: o.series.key, seriesSuffix: o.series.suffix } : {}),

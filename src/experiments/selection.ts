@@ -1,8 +1,14 @@
 /**
- * Choosing APC's sigma_s and M on validation data only (issue: "never on evaluation seeds"). For a task, APC
- * students are trained on the figure's dataset (seed 0, 2 trajectories) for every (sigma_s, M) of a small grid and
- * measured on the held-out validation trajectories (cloning/experiment.ts runCloningSelection). The offline figures
- * then use the pair with the lowest validation error of the mean action, for APC and Naive ABC alike.
+ * Choosing sigma_s and M on validation data only (issue: "never on evaluation seeds"). For a task and a perturbing
+ * method (APC, Naive ABC), students are trained on the figure's dataset (seed 0, 2 trajectories) for every
+ * (sigma_s, M) of a small grid and measured on the held-out validation trajectories (cloning/experiment.ts
+ * runCloningSelection). The offline figures then use, per method, the pair with the lowest validation error of the
+ * mean action: APC its own, Naive ABC its own (APC's until a Naive ABC selection is stored).
+ *
+ * sigma_s comes in two forms. 'raw' (the paper's): ds ~ N(0, sigma_s^2) in observation units, the same for every
+ * dimension. 'expert-std': sigma_s times the expert normaliser's std of each dimension, so that one sigma_s is the same
+ * share of every dimension's spread (a raw 0.1 is 0.004 of a std on some humanoid velocities and 1.4 on some walls
+ * extremities). A form competes once all of its candidates are stored; the choice says which form won.
  */
 import { ResultCache, type CellConfig } from './cache';
 import type { ProfileName } from './profiles';
@@ -10,8 +16,16 @@ import { expertFields } from '../util/experts';
 
 export const SELECTION_FIGURE = 'select-cloning';
 
-/** The candidates: sigma_s in observation units, M perturbed copies per recorded state. */
+/** The candidates: sigma_s (in the form's units), M perturbed copies per recorded state. */
 export const SELECTION_GRID = { sigmaS: [0.01, 0.03, 0.1, 0.3], numAugmented: [2, 8] } as const;
+
+/** The forms of sigma_s: 'raw' (observation units, the paper's) and 'expert-std' (x the expert normaliser's std). */
+export const SIGMA_SCALES = ['raw', 'expert-std'] as const;
+export type SigmaScale = (typeof SIGMA_SCALES)[number];
+
+/** The methods whose sigma_s and M are selected (the ones that perturb). */
+export const SELECTED_METHODS = ['apc', 'naive-abc'] as const;
+export type SelectedMethod = (typeof SELECTED_METHODS)[number];
 
 /** What the offline cells share besides sigma_s and M (paper section 5: dataset and evaluation noise 0.2). */
 export interface SelectionBase {
@@ -21,12 +35,27 @@ export interface SelectionBase {
   trainSteps: number;
 }
 
-/** Selection cells of `task`: APC on seed 0's 2-trajectory dataset, one cell per (sigma_s, M). */
-export function selectionGrid(task: string, base: SelectionBase): CellConfig[] {
+function check<T extends string>(what: string, value: string, accepted: readonly T[]): T {
+  if (!(accepted as readonly string[]).includes(value)) throw new RangeError(`${what} must be one of ${accepted.join(', ')}, got '${value}'`);
+  return value as T;
+}
+
+/**
+ * The cell field that names the sigma_s form: absent for 'raw' (so the raw cells keep the keys they were stored
+ * under), `sigmaScale: 'expert-std'` otherwise.
+ */
+export function sigmaScaleField(scale: SigmaScale): { sigmaScale?: SigmaScale } {
+  return scale === 'raw' ? {} : { sigmaScale: scale };
+}
+
+/** Selection cells of `task` for `method` and one sigma_s form: seed 0's 2-trajectory dataset, one cell per (sigma_s, M). */
+export function selectionGrid(task: string, base: SelectionBase, method: SelectedMethod = 'apc', scale: SigmaScale = 'raw'): CellConfig[] {
+  check('selection method', method, SELECTED_METHODS);
+  check('sigma scale', scale, SIGMA_SCALES);
   const cells: CellConfig[] = [];
   for (const sigmaS of SELECTION_GRID.sigmaS) {
     for (const numAugmented of SELECTION_GRID.numAugmented) {
-      cells.push({ figure: SELECTION_FIGURE, kind: 'select', task, method: 'apc', trajectories: 2, seed: 0, ...base, sigmaS, numAugmented, ...expertFields(task) });
+      cells.push({ figure: SELECTION_FIGURE, kind: 'select', task, method, trajectories: 2, seed: 0, ...base, sigmaS, numAugmented, ...sigmaScaleField(scale), ...expertFields(task) });
     }
   }
   return cells;
@@ -35,24 +64,41 @@ export function selectionGrid(task: string, base: SelectionBase): CellConfig[] {
 export interface Selected {
   sigmaS: number;
   numAugmented: number;
+  /** The winning form of sigma_s. */
+  sigmaScale: SigmaScale;
   /** 'validation': chosen from a complete stored selection; 'default': none stored (the value is the default). */
   source: 'validation' | 'default';
+  /** The method whose validation chose it (Naive ABC falls back to APC's choice when it has none). */
+  selectedBy?: SelectedMethod;
+  /** The forms that competed (all of their candidates stored). */
+  forms?: SigmaScale[];
   /** Validation MSE of every candidate, when selected. */
-  candidates?: { sigmaS: number; numAugmented: number; validationMse: number }[];
+  candidates?: { sigmaS: number; numAugmented: number; sigmaScale: SigmaScale; validationMse: number }[];
 }
 
 /**
- * The (sigma_s, M) of `task`: the lowest validation MSE among the stored selection cells when all of them are
- * stored (quick profile: always the defaults, so tests stay fast), else the defaults.
+ * The (sigma_s, M, form) of `task` for `method`: the lowest validation MSE among the stored selection cells of the
+ * forms in `forms` whose candidates are all stored (quick profile: always the defaults, so tests stay fast), else
+ * the defaults (raw form).
  */
-export function selectedCloning(task: string, base: SelectionBase, profile: ProfileName, defaults: { sigmaS: number; numAugmented: number }, cache = new ResultCache()): Selected {
-  if (profile === 'quick') return { ...defaults, source: 'default' };
-  const stored = selectionGrid(task, base).map((c) => cache.get<Record<string, unknown>>(c));
-  if (stored.some((s) => s === null)) return { ...defaults, source: 'default' };
-  const candidates = stored.map((s) => {
-    const r = s!.rows[0];
-    return { sigmaS: Number(r.sigmaS), numAugmented: Number(r.numAugmented), validationMse: Number(r.validationMse) };
-  });
+export function selectedCloning(
+  task: string, base: SelectionBase, profile: ProfileName, defaults: { sigmaS: number; numAugmented: number }, cache = new ResultCache(),
+  method: SelectedMethod = 'apc', forms: readonly SigmaScale[] = SIGMA_SCALES,
+): Selected {
+  const fallback: Selected = { ...defaults, sigmaScale: 'raw', source: 'default' };
+  if (profile === 'quick') return fallback;
+  const competing: SigmaScale[] = [];
+  const candidates: NonNullable<Selected['candidates']> = [];
+  for (const scale of forms) {
+    const stored = selectionGrid(task, base, method, scale).map((c) => cache.get<Record<string, unknown>>(c));
+    if (stored.some((s) => s === null)) continue;
+    competing.push(scale);
+    for (const s of stored) {
+      const r = s!.rows[0];
+      candidates.push({ sigmaS: Number(r.sigmaS), numAugmented: Number(r.numAugmented), sigmaScale: scale, validationMse: Number(r.validationMse) });
+    }
+  }
+  if (candidates.length === 0) return fallback;
   const best = candidates.reduce((a, b) => (b.validationMse < a.validationMse ? b : a));
-  return { sigmaS: best.sigmaS, numAugmented: best.numAugmented, source: 'validation', candidates };
+  return { sigmaS: best.sigmaS, numAugmented: best.numAugmented, sigmaScale: best.sigmaScale, source: 'validation', selectedBy: method, forms: competing, candidates };
 }
