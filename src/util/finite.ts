@@ -24,3 +24,17 @@ export function nonFiniteTensors(tensors: tf.Tensor[], names: string[]): string[
 export function formatTerms(terms: Record<string, number>): string {
   return Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(', ');
 }
+
+/** Training stopped: a loss, gradient or weight became NaN or infinite. */
+export class DivergenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DivergenceError';
+  }
+}
+
+/** Throw a DivergenceError naming every tensor of `vars` that holds NaN or +-Infinity. */
+export function checkFiniteWeights(where: string, vars: tf.Tensor[], names: string[]): void {
+  const bad = nonFiniteTensors(vars, names);
+  if (bad.length > 0) throw new DivergenceError(`training diverged at ${where}: non-finite weights in ${bad.join(', ')}; no result or checkpoint was written for it`);
+}
