@@ -8,7 +8,7 @@ import type { Expert } from '../policies/types';
 import { Adam } from '../rl/adam';
 import { GaussianMLP } from '../policies';
 import { Rng } from '../util/rng';
-import { DivergenceError, checkFiniteWeights } from '../util/finite';
+import { DivergenceError, DIVERGED_MAGNITUDE, checkFiniteWeights, diverged } from '../util/finite';
 import type { CloningConfig } from './config';
 import { cloningCrossEntropy, cloningNll, gaussianNllRows } from './losses';
 import { buildBatch, checkViews, type SampleSet } from './strategies';
@@ -148,15 +148,15 @@ export function trainStudent(args: TrainStudentArgs): TrainStudentResult {
       return value.dataSync()[0];
     });
     tf.dispose(Object.values(inputs));
-    if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
-      throw new DivergenceError(`cloning diverged at update ${update}: loss/${config.loss}=${lossValue}, loss/grad_norm=${gradNorm} (learning rate ${config.learningRate}); no result was written`);
+    if (diverged(lossValue) || diverged(gradNorm)) {
+      throw new DivergenceError(`cloning diverged at update ${update}: loss/${config.loss}=${lossValue}, loss/grad_norm=${gradNorm} (non-finite or beyond ${DIVERGED_MAGNITUDE.toExponential()}; learning rate ${config.learningRate}); no result was written`);
     }
     lossSum += lossValue;
     lossCount += 1;
     // -- validate, keep the best weights, stop early --
     if (validation && (update % config.validateEvery === 0 || update === config.numUpdates)) {
       const nll = validationNll(student, validation);
-      if (!Number.isFinite(nll)) throw new DivergenceError(`cloning diverged at update ${update}: validation NLL ${nll} (mean train loss ${lossSum / lossCount}); no result was written`);
+      if (diverged(nll)) throw new DivergenceError(`cloning diverged at update ${update}: validation NLL ${nll} (mean train loss ${lossSum / lossCount}); no result was written`);
       checkFiniteWeights(`cloning update ${update}`, vars, student.weightNames());
       history.push({ update, validationNll: nll, trainLoss: lossSum / lossCount });
       lossSum = 0;

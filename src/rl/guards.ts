@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { checkOptionsOf } from '../envs/registry';
 import { readManifest, loadCheckpoint } from '../policies';
-import { DivergenceError, checkFiniteWeights, formatTerms } from '../util/finite';
+import { DivergenceError, DIVERGED_MAGNITUDE, checkFiniteWeights, diverged, formatTerms } from '../util/finite';
 import { readJsonFile } from '../util/json';
 import type { PPOConfig } from './config';
 import { listCheckpoints } from './trainer-state';
@@ -39,15 +39,16 @@ const valueOf = (v: number | tf.Tensor) => (typeof v === 'number' ? v : (v.dataS
 
 /**
  * Throw a DivergenceError when the minibatch's total loss, any loss term or the gradient norm (non-finite when any
- * gradient entry is) is NaN or infinite. `where` names the update (iteration, epoch, minibatch).
+ * gradient entry is) is NaN, infinite or beyond DIVERGED_MAGNITUDE. `where` names the update (iteration, epoch,
+ * minibatch).
  */
 export function checkFiniteUpdate(where: string, total: number | tf.Tensor, terms: Record<string, number | tf.Tensor>, gradNorm: number): void {
   const values: Record<string, number> = { 'loss/total': valueOf(total) };
   for (const [k, v] of Object.entries(terms)) values[k] = valueOf(v);
   values['loss/grad_norm'] = gradNorm;
-  const bad = Object.entries(values).filter(([, v]) => !Number.isFinite(v)).map(([k]) => k);
+  const bad = Object.entries(values).filter(([, v]) => diverged(v)).map(([k]) => k);
   if (bad.length > 0) {
-    throw new DivergenceError(`training diverged at ${where}: non-finite ${bad.join(', ')} (${formatTerms(values)}); ` +
+    throw new DivergenceError(`training diverged at ${where}: ${bad.join(', ')} non-finite or beyond ${DIVERGED_MAGNITUDE.toExponential()} (${formatTerms(values)}); ` +
       'no row or checkpoint was written for it; lower the learning rate (lr) or the gradient clip (maxGradNorm)');
   }
 }

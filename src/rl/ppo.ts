@@ -393,14 +393,14 @@ async function trainLocked(partial: Partial<PPOConfig> & { task: string }, outDi
           const gradNorm = adam.apply(gradList, lr, config.maxGradNorm);
           for (const [k, v] of Object.entries(kept)) sums[k] = (sums[k] ?? 0) + (typeof v === 'number' ? v : v.dataSync()[0]);
           sums['loss/grad_norm'] = (sums['loss/grad_norm'] ?? 0) + gradNorm;
-          checkFiniteUpdate(`PPO iteration ${iteration + 1} (env step ${envSteps}), epoch ${epoch + 1}, minibatch ${m + 1}`, total, kept, gradNorm);
+          checkFiniteUpdate(`PPO iteration ${iteration + 1} (from env step ${envSteps}), epoch ${epoch + 1}, minibatch ${m + 1}`, total, kept, gradNorm);
           tf.dispose([total, ...Object.values(grads), ...gradList, ...Object.values(kept).filter((v): v is tf.Scalar => typeof v !== 'number'), ...Object.values(inputs), act, oldLogp, advRaw, ret, oldV]);
           nUpdates += 1;
         }
       }
       // Observation statistics move after the update, so the update saw the statistics the batch was collected with.
       policy.updateNormalizer(obsBuf);
-      checkFiniteWeights(`PPO iteration ${iteration + 1} (env step ${envSteps})`, vars, [...policy.weightNames(), ...valueNet.variableNames('value')]);
+      checkFiniteWeights(`PPO iteration ${iteration + 1} (from env step ${envSteps})`, vars, [...policy.weightNames(), ...valueNet.variableNames('value')]);
       // The KL of a value-only warm-up iteration is ~0 and says nothing about the step size: keep the rate.
       if (config.targetKl !== null && !warmingUp) {
         const kl = (sums['loss/approx_kl'] ?? 0) / nUpdates;

@@ -25,6 +25,16 @@ export function formatTerms(terms: Record<string, number>): string {
   return Object.entries(terms).map(([k, v]) => `${k}=${v}`).join(', ');
 }
 
+/**
+ * A loss term or gradient norm beyond this magnitude counts as diverged although finite: rewards lie in [0, 1] and
+ * sigma >= minStd, so no sound run comes within many orders of it (value losses stay below ~1e6), while a run at an
+ * absurd learning rate sits at 1e23-1e27 for many updates before (or instead of) reaching NaN.
+ */
+export const DIVERGED_MAGNITUDE = 1e20;
+
+/** Whether `v` is NaN, infinite or beyond DIVERGED_MAGNITUDE. */
+export const diverged = (v: number) => !(Math.abs(v) <= DIVERGED_MAGNITUDE);
+
 /** Training stopped: a loss, gradient or weight became NaN or infinite. */
 export class DivergenceError extends Error {
   constructor(message: string) {
