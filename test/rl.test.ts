@@ -222,8 +222,8 @@ test('an interrupted and resumed run reaches the same counters and continues its
   assert.equal(again.envSteps, 640);
   assert.equal(readCurve(path.join(dirA, 'curve.csv')).length, 6);
   await assert.rejects(trainPPO({ ...TINY, lr: 1e-3 }, dirA), /config field 'lr' was 0.0003 and is now 0.001/);
-  // Same seed, same command, uninterrupted: bitwise the same losses and evaluations (a resumed run is not: its envs
-  // start fresh episodes at the resume point).
+  // Same seed, same command, uninterrupted: bitwise the same losses and evaluations (a resumed one is too, as its
+  // in-flight episodes are replayed: test/faults.test.ts).
   const dirC = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-straight-'));
   await trainPPO(TINY, dirC);
   const strip = (d: string) => readCurve(path.join(d, 'curve.csv')).map((r) => ({ ...r, 'time/wall_s': 0, 'time/fps': 0, 'time/collect_s': 0 }));

@@ -10,7 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import '../envs';
-import { loadCheckpoint, initBackend } from '../policies';
+import { loadCheckpoint, readManifest, initBackend } from '../policies';
+import { checkOptionsOf } from '../envs/registry';
 import { evaluatePolicy, DEFAULT_EVALUATE } from '../rl/evaluate';
 import { parseFlags } from './args';
 
@@ -32,6 +33,11 @@ async function main(): Promise<void> {
     }
     if (!taskOptions || typeof taskOptions !== 'object' || Array.isArray(taskOptions)) throw new RangeError(`--task-options must be a JSON object, got '${args['task-options']}'`);
   }
+  checkOptionsOf(args.task, taskOptions);
+  checkWritable(out);
+  // A checkpoint trained for another task is refused (one that names no task, an early format, is accepted).
+  const named = readManifest(args.policy).task;
+  if (named !== null && named !== args.task) throw new RangeError(`--policy ${args.policy} was trained for task '${named}', not --task '${args.task}'; pass --task ${named} or a policy of ${args.task}`);
   const backend = await initBackend();
   const { policy, manifest } = await loadCheckpoint(args.policy);
   const started = Date.now();
@@ -52,7 +58,24 @@ async function main(): Promise<void> {
   policy.dispose();
 }
 
+/** Fail before the evaluation (not after it) when `out` cannot be written: a folder, or a parent that is a file or read-only. */
+function checkWritable(out: string): void {
+  const dir = path.dirname(path.resolve(out));
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    if (fs.existsSync(out) && fs.statSync(out).isDirectory()) throw new Error('it is a folder');
+    fs.accessSync(dir, fs.constants.W_OK);
+    if (fs.existsSync(out)) fs.accessSync(out, fs.constants.W_OK);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new RangeError(`--out ${out} cannot be written (${err.code ? `${err.code}: ${err.message}` : err.message}); choose another path`);
+  }
+}
+
+/** Errors a user can act on are printed as their message alone; a stack is printed only for a bug. */
+const USER_ERRORS = ['RangeError', 'CheckpointError', 'CorruptFileError', 'TypeError'];
+
 main().catch((e) => {
-  console.error(e instanceof RangeError ? e.message : e instanceof Error ? e.stack ?? e.message : e);
+  console.error(e instanceof Error && USER_ERRORS.includes(e.name) ? e.message : e instanceof Error ? e.stack ?? e.message : e);
   process.exit(1);
 });

@@ -84,6 +84,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  console.error(e instanceof UsageError ? `${e.message}\n${USAGE}` : e instanceof Error ? e.stack ?? e.message : e);
+  // Errors a user can act on (bad options, a diverged run, a busy or damaged run folder) print as their message alone.
+  const known = e instanceof Error && ['RangeError', 'DivergenceError', 'LockHeldError', 'CheckpointError', 'CorruptFileError'].includes(e.name);
+  console.error(e instanceof UsageError ? `${e.message}\n${USAGE}` : known ? e.message : e instanceof Error ? e.stack ?? e.message : e);
   process.exit(1);
 });

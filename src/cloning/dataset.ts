@@ -4,13 +4,15 @@
  * re-queried at perturbed states), the expert's mean and std, the executed action, the reward and episode
  * boundaries. Saved as .npy arrays + manifest.json under data/datasets/<task>/<name>/ (numpy.load opens them).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CorruptFileError, readJsonFile } from '../util/json';
 import type { Expert } from '../policies/types';
 import '../envs'; // registers every task
 import { VecEnv } from '../rl/env-adapter';
 import { Rng } from '../util/rng';
-import { readNpy, writeNpy } from './npy';
+import { NpyFormatError, readNpy, writeNpy } from './npy';
 import type { SampleSet } from './strategies';
 
 export interface Dataset extends SampleSet {
@@ -99,40 +101,81 @@ export async function collectDataset(expert: Expert, o: CollectOptions): Promise
   return { task: o.task, size, groups, groupShapes, groupKinds, expertMean, expertStd, actionDim: A, actions, rewards, episode, episodeReturns };
 }
 
-/** Write a dataset as .npy files + manifest.json into `dir`. */
+const sha256File = (f: string) => createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+/** A stored dataset that fails its checks (a file's sha256 or length differs from its manifest, or is unreadable). */
+export class DatasetCorruptError extends Error {
+  constructor(readonly dir: string, message: string) {
+    super(message);
+    this.name = 'DatasetCorruptError';
+  }
+}
+
+/** Write a dataset as .npy files + manifest.json into `dir`; the manifest records every file's sha256. */
 export function saveDataset(dir: string, d: Dataset, meta: Record<string, unknown> = {}): void {
   fs.mkdirSync(dir, { recursive: true });
   const A = d.actionDim;
-  for (const [g, x] of Object.entries(d.groups)) writeNpy(path.join(dir, `obs.${g}.npy`), x, [d.size, ...d.groupShapes[g]]);
-  writeNpy(path.join(dir, 'expert_mean.npy'), d.expertMean, [d.size, A]);
-  writeNpy(path.join(dir, 'expert_std.npy'), d.expertStd, [d.size, A]);
-  writeNpy(path.join(dir, 'action.npy'), d.actions, [d.size, A]);
-  writeNpy(path.join(dir, 'reward.npy'), d.rewards, [d.size]);
-  writeNpy(path.join(dir, 'episode.npy'), d.episode, [d.size]);
-  const manifest = { format: 'apc-repro dataset v1', task: d.task, size: d.size, actionDim: A, groupShapes: d.groupShapes, groupKinds: d.groupKinds, episodeReturns: d.episodeReturns, ...meta };
+  const files: Record<string, string> = {};
+  const write = (name: string, x: Float32Array | Int32Array, shape: number[]) => {
+    writeNpy(path.join(dir, name), x, shape);
+    files[name] = sha256File(path.join(dir, name));
+  };
+  for (const [g, x] of Object.entries(d.groups)) write(`obs.${g}.npy`, x, [d.size, ...d.groupShapes[g]]);
+  write('expert_mean.npy', d.expertMean, [d.size, A]);
+  write('expert_std.npy', d.expertStd, [d.size, A]);
+  write('action.npy', d.actions, [d.size, A]);
+  write('reward.npy', d.rewards, [d.size]);
+  write('episode.npy', d.episode, [d.size]);
+  const manifest = { format: 'apc-repro dataset v1', task: d.task, size: d.size, actionDim: A, groupShapes: d.groupShapes, groupKinds: d.groupKinds, episodeReturns: d.episodeReturns, sha256: files, ...meta };
   fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
 }
 
-/** Read a dataset written by saveDataset; the error names the missing file. */
+/**
+ * Read a dataset written by saveDataset. Every file is checked against the manifest: its sha256 (when the manifest
+ * records them) and its shape (size rows of the recorded width); a failed check throws a DatasetCorruptError naming
+ * the file. A missing file is named too.
+ */
 export function loadDataset(dir: string): Dataset {
   const mpath = path.join(dir, 'manifest.json');
   if (!fs.existsSync(mpath)) throw new Error(`no dataset at ${dir} (missing manifest.json)`);
-  const m = JSON.parse(fs.readFileSync(mpath, 'utf8'));
-  const read = (name: string) => {
+  let m: any;
+  try {
+    m = readJsonFile(mpath, 'dataset manifest');
+  } catch (e) {
+    throw new DatasetCorruptError(dir, (e as Error).message);
+  }
+  const hashes: Record<string, string> | undefined = m.sha256;
+  const read = (name: string, width: number) => {
     const f = path.join(dir, name);
-    if (!fs.existsSync(f)) throw new Error(`dataset ${dir} lacks ${name}`);
-    return readNpy(f).data;
+    if (!fs.existsSync(f)) throw new DatasetCorruptError(dir, `dataset ${dir} lacks ${name}`);
+    const want = hashes?.[name];
+    if (hashes && want === undefined) throw new DatasetCorruptError(dir, `dataset ${dir}: its manifest records no sha256 for ${name}`);
+    if (want !== undefined) {
+      const got = sha256File(f);
+      if (got !== want) throw new DatasetCorruptError(dir, `dataset ${dir}: ${name} is corrupted (sha256 ${got}, manifest records ${want})`);
+    }
+    let data;
+    try {
+      data = readNpy(f).data;
+    } catch (e) {
+      if (e instanceof NpyFormatError) throw new DatasetCorruptError(dir, `dataset ${dir}: ${e.message}`);
+      throw e;
+    }
+    if (data.length !== m.size * width) throw new DatasetCorruptError(dir, `dataset ${dir}: ${name} holds ${data.length} values, the manifest's ${m.size} steps x ${width} need ${m.size * width}`);
+    return data;
   };
+  const A = m.actionDim;
   const groups: Record<string, Float32Array> = {};
-  for (const g of Object.keys(m.groupShapes)) groups[g] = read(`obs.${g}.npy`) as Float32Array;
+  for (const g of Object.keys(m.groupShapes)) groups[g] = read(`obs.${g}.npy`, (m.groupShapes[g] as number[]).reduce((a, b) => a * b, 1)) as Float32Array;
   return {
     task: m.task, size: m.size, actionDim: m.actionDim, groupShapes: m.groupShapes, groupKinds: m.groupKinds, groups,
-    expertMean: read('expert_mean.npy') as Float32Array, expertStd: read('expert_std.npy') as Float32Array,
-    actions: read('action.npy') as Float32Array, rewards: read('reward.npy') as Float32Array,
-    episode: read('episode.npy') as Int32Array, episodeReturns: m.episodeReturns,
+    expertMean: read('expert_mean.npy', A) as Float32Array, expertStd: read('expert_std.npy', A) as Float32Array,
+    actions: read('action.npy', A) as Float32Array, rewards: read('reward.npy', 1) as Float32Array,
+    episode: read('episode.npy', 1) as Int32Array, episodeReturns: m.episodeReturns,
   };
 }
 
+/**
 /**
  * The folder of the dataset (task, trajectories, noise, seed, episode length) recorded by the expert whose checkpoint
  * hashes to `expertSha256` (util/experts.ts): other weights record into another folder, never into this one.
@@ -143,10 +186,20 @@ export function datasetDir(root: string, o: CollectOptions, expertSha256: string
   return path.join(root, o.task, name);
 }
 
-/** Collect-or-load: the dataset named by (task, trajectories, noise, seed, expert sha256) under `root`, cached on disk. */
-export async function cachedDataset(root: string, expert: Expert, o: CollectOptions, expertSha256: string): Promise<Dataset> {
+/**
+ * Collect-or-load: the dataset named by (task, trajectories, noise, seed, expert sha256) under `root`, cached on
+ * disk. A stored dataset that fails its checks is reported through `warn` (default: stderr) and collected again.
+ */
+export async function cachedDataset(root: string, expert: Expert, o: CollectOptions, expertSha256: string, warn: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Dataset> {
   const dir = datasetDir(root, o, expertSha256);
-  if (fs.existsSync(path.join(dir, 'manifest.json'))) return loadDataset(dir);
+  if (fs.existsSync(path.join(dir, 'manifest.json'))) {
+    try {
+      return loadDataset(dir);
+    } catch (e) {
+      if (!(e instanceof DatasetCorruptError || e instanceof CorruptFileError)) throw e;
+      warn(`${e.message}; collecting it again`);
+    }
+  }
   const d = await collectDataset(expert, o);
   const tmp = `${dir}.tmp-${process.pid}`;
   saveDataset(tmp, d, { trajectories: o.trajectories, actionNoise: o.actionNoise ?? 0.2, seed: o.seed, expertSha256 });

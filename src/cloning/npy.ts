@@ -24,18 +24,46 @@ export function writeNpy(file: string, data: Arr, shape: number[]): void {
   fs.writeFileSync(file, Buffer.concat([pre, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
 }
 
+/** A .npy file whose bytes do not hold what its header says (truncated, cut inside the header, edited). */
+export class NpyFormatError extends Error {
+  constructor(readonly file: string, message: string) {
+    super(message);
+    this.name = 'NpyFormatError';
+  }
+}
+
+const ITEM_BYTES: Record<string, number> = { '<f4': 4, '|u1': 1, '<i4': 4 };
+
+/**
+ * Read a .npy file. The header must be whole and name a supported dtype and a shape, and the data must hold exactly
+ * shape's product of values (a truncated or padded file is refused, naming the file and both byte counts).
+ */
 export function readNpy(file: string): { data: Arr; shape: number[] } {
   const buf = fs.readFileSync(file);
-  if (buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file} is not a .npy file`);
-  const hlen = buf[6] === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = buf[6] === 1 ? 10 : 12;
+  const bad = (why: string) => new NpyFormatError(file, `${file} is not a valid .npy file: ${why}`);
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw bad(buf.length < 10 ? `only ${buf.length} bytes` : 'no \\x93NUMPY magic');
+  const major = buf[6];
+  if (major !== 1 && major !== 2 && major !== 3) throw bad(`format version ${major}.${buf[7]} (read: 1.0-3.0)`);
+  const start = major === 1 ? 10 : 12;
+  if (buf.length < start) throw bad(`only ${buf.length} bytes, cut inside the preamble`);
+  const hlen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  if (buf.length < start + hlen) throw bad(`the header declares ${hlen} bytes, the file ends ${start + hlen - buf.length} bytes early (cut inside the header)`);
   const header = buf.toString('latin1', start, start + hlen);
+  if (!header.trimEnd().endsWith('}')) throw bad(`the header does not end in '}' (damaged): ${JSON.stringify(header.slice(0, 80))}`);
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${file}: fortran-ordered arrays are not supported`);
+  const shapeMatch = /'shape':\s*\(([^)]*)\)/.exec(header);
+  if (!shapeMatch) throw bad(`the header has no shape: ${JSON.stringify(header.slice(0, 80))}`);
+  const shape = shapeMatch[1].split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!shape.every((n) => Number.isInteger(n) && n >= 0)) throw bad(`the header's shape (${shapeMatch[1]}) is not a list of sizes`);
+  if (/'fortran_order':\s*True/.test(header)) throw new NpyFormatError(file, `${file}: fortran-ordered arrays are not supported`);
+  const item = descr === undefined ? undefined : ITEM_BYTES[descr];
+  if (item === undefined) throw new NpyFormatError(file, `${file}: unsupported dtype ${descr}; accepted: ${Object.keys(ITEM_BYTES).join(', ')}`);
   const bytes = buf.subarray(start + hlen);
+  const want = shape.reduce((a, b) => a * b, 1) * item;
+  if (bytes.length !== want) {
+    throw bad(`shape (${shape.join(', ')}) of ${descr} needs ${want} data bytes, the file holds ${bytes.length} (${bytes.length < want ? 'truncated' : 'extra bytes'})`);
+  }
   const copy = new Uint8Array(bytes).buffer;
-  const data = descr === '<f4' ? new Float32Array(copy) : descr === '|u1' ? new Uint8Array(copy) : descr === '<i4' ? new Int32Array(copy) : null;
-  if (!data) throw new Error(`${file}: unsupported dtype ${descr}`);
+  const data = descr === '<f4' ? new Float32Array(copy) : descr === '|u1' ? new Uint8Array(copy) : new Int32Array(copy);
   return { data, shape };
 }

@@ -8,6 +8,7 @@ import type { Expert } from '../policies/types';
 import { Adam } from '../rl/adam';
 import { GaussianMLP } from '../policies';
 import { Rng } from '../util/rng';
+import { DivergenceError, DIVERGED_MAGNITUDE, checkFiniteWeights, diverged } from '../util/finite';
 import type { CloningConfig } from './config';
 import { cloningCrossEntropy, cloningNll, gaussianNllRows } from './losses';
 import { buildBatch, checkViews, type SampleSet } from './strategies';
@@ -132,6 +133,7 @@ export function trainStudent(args: TrainStudentArgs): TrainStudentResult {
     expertQueries += batch.expertQueries;
     // -- update --
     const inputs = student.toTensors({ batch: batch.rows, groups: batch.groups });
+    let gradNorm = 0;
     const lossValue = tf.tidy(() => {
       const targetMean = tf.tensor2d(batch.targetMean, [batch.rows, A]);
       const weights = tf.tensor1d(batch.weights);
@@ -142,15 +144,20 @@ export function trainStudent(args: TrainStudentArgs): TrainStudentResult {
           : cloningCrossEntropy(mean, logStd, targetMean, tf.tensor2d(batch.targetStd, [batch.rows, A]), weights, batch.normaliser);
         return out.loss;
       }, vars);
-      adam.apply(vars.map((v) => grads[v.name]), config.learningRate);
+      gradNorm = adam.apply(vars.map((v) => grads[v.name]), config.learningRate);
       return value.dataSync()[0];
     });
     tf.dispose(Object.values(inputs));
+    if (diverged(lossValue) || diverged(gradNorm)) {
+      throw new DivergenceError(`cloning diverged at update ${update}: loss/${config.loss}=${lossValue}, loss/grad_norm=${gradNorm} (non-finite or beyond ${DIVERGED_MAGNITUDE.toExponential()}; learning rate ${config.learningRate}); no result was written`);
+    }
     lossSum += lossValue;
     lossCount += 1;
     // -- validate, keep the best weights, stop early --
     if (validation && (update % config.validateEvery === 0 || update === config.numUpdates)) {
       const nll = validationNll(student, validation);
+      if (diverged(nll)) throw new DivergenceError(`cloning diverged at update ${update}: validation NLL ${nll} (mean train loss ${lossSum / lossCount}); no result was written`);
+      checkFiniteWeights(`cloning update ${update}`, vars, student.weightNames());
       history.push({ update, validationNll: nll, trainLoss: lossSum / lossCount });
       lossSum = 0;
       lossCount = 0;
@@ -164,6 +171,7 @@ export function trainStudent(args: TrainStudentArgs): TrainStudentResult {
     }
   }
   const updates = Math.min(update, config.numUpdates);
+  checkFiniteWeights(`cloning update ${updates}`, vars, student.weightNames());
   if (validation) restore(vars, best.weights);
   adam.dispose();
   return { updates, bestUpdate: validation ? best.update : updates, bestValidationNll: validation ? best.nll : null, history, expertQueries };

@@ -145,5 +145,6 @@ registerTask({
   name: 'cartpole-swingup',
   tags: CARTPOLE_TAGS,
   description: 'dm_control cartpole: swing the pole up from hanging down and balance it (smooth reward)',
+  options: { episodeLength: 'integer' },
   create: (mj, options) => new CartpoleSwingup(mj, options),
 });

@@ -178,5 +178,6 @@ registerTask({
   name: 'cheetah-run',
   tags: CHEETAH_TAGS,
   description: 'dm_control cheetah: run forward, reward linear in speed up to 10 m/s',
+  options: { episodeLength: 'integer' },
   create: (mj, options) => new CheetahRun(mj, options),
 });

@@ -20,6 +20,13 @@ export interface StepBuffers {
   episodeMetric: Float64Array;
 }
 
+/** In-flight episodes to restore, per env of the whole VecEnv: the episode index and the actions taken so far. */
+export interface EpisodeReplay {
+  episodes: number[];
+  /** actions[i]: env i's actions since its episode began, steps * actionDim (as passed to step, unclipped). */
+  actions: Float32Array[];
+}
+
 export class EnvBlock {
   private readonly episodes: Int32Array;
   private readonly returns: Float64Array;
@@ -36,10 +43,34 @@ export class EnvBlock {
     this.action = new Float64Array(spec.actionDim);
   }
 
-  static async create(task: string, taskOptions: TaskOptions, start: number, end: number, seed: number, buf: StepBuffers): Promise<EnvBlock> {
+  static async create(task: string, taskOptions: TaskOptions, start: number, end: number, seed: number, buf: StepBuffers, restore?: EpisodeReplay): Promise<EnvBlock> {
     const tasks: Task[] = [];
     for (let i = start; i < end; i++) tasks.push(await makeTask(task, taskOptions));
-    return new EnvBlock(tasks[0].spec, tasks, start, seed, buf);
+    const block = new EnvBlock(tasks[0].spec, tasks, start, seed, buf);
+    if (restore) block.replay(restore);
+    return block;
+  }
+
+  /**
+   * Bring every env of the block to the in-flight episode `r` records (a resumed trainer's): reset env i to its
+   * episode r.episodes[i] (the same seeded start) and replay r.actions[i] (clipped as in step), so its physics,
+   * step counter and running return are bitwise those of the run that recorded them; then write the observations.
+   */
+  private replay(r: EpisodeReplay): void {
+    const A = this.spec.actionDim;
+    for (let k = 0; k < this.tasks.length; k++) {
+      const i = this.start + k;
+      const acts = r.actions[i];
+      if (!Number.isInteger(r.episodes[i]) || r.episodes[i] < 0 || !acts || acts.length % A !== 0) throw new RangeError(`episode replay of env ${i} is malformed`);
+      this.episodes[k] = r.episodes[i];
+      this.resetOne(k);
+      const t = this.tasks[k];
+      for (let s = 0; s < acts.length / A; s++) {
+        for (let j = 0; j < A; j++) this.action[j] = Math.max(-1, Math.min(1, acts[s * A + j]));
+        this.returns[k] += t.step(this.action).reward;
+      }
+      this.writeObs(k);
+    }
   }
 
   private resetOne(k: number): void {

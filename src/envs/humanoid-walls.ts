@@ -431,5 +431,6 @@ registerTask({
   name: 'humanoid-walls',
   tags: TAGS,
   description: 'suite humanoid running at 3 m/s through a corridor of walls with gaps; egocentric depth camera + privileged wall features',
+  options: { targetSpeed: 'number', corridorWidth: 'number', corridorLength: 'number', wallSpacing: 'number', wallWidthRange: '[number, number]', wallHeight: 'number', imageSize: '[integer, integer]', maxDepth: 'number', wallsAhead: 'integer', jointNoise: 'number', episodeLength: 'integer', camera: 'boolean', aliveBonus: 'number', uprightShaping: 'boolean', gapShaping: "boolean | 'centre' | 'nearest'", gapEdgeMargin: 'number', wallContactPenalty: 'number' },
   create: (mj, options) => new HumanoidWallsTask(mj, options as HumanoidWallsOptions, 'humanoid-walls', TAGS),
 });

@@ -836,6 +836,7 @@ for (const [task, moveSpeed, description] of [
     name: task,
     tags,
     description,
+    options: { initialPose: "'random' | 'upright' | 'mixed'", randomPoseFraction: 'number', blendPoseFraction: 'number', failHeight: 'number', getUpSteps: 'integer', regetUpSteps: 'integer', headHeightBonus: 'number', headRiseShaping: 'number', assistForce: 'number', episodeLength: 'integer' },
     create: (mj, options) => new HumanoidTask(mj, { ...options, moveSpeed }, task, tags),
   });
 }

@@ -1086,5 +1086,6 @@ registerTask({
   name: 'manipulator-insert-peg',
   tags: MANIPULATOR_TAGS,
   description: "dm_control manipulator: insert the peg into the slot (the paper's Insert Peg); privileged target_pos, depth camera",
+  options: { episodeLength: 'integer', camera: 'boolean', imageSize: 'integer', shapedReward: "boolean | 'carry' | 'staged'", pInHand: 'number', pInTarget: 'number', graspInHand: 'boolean | number', gripBonus: 'number', gripMargin: 'number', inHandTargetBlend: 'number', inHandTargetAlpha: '[number, number]', reachShaping: '{ weight: number, scale: number }', insertShaping: '{ weight: number, scale: number }', fineReachShaping: '{ weight: number, scale: number }', alignShaping: '{ weight: number, scale: number }', nearPegStart: 'number', pregraspShare: 'number', floorGraspStart: 'number', floorGraspClosed: 'number', floorGraspBackoff: 'number' },
   create: (mj, options) => new ManipulatorInsertPeg(mj, options),
 });

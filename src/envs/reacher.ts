@@ -247,6 +247,7 @@ registerTask({
   name: 'reacher-easy',
   tags: REACHER_TAGS,
   description: 'dm_control reacher: touch a 5 cm target with a two-link arm (sparse); privileged to_target, top-down depth camera',
+  options: { episodeLength: 'integer', camera: 'boolean', imageSize: 'integer' },
   create: (mj, options) => new Reacher(mj, options, REACHER_TARGET_SIZE.easy, 'reacher-easy'),
 });
 
@@ -254,5 +255,6 @@ registerTask({
   name: 'reacher-hard',
   tags: REACHER_TAGS,
   description: 'dm_control reacher: touch a 1.5 cm target with a two-link arm (sparse); privileged to_target, top-down depth camera',
+  options: { episodeLength: 'integer', camera: 'boolean', imageSize: 'integer' },
   create: (mj, options) => new Reacher(mj, options, REACHER_TARGET_SIZE.hard, 'reacher-hard'),
 });

@@ -4,12 +4,15 @@
  */
 import { loadMujoco, type Mujoco } from '../physics/mujoco';
 import type { Task, TaskOptions } from './types';
+import { checkTaskOptions, type TaskOptionTypes } from './options';
 
 export interface TaskEntry {
   name: string;
   tags: string[];
   /** One-line description for listings and errors. */
   description: string;
+  /** Every option `create` reads, with its type (options.ts); any other key is refused. */
+  options: TaskOptionTypes;
   create(mj: Mujoco, options: TaskOptions): Task;
 }
 
@@ -33,9 +36,15 @@ export function taskEntry(name: string): TaskEntry {
   return e;
 }
 
-/** Build a task by name (loads the MuJoCo module on first use). */
+/** Refuse options `name` does not take (unknown keys, naming the accepted ones and their types; wrong types). */
+export function checkOptionsOf(name: string, options: unknown): void {
+  checkTaskOptions(name, taskEntry(name).options, options);
+}
+
+/** Build a task by name (loads the MuJoCo module on first use); unknown or mistyped options are refused. */
 export async function makeTask(name: string, options: TaskOptions = {}): Promise<Task> {
   const entry = taskEntry(name);
+  checkTaskOptions(name, entry.options, options);
   const mj = await loadMujoco();
   return entry.create(mj, options);
 }

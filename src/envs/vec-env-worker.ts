@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       failed: new Uint8Array(b.failed), timeLimit: new Uint8Array(b.timeLimit), episodeReturn: new Float64Array(b.episodeReturn), episodeMetric: new Float64Array(b.episodeMetric),
       obs: Object.fromEntries(Object.entries(b.obs).map(([g, s]) => [g, new Float32Array(s)])),
     };
-    block = await EnvBlock.create(init.task, init.taskOptions, init.start, init.end, init.seed, buf);
+    block = await EnvBlock.create(init.task, init.taskOptions, init.start, init.end, init.seed, buf, init.restore);
   } catch (e) {
     fail(e);
     Atomics.add(ctrl, base + CTRL.DONE_SEQ, 1);

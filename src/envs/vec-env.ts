@@ -9,9 +9,9 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import './index'; // registers every task
-import { EnvBlock, type StepBuffers } from './env-block';
+import { EnvBlock, type EpisodeReplay, type StepBuffers } from './env-block';
 import { makeTask } from './registry';
-import type { TaskOptions, TaskSpec } from './types';
+import { checkAction, type TaskOptions, type TaskSpec } from './types';
 
 export interface VecEnvOptions {
   /** Registered task name. */
@@ -26,6 +26,11 @@ export interface VecEnvOptions {
   /** Seed of every env's episode initialisations. */
   seed: number;
   taskOptions?: TaskOptions;
+  /**
+   * Start every env in the middle of a recorded episode instead of fresh (a resumed trainer's in-flight episodes,
+   * replayed; read the observations with `observations()` instead of calling `reset()`). Default none.
+   */
+  restore?: EpisodeReplay;
 }
 
 export interface VecStep {
@@ -52,6 +57,7 @@ export interface WorkerInit {
   start: number;
   end: number;
   seed: number;
+  restore?: EpisodeReplay;
   slot: number;
   control: SharedArrayBuffer;
   errors: SharedArrayBuffer;
@@ -124,7 +130,7 @@ export class VecEnv {
     };
     const taskOptions = opts.taskOptions ?? {};
     if (!shared) {
-      const block = await EnvBlock.create(opts.task, taskOptions, 0, n, opts.seed, buf);
+      const block = await EnvBlock.create(opts.task, taskOptions, 0, n, opts.seed, buf, opts.restore);
       return new VecEnv(spec, n, buf, block, [], null, null);
     }
     const bound = (b: number) => Math.floor((b * n) / W);
@@ -134,7 +140,7 @@ export class VecEnv {
     const workers: Worker[] = [];
     for (let w = 0; w < W - 1; w++) {
       const init: WorkerInit = {
-        task: opts.task, taskOptions, start: bound(w + 1), end: bound(w + 2), seed: opts.seed, slot: w,
+        task: opts.task, taskOptions, start: bound(w + 1), end: bound(w + 2), seed: opts.seed, restore: opts.restore, slot: w,
         control, errors, buffers: raw as WorkerInit['buffers'],
       };
       const worker = new Worker(path.join(__dirname, 'vec-env-worker.js'), { workerData: init });
@@ -143,7 +149,7 @@ export class VecEnv {
     }
     let local: EnvBlock | null = null;
     try {
-      local = await EnvBlock.create(opts.task, taskOptions, 0, bound(1), opts.seed, buf);
+      local = await EnvBlock.create(opts.task, taskOptions, 0, bound(1), opts.seed, buf, opts.restore);
       const env = new VecEnv(spec, n, buf, local, workers, ctrl, new Uint8Array(errors));
       await env.awaitWorkers(new Array(W - 1).fill(0), 'start');
       return env;
@@ -229,6 +235,11 @@ export class VecEnv {
     return out;
   }
 
+  /** The current observations of every env (after `create` with `restore`, or after the last step or reset). */
+  observations(): Record<string, Float32Array> {
+    return this.copyObs();
+  }
+
   /** Reset every env (starting each env's next seeded episode). */
   async reset(): Promise<Record<string, Float32Array>> {
     await this.command(CMD.RESET, 0, 'reset');
@@ -242,12 +253,20 @@ export class VecEnv {
 
   /**
    * Step all envs with `actions` (numEnvs * actionDim, clipped to [-1, 1]); finished envs auto-reset (time limit,
-   * or failed() when resetOnFailure: training-only early termination).
+   * or failed() when resetOnFailure: training-only early termination). The whole batch is checked with Task.step's
+   * rules (every entry finite) before any env steps, so a bad action leaves every env untouched.
    */
   async step(actions: Float32Array, opts: { resetOnFailure?: boolean } = {}): Promise<VecStep> {
     const A = this.spec.actionDim;
     if (actions.length !== this.numEnvs * A) {
       throw new RangeError(`actions has length ${actions.length}, expected numEnvs * actionDim = ${this.numEnvs} * ${A} = ${this.numEnvs * A}`);
+    }
+    for (let i = 0; i < this.numEnvs; i++) {
+      try {
+        checkAction(this.spec, actions.subarray(i * A, (i + 1) * A));
+      } catch (e) {
+        throw new RangeError(`actions of env ${i}: ${(e as Error).message} (no env was stepped)`);
+      }
     }
     this.buf.actions.set(actions);
     await this.command(CMD.STEP, opts.resetOnFailure ? 1 : 0, 'step');

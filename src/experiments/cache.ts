@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resultsRoot, writeFileAtomic } from './paths';
+import { readJsonFile } from '../util/json';
 
 /**
  * Bump when a code change alters what a stored result would contain (learner, env, evaluation); every cached
@@ -68,22 +69,88 @@ function checkFigure(figure: unknown): string {
   return figure;
 }
 
+/**
+ * Fields that may hold null, by figure: what a cell does not measure. The validation-only choice of sigma_s and M
+ * (select-cloning) evaluates no return; its rows carry validationMse / validationNll instead.
+ */
+const NOT_MEASURED: Record<string, string[]> = { 'select-cloning': ['return'] };
+
+/**
+ * What is wrong with `rows` as result rows of `figure`, or null: a row must be an object, and none of its values may
+ * be NaN, +-Infinity or null (JSON writes NaN as null, which would read back as "not measured"), except a field the
+ * figure does not measure (NOT_MEASURED).
+ */
+export function badRows(figure: string, rows: unknown[]): string | null {
+  const allowed = NOT_MEASURED[figure] ?? [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) return `row ${i} is not an object (${JSON.stringify(r)})`;
+    for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
+      if (v === null && !allowed.includes(k)) return `row ${i} field '${k}' is null (a NaN written as JSON, or not measured)`;
+      if (typeof v === 'number' && !Number.isFinite(v)) return `row ${i} field '${k}' is ${v}`;
+    }
+  }
+  return null;
+}
+
+/** What a cache file holds: a result, or why it cannot be used (damaged), or nothing (no file). */
+export type CacheEntry<R> = { stored: StoredResult<R>; damaged: null } | { stored: null; damaged: string } | null;
+
 export class ResultCache {
+  /** Where damaged cells are reported (they are then recomputed). Default: stderr. */
+  warn: (line: string) => void = (line) => process.stderr.write(line + '\n');
+
   constructor(readonly root: string = resultsRoot(), readonly codeVersion: string = CODE_VERSION) {}
+
+  /** Read and check one cache file: valid JSON, a result's fields, rows without NaN / null; never throws for damage. */
+  private readFile<R>(f: string): CacheEntry<R> {
+    if (!fs.existsSync(f)) return null;
+    let stored: StoredResult<R>;
+    try {
+      stored = readJsonFile<StoredResult<R>>(f, 'result cell');
+    } catch (e) {
+      return { stored: null, damaged: (e as Error).message };
+    }
+    if (!stored || typeof stored !== 'object' || !Array.isArray(stored.rows) || !stored.config || typeof stored.codeVersion !== 'string') {
+      return { stored: null, damaged: `result cell ${f} is damaged (it lacks rows, config or codeVersion)` };
+    }
+    const bad = badRows(String(stored.figure ?? stored.config.figure), stored.rows);
+    if (bad) return { stored: null, damaged: `result cell ${f} is damaged: ${bad}` };
+    return { stored, damaged: null };
+  }
+
+  /** The stored result of `config`, or why its file cannot be used; null when none is stored. */
+  inspect<R = ResultRow>(config: CellConfig): CacheEntry<R> {
+    const f = this.file(config);
+    const entry = this.readFile<R>(f);
+    if (entry?.stored && canonicalJson(entry.stored.config) !== canonicalJson(config)) {
+      return { stored: null, damaged: `result cell ${f} holds a different config (hash collision or edited file)` };
+    }
+    return entry;
+  }
 
   file(config: CellConfig): string {
     return path.join(this.root, checkFigure(config.figure), `${configKey(config, this.codeVersion)}.json`);
   }
 
+  /**
+   * The stored result of `config`, or null when none is stored. A damaged file (truncated, edited, rows holding NaN
+   * or null) is reported through `warn` and read as missing, so that it is recomputed; it is never loaded.
+   */
   get<R = ResultRow>(config: CellConfig): StoredResult<R> | null {
-    const f = this.file(config);
-    if (!fs.existsSync(f)) return null;
-    const stored = JSON.parse(fs.readFileSync(f, 'utf8')) as StoredResult<R>;
-    if (canonicalJson(stored.config) !== canonicalJson(config)) throw new Error(`cache file ${f} holds a different config (hash collision or edited file)`);
-    return stored;
+    const entry = this.inspect<R>(config);
+    if (entry === null) return null;
+    if (entry.damaged !== null) {
+      this.warn(`${entry.damaged}; it will be recomputed`);
+      return null;
+    }
+    return entry.stored;
   }
 
+  /** Store `rows` of `config`. Rows holding NaN, +-Infinity or null are refused (no result row holds them). */
   put<R>(config: CellConfig, rows: R[], wallSeconds: number): StoredResult<R> {
+    const bad = badRows(config.figure, rows);
+    if (bad) throw new RangeError(`refusing to store the rows of ${canonicalJson(config)}: ${bad}`);
     const stored: StoredResult<R> = {
       key: configKey(config, this.codeVersion),
       figure: config.figure,
@@ -97,7 +164,7 @@ export class ResultCache {
     return stored;
   }
 
-  /** Every stored result of `figure` under the current code version. */
+  /** Every stored result of `figure` under the current code version; throws naming the first damaged cell file. */
   list<R = ResultRow>(figure: string): StoredResult<R>[] {
     const dir = path.join(this.root, checkFigure(figure));
     if (!fs.existsSync(dir)) return [];
@@ -105,7 +172,11 @@ export class ResultCache {
       .readdirSync(dir)
       .filter((f) => f.endsWith('.json'))
       .sort()
-      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as StoredResult<R>)
+      .map((f) => {
+        const entry = this.readFile<R>(path.join(dir, f))!;
+        if (entry.damaged !== null) throw new Error(`${entry.damaged}; recompute it with npm run sweep -- --figure ${figure}`);
+        return entry.stored;
+      })
       .filter((s) => s.codeVersion === this.codeVersion);
   }
 }

@@ -1,8 +1,11 @@
 /**
  * Sweep runner: computes a grid of cells through the result cache, one at a time, each stored atomically as it
- * finishes. Interrupted and rerun, it recomputes nothing that had finished (only missing cells run).
+ * finishes. Interrupted and rerun, it recomputes nothing that had finished (only missing cells run). A cell in
+ * progress is claimed by a lock file with the sweep's PID (<cell>.json.claim): a second sweep of the same figure
+ * skips it, and at the end waits for its result (or computes it, should the claiming process die).
  */
 import { ResultCache, type CellConfig, type StoredResult } from './cache';
+import { tryLock, type Lock } from '../util/lock';
 
 /** What the runner tells about its progress (a progress bar, a log, or a test's counter). */
 export interface SweepProgress {
@@ -21,6 +24,8 @@ export interface SweepOptions {
   /** Default: a text progress line on stderr. */
   progress?: SweepProgress;
   cache?: ResultCache;
+  /** How often (ms) to look for the result of a cell another process has claimed. Default 2000. */
+  claimPollMs?: number;
 }
 
 export interface SweepResult<R> {
@@ -29,6 +34,8 @@ export interface SweepResult<R> {
   rows: R[];
   computed: number;
   reused: number;
+  /** Cells another process was computing when this sweep reached them (their results were waited for). */
+  waitedFor: number;
 }
 
 /** A one-line text progress report on stderr (works in a terminal and in a Jupyter stream). */
@@ -71,23 +78,71 @@ export function shardGrid<T>(grid: T[], spec: string): T[] {
 export async function runSweep<R>(grid: CellConfig[], compute: (config: CellConfig) => Promise<R[]>, options: Partial<SweepOptions> = {}): Promise<SweepResult<R>> {
   const cache = options.cache ?? new ResultCache();
   const progress = options.progress ?? textProgress();
+  const pollMs = options.claimPollMs ?? 2000;
   const slots: (StoredResult<R> | null)[] = grid.map((c) => (options.force ? null : cache.get<R>(c)));
   const todo = slots.flatMap((s, i) => (s === null ? [i] : []));
+  const claim = (i: number) => tryLock(`${cache.file(grid[i])}.claim`, `sweep cell of ${grid[i].figure}`);
+  let computed = 0;
+  let waitedFor = 0;
   if (todo.length > 0) {
     progress.start(todo.length, options.label ?? String(grid[0].figure));
     let done = 0;
-    for (const i of todo) {
-      const t0 = Date.now();
-      const rows = await compute(grid[i]);
-      if (!Array.isArray(rows)) throw new TypeError(`compute for figure '${grid[i].figure}' must return an array of rows`);
-      slots[i] = cache.put(grid[i], rows, (Date.now() - t0) / 1000);
+    const run = async (i: number, lock: Lock) => {
+      try {
+        const t0 = Date.now();
+        const rows = await compute(grid[i]);
+        if (!Array.isArray(rows)) throw new TypeError(`compute for figure '${grid[i].figure}' must return an array of rows`);
+        slots[i] = cache.put(grid[i], rows, (Date.now() - t0) / 1000);
+      } finally {
+        lock.release();
+      }
+      computed += 1;
       done += 1;
       progress.tick({ done, total: todo.length, config: grid[i], wallSeconds: slots[i]!.wallSeconds });
+    };
+    // First pass: every cell no other process is computing (a cell stored meanwhile by another sweep is reused).
+    const deferred: number[] = [];
+    for (const i of todo) {
+      const c = claim(i);
+      if (c.lock === null) {
+        deferred.push(i);
+        continue;
+      }
+      const meanwhile = options.force ? null : cache.get<R>(grid[i]);
+      if (meanwhile) {
+        c.lock.release();
+        slots[i] = meanwhile;
+        continue;
+      }
+      await run(i, c.lock);
+    }
+    // Then the cells others claimed: wait for their results, or compute them once their claim is gone unfinished.
+    for (const i of deferred) {
+      waitedFor += 1;
+      for (;;) {
+        const stored = cache.get<R>(grid[i]);
+        if (stored) {
+          slots[i] = stored;
+          break;
+        }
+        const c = claim(i);
+        if (c.lock !== null) {
+          const now = cache.get<R>(grid[i]);
+          if (now) {
+            c.lock.release();
+            slots[i] = now;
+            break;
+          }
+          await run(i, c.lock);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
     }
     progress.finish();
   }
   const results = slots as StoredResult<R>[];
-  return { results, rows: results.flatMap((r) => r.rows), computed: todo.length, reused: grid.length - todo.length };
+  return { results, rows: results.flatMap((r) => r.rows), computed, reused: grid.length - computed - waitedFor, waitedFor };
 }
 
 /**
@@ -96,8 +151,9 @@ export async function runSweep<R>(grid: CellConfig[], compute: (config: CellConf
  */
 export function loadStoredRows<R>(grid: CellConfig[], cache: ResultCache = new ResultCache()): R[] {
   return grid.flatMap((c) => {
-    const stored = cache.get<R>(c);
-    if (!stored) throw new Error(`no stored result for ${JSON.stringify(c)} under ${cache.root}; run the sweep first`);
-    return stored.rows;
+    const entry = cache.inspect<R>(c);
+    if (entry?.damaged) throw new Error(`${entry.damaged}; recompute it with the sweep (it is then stored again)`);
+    if (!entry) throw new Error(`no stored result for ${JSON.stringify(c)} under ${cache.root}; run the sweep first`);
+    return entry.stored!.rows;
   });
 }

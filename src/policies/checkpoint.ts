@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { Rng } from '../util/rng';
 import { GaussianMLP, type GaussianMLPConfig, type PolicySpec } from './gaussian-mlp';
 import type { NormalizerState } from './normalizer';
+import { firstNonFinite } from '../util/finite';
 
 export const CHECKPOINT_FORMAT = 'apc-repro policy checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -230,13 +231,24 @@ export function loadCheckpointSync(dir: string, expected: CheckpointExpectation 
     const sizes = shapes.map((s) => s.reduce((a, b) => a * b, 1));
     const need = 4 * sizes.reduce((a, b) => a + b, 0);
     if (bytes.length !== need) throw new CheckpointError(`checkpoint ${dir}: ${manifest.weights.file} has ${bytes.length} bytes, the tensors need ${need}`);
-    policy.setWeights(bytesToWeights(bytes, sizes));
+    const weights = bytesToWeights(bytes, sizes);
+    weights.forEach((w, i) => {
+      const bad = firstNonFinite(w);
+      if (bad >= 0) throw new CheckpointError(`checkpoint ${dir}: tensor '${names[i]}' holds ${w[bad]} at entry ${bad}; a policy with non-finite weights is refused`);
+    });
+    policy.setWeights(weights);
+    if (manifest.normalizer) {
+      const s = manifest.normalizer as { mean?: unknown; var?: unknown; count?: unknown };
+      const vals = [...(Array.isArray(s.mean) ? s.mean : []), ...(Array.isArray(s.var) ? s.var : []), s.count].map(Number);
+      if (firstNonFinite(vals) >= 0) throw new CheckpointError(`checkpoint ${dir}: the normaliser state holds a non-finite (or null) value; a policy with non-finite statistics is refused`);
+    }
     if (manifest.normalizer && policy.normalizer) policy.normalizer.setState(manifest.normalizer);
     else if (!!manifest.normalizer !== !!policy.normalizer) throw new CheckpointError(`checkpoint ${dir}: normaliser state ${manifest.normalizer ? 'present' : 'absent'} but config.normalize is ${manifest.config.normalize}`);
   } catch (e) {
     policy.dispose();
     throw e;
   }
+  policy.trainedFor = manifest.task;
   return { policy, manifest };
 }
 

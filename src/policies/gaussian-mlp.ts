@@ -10,6 +10,7 @@ import type { Expert, GaussianParams, ObservationBatch } from './types';
 import { ConvEncoder, DEFAULT_IMAGE_ENCODER, type ImageEncoderConfig } from './encoder';
 import { type Activation, checkActivation, DenseStack, type WeightInit } from './mlp';
 import { RunningNormalizer } from './normalizer';
+import { firstNonFinite } from '../util/finite';
 
 export interface GaussianMLPConfig {
   /** Hidden layer sizes (default [256, 256, 256], the paper's student and expert torso). */
@@ -90,6 +91,8 @@ export class GaussianMLP implements Expert {
   private readonly encoders: Map<string, ConvEncoder>;
   private readonly net: DenseStack;
   private readonly rawStd: tf.Variable | null;
+  /** The task this policy was trained for, when known (set from a checkpoint's manifest); named in shape errors. */
+  trainedFor: string | null = null;
 
   constructor(spec: PolicySpec, config: Partial<GaussianMLPConfig>, rng: Rng) {
     if (!spec || !Array.isArray(spec.view) || spec.view.length === 0) throw new RangeError('spec.view must be a non-empty list of observation group names');
@@ -139,11 +142,14 @@ export class GaussianMLP implements Expert {
   toTensors(obs: ObservationBatch): Record<string, tf.Tensor> {
     if (!obs || !Number.isInteger(obs.batch) || obs.batch <= 0) throw new RangeError(`obs.batch must be a positive integer, got ${obs?.batch}`);
     const B = obs.batch;
+    const forTask = this.trainedFor ? `; this policy was trained for task '${this.trainedFor}'` : '';
     for (const g of this.view) {
       const x = obs.groups[g];
-      if (!x) throw new RangeError(`observation batch lacks group '${g}' (policy view: ${this.view.join(', ')})`);
+      if (!x) throw new RangeError(`observation batch lacks group '${g}' (policy view: ${this.view.join(', ')}${forTask})`);
       const n = sizeOf(this.spec.groupShapes[g]);
-      if (x.length !== B * n) throw new RangeError(`observation group '${g}' has ${x.length} values, expected batch ${B} x size ${n} = ${B * n}`);
+      if (x.length !== B * n) throw new RangeError(`observation group '${g}' has ${x.length} values, expected batch ${B} x size ${n} = ${B * n}${forTask}`);
+      const bad = firstNonFinite(x);
+      if (bad >= 0) throw new RangeError(`observation group '${g}' holds ${x[bad]} at row ${Math.floor(bad / n)}, entry ${bad % n}; a policy reads only finite observations`);
     }
     const out: Record<string, tf.Tensor> = {};
     for (const g of this.view) {

@@ -186,7 +186,10 @@ export interface PPOConfig {
   evalSeed: number;
   /** Minutes between resumable checkpoints. Default 5. */
   checkpointEvery: number;
-  /** Resumable checkpoints kept (oldest deleted). Default 2. */
+  /**
+   * Resumable checkpoints kept (oldest deleted). Default 3: the newest and two older ones, so that a damaged newest
+   * checkpoint falls back to an intact one.
+   */
   keepCheckpoints: number;
 }
 
@@ -230,7 +233,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   evalEpisodes: 10,
   evalSeed: 12345,
   checkpointEvery: 5,
-  keepCheckpoints: 2,
+  keepCheckpoints: 3,
 };
 
 /** Fill defaults and check every field; errors name the field and the accepted values. */

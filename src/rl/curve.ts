@@ -29,8 +29,10 @@ export const CURVE_COLUMNS = [
 
 export type CurveRow = Record<string, number | null | undefined>;
 
+/** An empty cell is "not measured"; a NaN is written as NaN (a measured value that went wrong, never hidden). */
 function format(v: number | null | undefined): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return '';
+  if (v === null || v === undefined) return '';
+  if (Number.isNaN(v)) return 'NaN';
   return Number.isInteger(v) ? String(v) : v.toPrecision(7);
 }
 
@@ -80,7 +82,7 @@ export class CurveWriter {
   }
 }
 
-/** Parse a curve CSV into rows of numbers (null for empty cells). */
+/** Parse a curve CSV into rows of numbers (null for empty cells, NaN for NaN). */
 export function readCurve(path: string): Record<string, number | null>[] {
   const lines = fs.readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
   const cols = lines[0].split(',');

@@ -14,7 +14,11 @@ import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, stageAt, type PPOCo
 import { CurveWriter, type CurveRow } from './curve';
 import { evaluatePolicy, type EvaluationResult } from './evaluate';
 import { computeGae, clippedSurrogateLoss, valueLoss, normalizeAdvantages, gaussianLogProb, gaussianEntropy, boundsLoss, RewardScaler, type Metrics } from './ppo-losses';
-import { writeDirAtomically, checkpointName, latestCheckpoint, pruneCheckpoints, writeFloatArrays, readFloatArrays } from './trainer-state';
+import { writeDirAtomically, checkpointName, pruneCheckpoints, writeFloatArrays, readFloatArrays } from './trainer-state';
+import { checkRunTaskOptions, checkFiniteUpdate, checkFiniteWeights, newestIntactCheckpoint, removeStaleTemporaries } from './guards';
+import { EpisodeRecorder, type EnvState } from './episode-record';
+import { lockRunFolder } from './run-lock';
+import { readJsonFile } from '../util/json';
 
 /** Auxiliary loss added to the PPO loss (kickstarting: lambda * H[pi_E || pi] on the minibatch's states). */
 export type AuxLoss = (batch: { obs: Record<string, tf.Tensor>; mean: tf.Tensor2D; logStd: tf.Tensor2D; policy: GaussianMLP }) => { loss: tf.Scalar; metrics: Metrics };
@@ -59,6 +63,8 @@ interface TrainerJson {
   rewardScaler: ReturnType<RewardScaler['getState']> | null;
   /** The adapted learning rate (targetKl); absent in checkpoints written before it existed. */
   adaptiveLr?: number;
+  /** The envs' seed and in-flight episodes (episodes.bin); absent in checkpoints written before resume replayed them. */
+  envState?: EnvState;
 }
 
 /** Refuse to resume a checkpoint written by a different command (other than the fields allowed to change). */
@@ -80,15 +86,27 @@ function checkSameRun(saved: PPOConfig, now: PPOConfig, where: string): void {
  * state), best/ (policy with the best evaluation), milestones/<envSteps>/ (policy at every evaluation, or every `milestoneEvery` env steps).
  */
 export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, outDir: string, options: TrainOptions = {}): Promise<TrainResult> {
+  // Task options are checked before anything is written; one trainer per run folder (a second one refuses).
+  checkRunTaskOptions(resolvePPOConfig(partial));
+  fs.mkdirSync(outDir, { recursive: true });
+  const runLock = lockRunFolder(outDir);
+  try {
+    return await trainLocked(partial, outDir, options);
+  } finally {
+    runLock.release();
+  }
+}
+
+async function trainLocked(partial: Partial<PPOConfig> & { task: string }, outDir: string, options: TrainOptions): Promise<TrainResult> {
   const config = resolvePPOConfig(partial);
   const log = options.log ?? (() => {});
   await initBackend();
 
   // ------------------------------------------------------------------ setup / resume
-  fs.mkdirSync(outDir, { recursive: true });
   const ckptRoot = path.join(outDir, 'checkpoints');
-  const resumeFrom = latestCheckpoint(ckptRoot);
-  const saved: TrainerJson | null = resumeFrom ? JSON.parse(fs.readFileSync(path.join(resumeFrom, 'trainer.json'), 'utf8')) : null;
+  removeStaleTemporaries([ckptRoot, path.join(outDir, 'milestones'), outDir], log);
+  const resumeFrom = await newestIntactCheckpoint(ckptRoot, log);
+  const saved: TrainerJson | null = resumeFrom ? readJsonFile<TrainerJson>(path.join(resumeFrom, 'trainer.json'), 'trainer state') : null;
   // A field added after the checkpoint was written holds its default there.
   const savedConfig = saved ? ({ ...DEFAULT_PPO, ...saved.config } as PPOConfig) : null;
   if (savedConfig) checkSameRun(savedConfig, config, resumeFrom!);
@@ -120,12 +138,16 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   const actRng = saved ? Rng.fromState(saved.rng.actions) : rootRng.child('actions');
   const mbRng = saved ? Rng.fromState(saved.rng.minibatches) : rootRng.child('minibatches');
   const resumes = saved ? saved.resumes + 1 : 0;
-  // A resumed run starts fresh episodes; a different env seed per resumption keeps them new.
-  const envSeed = (rootRng.int32() + 7919 * resumes) >>> 0;
+  // A resumed run replays its in-flight episodes (same env seed): bitwise the run it continues. A checkpoint without
+  // them (written before they were stored, or under other task options) starts fresh episodes with a new env seed.
   let stage = stageAt(config, saved ? saved.envSteps : 0);
-  const makeEnv = (stageIndex: number, taskOptions: Record<string, unknown>) =>
-    VecEnv.create({ task: config.task, numEnvs: config.numEnvs, workers: config.workers, seed: (envSeed + 104729 * stageIndex) >>> 0, taskOptions });
-  let env = await makeEnv(stage.index, stage.taskOptions);
+  const replay = saved?.envState && JSON.stringify(saved.envState.taskOptions) === JSON.stringify(stage.taskOptions) ? saved.envState : null;
+  const drawnSeed = rootRng.int32();
+  const envSeed = replay ? replay.envSeed : (drawnSeed + 7919 * resumes) >>> 0;
+  const makeEnv = (stageIndex: number, taskOptions: Record<string, unknown>, restore?: EpisodeRecorder) =>
+    VecEnv.create({ task: config.task, numEnvs: config.numEnvs, workers: config.workers, seed: (envSeed + 104729 * stageIndex) >>> 0, taskOptions, restore: restore?.replay() });
+  const restored = replay ? EpisodeRecorder.load(resumeFrom!, replay, config.numEnvs) : null;
+  let env = await makeEnv(stage.index, stage.taskOptions, restored ?? undefined);
   const spec = env.spec;
   const view = spec.views[config.view];
   if (!view) throw new RangeError(`task ${spec.name} has no view '${config.view}'; views: ${Object.keys(spec.views).join(', ')}`);
@@ -140,6 +162,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   const A = spec.actionDim;
   const N = config.numEnvs;
   const T = config.rolloutLength;
+  const recorder = restored ?? new EpisodeRecorder(N, A);
 
   const policy = saved
     ? (await loadCheckpoint(path.join(resumeFrom!, 'policy'))).policy
@@ -202,7 +225,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
       const json: TrainerJson = {
         version: 1, config, iteration, envSteps, wallSeconds: wallSeconds(), curveRows: curve.rowCount, bestEvalReturn, nextEvalAt, resumes,
         rng: { actions: actRng.saveState(), minibatches: mbRng.saveState() }, adamStep: adamState.step, floatLengths,
-        rewardScaler: rewardScaler ? rewardScaler.getState() : null, adaptiveLr,
+        rewardScaler: rewardScaler ? rewardScaler.getState() : null, adaptiveLr, envState: recorder.save(tmp, envSeed, stage.taskOptions),
       };
       fs.writeFileSync(path.join(tmp, 'trainer.json'), JSON.stringify(json));
     });
@@ -237,7 +260,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
   let lastEval: EvaluationResult | null = null;
   let itersThisCall = 0;
   let lastCheckpointTime = Date.now();
-  let obs = await env.reset();
+  let obs = restored ? env.observations() : await env.reset();
   const pick = (o: Record<string, Float32Array>) => Object.fromEntries(view.map((g) => [g, o[g]]));
 
   /** Evaluate with the mean action on the true task; snapshot the policy as a milestone and maybe as best. */
@@ -289,6 +312,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
           logpBuf[t * N + i] = lp;
         }
         const step = await env.step(actBuf.subarray(t * N * A, (t + 1) * N * A), { resetOnFailure: config.earlyTerminationOnFailure });
+        recorder.record(actBuf.subarray(t * N * A, (t + 1) * N * A), step.done);
         const reward = rewardScaler ? rewardScaler.scale(step.reward, step.done) : step.reward;
         rewBuf.set(reward, t * N);
         for (let i = 0; i < N; i++) {
@@ -369,12 +393,14 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
           const gradNorm = adam.apply(gradList, lr, config.maxGradNorm);
           for (const [k, v] of Object.entries(kept)) sums[k] = (sums[k] ?? 0) + (typeof v === 'number' ? v : v.dataSync()[0]);
           sums['loss/grad_norm'] = (sums['loss/grad_norm'] ?? 0) + gradNorm;
+          checkFiniteUpdate(`PPO iteration ${iteration + 1} (from env step ${envSteps}), epoch ${epoch + 1}, minibatch ${m + 1}`, total, kept, gradNorm);
           tf.dispose([total, ...Object.values(grads), ...gradList, ...Object.values(kept).filter((v): v is tf.Scalar => typeof v !== 'number'), ...Object.values(inputs), act, oldLogp, advRaw, ret, oldV]);
           nUpdates += 1;
         }
       }
       // Observation statistics move after the update, so the update saw the statistics the batch was collected with.
       policy.updateNormalizer(obsBuf);
+      checkFiniteWeights(`PPO iteration ${iteration + 1} (from env step ${envSteps})`, vars, [...policy.weightNames(), ...valueNet.variableNames('value')]);
       // The KL of a value-only warm-up iteration is ~0 and says nothing about the step size: keep the rate.
       if (config.targetKl !== null && !warmingUp) {
         const kl = (sums['loss/approx_kl'] ?? 0) / nUpdates;
@@ -397,6 +423,7 @@ export async function trainPPO(partial: Partial<PPOConfig> & { task: string }, o
           await env.close();
           env = await makeEnv(next.index, next.taskOptions);
           obs = await env.reset();
+          recorder.reset();
         }
         if (newEval) {
           bestEvalReturn = null;
