@@ -133,6 +133,23 @@ const BATCHES = [
 
 const fmt = (s: number, batch: number) => `${(s * 1e3).toFixed(2)} ms/update = ${(flopsPerUpdate(batch) / s / 1e9).toFixed(1)} GFLOP/s`;
 
+/**
+ * The OpenBLAS build and the kernel it picks in this environment (OPENBLAS_CORETYPE included), read with the
+ * system python's ctypes from the same libopenblas that nblas links: nblas exposes neither openblas_get_config nor
+ * openblas_get_corename. Null when python or the library is not there.
+ */
+function openblasCore(): string | null {
+  const py = [
+    'import ctypes',
+    "l = ctypes.CDLL('libopenblas.so.0')",
+    'l.openblas_get_config.restype = ctypes.c_char_p',
+    'l.openblas_get_corename.restype = ctypes.c_char_p',
+    "print(l.openblas_get_config().decode() + ', kernel ' + l.openblas_get_corename().decode())",
+  ].join('\n');
+  const r = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
 /** The native update with 2 OpenBLAS threads, measured in a child process (the count is fixed when OpenBLAS loads). */
 function twoThreadSeconds(updates: number, repeats: number): Record<number, number> | { error: string } {
   const r = spawnSync(process.execPath, [__filename, '--child', 'true', '--updates', String(updates), '--repeats', String(repeats)], {
@@ -164,6 +181,7 @@ async function main(): Promise<void> {
   const simd = info.simd === null ? '' : `, SIMD ${info.simd ? 'on' : 'off'}`;
   const native = info.matmul === 'native';
   console.log(`student update benchmark: GaussianMLP ${SIZES.join('-')} (ELU), Gaussian NLL + Adam, tfjs backend '${info.backend}'${simd}${threads}`);
+  if (native) console.log(`native BLAS: ${openblasCore() ?? 'OpenBLAS (config not readable)'}; OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset: picked from the CPU)'}`);
   if (!native) console.log(`native BLAS path: unavailable (${loadErrorMessage() ?? 'APC_LEARNER=wasm'}); wasm only`);
   const two = native ? twoThreadSeconds(f.updates, f.repeats) : null;
   for (const [label, batch] of BATCHES) {
