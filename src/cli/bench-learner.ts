@@ -26,8 +26,12 @@ const SIZES = [OBS, ...TORSO, 2 * ACTIONS];
 const LAYER_MACS = SIZES.slice(1).reduce((n, out, i) => n + SIZES[i] * out, 0);
 const flopsPerUpdate = (batch: number) => 6 * batch * LAYER_MACS;
 
-/** Seconds per update: best over `repeats` timings of `updates` updates each, after 20 warm-up updates. */
-function tfjsSecondsPerUpdate(batch: number, updates: number, repeats: number): number {
+/**
+ * Seconds per update on each of `paths`: best over `repeats` timings of `updates` updates each, after 20 warm-up
+ * updates per path. The paths take turns within each repeat, so that a neighbour's load on this shared machine
+ * falls on both alike.
+ */
+function tfjsSecondsPerUpdate(batch: number, updates: number, repeats: number, paths: LearnerPath[] = [learnerPath()]): Record<string, number> {
   const rng = new Rng(0);
   const policy = new GaussianMLP({ view: ['obs'], groupShapes: { obs: [OBS] }, groupKinds: { obs: 'state' }, actionDim: ACTIONS }, { torso: TORSO }, rng);
   const obs = { batch, groups: { obs: rng.fillNormal(new Float32Array(batch * OBS)) as Float32Array } };
@@ -44,13 +48,22 @@ function tfjsSecondsPerUpdate(batch: number, updates: number, repeats: number): 
       }, vars);
       adam.apply(vars.map((v) => grads[v.name]), 1e-4);
     });
-  for (let i = 0; i < 20; i++) step();
-  let best = Infinity;
-  for (let r = 0; r < repeats; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < updates; i++) step();
-    best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9 / updates);
+  const start = learnerPath();
+  const best: Record<string, number> = {};
+  for (const p of paths) {
+    setLearnerPath(p);
+    for (let i = 0; i < 20; i++) step();
+    best[p] = Infinity;
   }
+  for (let r = 0; r < repeats; r++) {
+    for (const p of paths) {
+      setLearnerPath(p);
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < updates; i++) step();
+      best[p] = Math.min(best[p], Number(process.hrtime.bigint() - t0) / 1e9 / updates);
+    }
+  }
+  setLearnerPath(start);
   tf.dispose([target, ...Object.values(inputs)]);
   policy.dispose();
   adam.dispose();
@@ -168,7 +181,7 @@ async function main(): Promise<void> {
     await initBackend();
     if (learnerPath() !== 'native' || nativeBlasThreads() !== 2) throw new Error(`child: expected native BLAS on 2 threads, got ${learnerPath()} / ${nativeBlasThreads()}`);
     const out: Record<number, number> = {};
-    for (const [, batch] of BATCHES) out[batch] = tfjsSecondsPerUpdate(batch, f.updates, f.repeats);
+    for (const [, batch] of BATCHES) out[batch] = tfjsSecondsPerUpdate(batch, f.updates, f.repeats).native;
     console.log(JSON.stringify(out));
     return;
   }
@@ -186,11 +199,7 @@ async function main(): Promise<void> {
   const two = native ? twoThreadSeconds(f.updates, f.repeats) : null;
   for (const [label, batch] of BATCHES) {
     const paths: LearnerPath[] = native ? ['wasm', 'native'] : ['wasm'];
-    const s: Partial<Record<LearnerPath, number>> = {};
-    for (const p of paths) {
-      setLearnerPath(p);
-      s[p] = tfjsSecondsPerUpdate(batch, f.updates, f.repeats);
-    }
+    const s = tfjsSecondsPerUpdate(batch, f.updates, f.repeats, paths) as Partial<Record<LearnerPath, number>>;
     console.log(`${label}:`);
     console.log(`  tfjs-wasm kernels:        ${fmt(s.wasm as number, batch)}`);
     if (native) {
