@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/util/rng';
 import { backendInfo, initBackend } from '../src/policies/backend';
@@ -223,4 +224,24 @@ test('one PPO iteration: the same policy on both paths', async (t) => {
     return e;
   });
   t.diagnostic(`PPO iteration: max relative error ${Math.max(...errs).toExponential(2)}`);
+});
+
+test('without nblas the learner runs on tfjs-wasm and says so once at start-up', () => {
+  // A child process in which require('nblas') fails, as on a machine without libopenblas-dev.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-blas-missing-'));
+  const preload = path.join(dir, 'no-nblas.js');
+  fs.writeFileSync(preload, [
+    "const M = require('module'); const orig = M._resolveFilename;",
+    "M._resolveFilename = function (r, ...a) { if (r === 'nblas') throw Object.assign(new Error(\"Cannot find module 'nblas'\"), { code: 'MODULE_NOT_FOUND' }); return orig.call(this, r, ...a); };",
+  ].join('\n'));
+  const policies = path.join(__dirname, '..', 'src', 'policies');
+  const script = `const p = require(${JSON.stringify(policies)}); p.initBackend().then(() => p.initBackend()).then(() => console.log(JSON.stringify(p.backendInfo())));`;
+  const env = { ...process.env };
+  delete env.APC_LEARNER;
+  const r = spawnSync(process.execPath, ['-r', preload, '-e', script], { encoding: 'utf8', env });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout.trim()).matmul, 'wasm');
+  const lines = r.stderr.split('\n').filter((l) => l.startsWith('learner:'));
+  assert.deepEqual(lines, ["learner: matrix products on tfjs-wasm (native BLAS unavailable: Cannot find module 'nblas')"]);
 });
