@@ -1,10 +1,13 @@
 /**
  * Picks the tfjs backend every network runs on: a native 'tensorflow' backend if one has been registered (e.g. by
  * requiring the real @tensorflow/tfjs-node before calling this), else 'wasm' (XNNPACK, SIMD when the runtime has it;
- * single-threaded in Node, where the threaded build is unavailable), else 'cpu'. Not a paper component.
+ * single-threaded in Node, where the threaded build is unavailable), else 'cpu'. On wasm, matrix products go to the
+ * system BLAS when nblas loads (native-blas.ts; APC_LEARNER=wasm forces the wasm kernels). One line on stderr says
+ * which path is in use, once per process. Not a paper component.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { installNativeKernels, learnerChoice, learnerPath, loadErrorMessage, nativeBlasThreads, type LearnerPath } from './native-blas';
 
 let chosen: Promise<string> | null = null;
 
@@ -15,16 +18,17 @@ export function initBackend(): Promise<string> {
 }
 
 /** What initBackend picked, for logs and result metadata: backend name and, for wasm, SIMD / thread facts. */
-export function backendInfo(): { backend: string; simd: boolean | null; threads: number | null } {
+export function backendInfo(): { backend: string; simd: boolean | null; threads: number | null; matmul: LearnerPath | null; blasThreads: number | null } {
   const backend = tf.getBackend();
-  if (backend !== 'wasm') return { backend, simd: null, threads: null };
+  if (backend !== 'wasm') return { backend, simd: null, threads: null, matmul: null, blasThreads: null };
   let threads: number | null = null;
   try {
     threads = (require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   } catch {
     threads = null;
   }
-  return { backend, simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT' as never) as unknown as boolean, threads };
+  const matmul = learnerPath();
+  return { backend, simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT' as never) as unknown as boolean, threads, matmul, blasThreads: matmul === 'native' ? nativeBlasThreads() : null };
 }
 
 async function choose(): Promise<string> {
@@ -32,7 +36,10 @@ async function choose(): Promise<string> {
   // Detect a native backend by its registered name: in this tree @tensorflow/tfjs-node is an alias of the pure-JS
   // @tensorflow/tfjs (package.json overrides), so a successful require would prove nothing.
   if (tf.findBackendFactory('tensorflow') != null && (await trySet('tensorflow'))) return 'tensorflow';
-  if (await tryWasm()) return 'wasm';
+  if (await tryWasm()) {
+    setUpMatmul();
+    return 'wasm';
+  }
   if (await trySet('cpu')) return 'cpu';
   throw new Error(`initBackend: no usable tfjs backend (registered: ${Object.keys(tf.engine().registryFactory).join(', ')})`);
 }
@@ -66,4 +73,18 @@ async function tryWasm(): Promise<boolean> {
     }
   }
   return trySet('wasm');
+}
+
+/**
+ * Native BLAS products on the wasm backend unless APC_LEARNER=wasm; APC_LEARNER=native makes a missing native path
+ * an error instead of a silent fallback. Prints the one start-up line.
+ */
+function setUpMatmul(): void {
+  const choice = learnerChoice();
+  let line: string;
+  if (choice === 'wasm') line = 'learner: matrix products on tfjs-wasm (APC_LEARNER=wasm)';
+  else if (installNativeKernels()) line = `learner: matrix products on native BLAS (nblas -> system cblas_sgemm, ${nativeBlasThreads()} OpenBLAS thread(s)); APC_LEARNER=wasm for tfjs-wasm`;
+  else if (choice === 'native') throw new Error(`initBackend: APC_LEARNER=native but native BLAS is unavailable (${loadErrorMessage()}); install libopenblas-dev and rebuild nblas, or unset APC_LEARNER`);
+  else line = `learner: matrix products on tfjs-wasm (native BLAS unavailable: ${loadErrorMessage()})`;
+  console.error(line);
 }

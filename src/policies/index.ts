@@ -8,3 +8,4 @@ export * from './encoder';
 export * from './gaussian-mlp';
 export * from './checkpoint';
 export * from './warm-start';
+export { learnerPath, setLearnerPath, type LearnerPath } from './native-blas';

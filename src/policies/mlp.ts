@@ -1,11 +1,13 @@
 /**
  * Dense layers and stacks for every network in the library (policy torsos, value networks, encoder heads).
- * The layer carries its own gradient, dX = dZ W^T and dW = X^T dZ, written with an explicit `tf.transpose` and a
- * plain `tf.matMul`: the wasm backend sends matMuls with transposeA/transposeB to a naive loop, and tfjs's built-in
- * matMul gradient uses those flags (measured here for a 256x256 layer at batch 256: dW 28.9 ms with the flag vs
- * 1.9 ms transpose + plain matMul; dX 22.5 vs 2.0 ms).
+ * The layer carries its own gradient, dX = dZ W^T and dW = X^T dZ. On native BLAS (native-blas.ts) these are
+ * matMuls with the transpose flags, which sgemm takes as they are. On the tfjs-wasm kernels they are written with an
+ * explicit `tf.transpose` and a plain `tf.matMul` instead: the wasm backend sends matMuls with transposeA/transposeB
+ * to a naive loop (measured here for a 256x256 layer at batch 256: dW 28.9 ms with the flag vs 1.9 ms transpose +
+ * plain matMul; dX 22.5 vs 2.0 ms).
  */
 import * as tf from '@tensorflow/tfjs';
+import { learnerPath } from './native-blas';
 import type { Rng } from '../util/rng';
 
 export type Activation = 'elu' | 'relu' | 'tanh' | 'linear';
@@ -86,9 +88,16 @@ function denseOp(a: Activation, needInputGrad: boolean): DenseOp {
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, ws, ys] = saved as tf.Tensor2D[];
           const dz = activationGrad(dy, ys, a) as tf.Tensor2D;
-          // Explicit transposes + plain matMuls: see the module comment.
-          const dx = needInputGrad ? tf.matMul(dz, tf.transpose(ws)) : tf.zerosLike(xs);
-          const dw = tf.matMul(tf.transpose(xs), dz);
+          let dx: tf.Tensor2D;
+          let dw: tf.Tensor2D;
+          if (learnerPath() === 'native') {
+            dx = needInputGrad ? tf.matMul(dz, ws, false, true) : tf.zerosLike(xs);
+            dw = tf.matMul(xs, dz, true, false);
+          } else {
+            // Explicit transposes + plain matMuls for the wasm kernels: see the module comment.
+            dx = needInputGrad ? tf.matMul(dz, tf.transpose(ws)) : tf.zerosLike(xs);
+            dw = tf.matMul(tf.transpose(xs), dz);
+          }
           const db = sumRows(dz);
           return [dx, dw, db];
         },
