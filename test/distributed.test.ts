@@ -59,6 +59,20 @@ function run(cli: string, args: string[], env: Record<string, string> = {}): Run
   return { child, out: () => text, exit };
 }
 
+/** The exit of `r`, or an error after `seconds` carrying the output of every process named in `logs`. */
+async function exited(r: Run, seconds: number, what: string, logs: Record<string, Run>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not exit within ${seconds} s; output so far:\n` +
+      Object.entries(logs).map(([k, v]) => `--- ${k}\n${v.out().slice(-3000)}`).join('\n'))), seconds * 1000);
+  });
+  try {
+    return await Promise.race([r.exit, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function waitFor<T>(what: string, seconds: number, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
   const t0 = Date.now();
   for (;;) {
@@ -129,7 +143,8 @@ test('Redis unreachable: the sweep and the worker exit non-zero within seconds, 
   }
 });
 
-test(`${FIGURE} (quick) through Redis with two workers, one SIGKILLed while it holds a cell: every cell once, rows equal to a local sweep`, { skip, timeout: 600_000 }, async () => {
+test(`${FIGURE} (quick) through Redis with two workers, one SIGKILLed while it holds a cell: every cell once, rows equal to a local sweep`, { skip, timeout: 900_000 }, async () => {
+  const t0 = Date.now();
   const grid = figurePlan(FIGURE, 'quick').grid;
   assert.ok(grid.length >= 4, `${FIGURE} quick has ${grid.length} cells`);
   const queued = path.join(tmpRoot, 'results-queue');
@@ -149,11 +164,15 @@ test(`${FIGURE} (quick) through Redis with two workers, one SIGKILLed while it h
   doomed.child.kill('SIGKILL');
   assert.equal((await doomed.exit).signal, 'SIGKILL');
 
-  const e = await enqueuer.exit;
+  const logs = { enqueuer, 'local sweep': localSweep, survivor, doomed };
+  // About 1 min on an idle 2-core machine (12 cells in each sweep); the bounds leave room for a loaded one.
+  const e = await exited(enqueuer, 780, 'the enqueuer', logs);
   assert.equal(e.code, 0, `enqueuer output:\n${enqueuer.out()}`);
   assert.match(enqueuer.out(), new RegExp(`${grid.length} cell\\(s\\) computed by workers, 0 reused from the cache, 0 failed`));
   assert.match(enqueuer.out(), /done \d+, running \d+, failed 0, waiting \d+, workers \d+/, 'progress line with done / running / failed / waiting');
-  const l = await localSweep.exit;
+  const queuedSeconds = (Date.now() - t0) / 1000;
+  const l = await exited(localSweep, 300, 'the local sweep', logs);
+  console.error(`distributed.test: queued sweep done after ${queuedSeconds.toFixed(0)} s, local sweep after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   assert.equal(l.code, 0, `local sweep output:\n${localSweep.out()}`);
 
   // Every cell exactly once, under its key; the killed worker's cell among them (computed by the survivor).
@@ -211,6 +230,35 @@ test('a cell that throws is retried, then reported failed with its error, and no
     assert.equal((await status.exit).code, 0, status.out());
     assert.match(status.out(), /failed 1/);
     assert.match(status.out(), new RegExp(`failed fig2-offline ${cellJobId(bogus, cache)} after 2 attempt\\(s\\): cell\\.kind must be one of`));
+  } finally {
+    await worker.close(true);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+});
+
+test('a cell completed while no enqueuer ran is written to the cache by the next run, without computing it again', { skip, timeout: 120_000 }, async () => {
+  const name = `${QUEUE_NAME}-harvest`;
+  const results = path.join(tmpRoot, 'results-harvest');
+  const cache = new ResultCache(results);
+  // A toy cell with 10 updates: cheap, computed by the same computeCell as every other cell.
+  const cell: CellConfig = { figure: FIGURE, method: 'bc', datasetSize: 2, seed: 0, numUpdates: 10 };
+  const id = cellJobId(cell, cache);
+  const queue = await connectQueue(url, { name });
+  // What an enqueuer stopped right after enqueueing leaves behind: the job, computed by a worker meanwhile.
+  await queue.add(FIGURE, cellJob(cell, cache), { jobId: id, removeOnComplete: false });
+  const worker = await startCellWorker(url, { queueName: name, lockSeconds: 3, stalledSeconds: 1 });
+  try {
+    await waitFor('the worker to complete the cell', 60, async () => ((await queue.getJobState(id)) === 'completed' ? true : undefined));
+    await worker.close();
+    const row = (await queue.getJob(id))!.returnvalue.rows[0];
+    const out = await runQueuedSweep(queue, [cell], { cache, pollSeconds: 0.2, stream: { write: () => true } });
+    assert.equal(out.computed, 1);
+    assert.deepEqual(cache.get(cell)!.rows, [row], 'the completed job\'s rows are stored');
+    assert.equal(await queue.getJob(id), undefined, 'and the job is removed once stored');
+    const again = await runQueuedSweep(queue, [cell], { cache, pollSeconds: 0.2, stream: { write: () => true } });
+    assert.deepEqual({ computed: again.computed, reused: again.reused }, { computed: 0, reused: 1 });
+    assert.equal(await queue.getJob(id), undefined, 'a cached cell is never enqueued');
   } finally {
     await worker.close(true);
     await queue.obliterate({ force: true });

@@ -291,20 +291,22 @@ export async function startCellWorker(url: string, options: Partial<CellWorkerOp
   }, {
     connection: parseRedisUrl(url), autorun: false, name: o.name, concurrency: o.concurrency,
     lockDuration: o.lockSeconds * 1000, stalledInterval: o.stalledSeconds * 1000, maxStalledCount: o.maxStalledCount,
-    // The enqueuer removes a completed job once its rows are in the cache; failed jobs stay for --status and reruns.
-    removeOnComplete: { count: 100_000 }, removeOnFail: { count: 100_000 },
+    // Completed and failed jobs are kept (the enqueuer's job options say so too): the enqueuer removes a completed job
+    // once its rows are in the cache; failed jobs stay for --status and the next run's retry.
   });
   worker.on('completed', (job, r) => o.log(`${job.data.config.figure} ${job.id}: ${r.rows.length} row(s) in ${r.wallSeconds.toFixed(1)} s`));
   worker.on('failed', (job, e) => {
     if (job && !(e instanceof DelayedError)) o.log(`${job.data.config.figure} ${job.id}: attempt ${job.attemptsMade} failed: ${e.message}`);
   });
   await ready(worker, url, o.timeoutSeconds);
-  void worker.run();
+  worker.run().catch((e: unknown) => o.log(`stopped: ${e instanceof Error ? e.message : String(e)}`));
   return {
     worker,
     async close(force = false) {
-      if (force) await Promise.all([...threads].map((t) => t.terminate()));
+      // Stop BullMQ first: a cell cut short after that is not reported as a failed attempt; its job's lock expires
+      // and the stalled check requeues it.
       await worker.close(force);
+      if (force) await Promise.all([...threads].map((t) => t.terminate()));
     },
   };
 }
