@@ -154,12 +154,25 @@ test(`${FIGURE} (quick) through Redis with two workers, one SIGKILLed while it h
   // The reference: a local sweep of the same figure into its own results root, beside the queued one.
   const localSweep = run('sweep', ['--figure', FIGURE, '--profile', 'quick'], { APC_RESULTS_DIR: local });
   const enqueuer = run('sweep', ['--figure', FIGURE, '--profile', 'quick', '--queue', url], { APC_RESULTS_DIR: queued });
-  // Short locks so that the killed worker's cell is requeued within seconds (cells run in threads, so the lock is
-  // renewed while they compute).
+  // Short locks (queuedFigure) so that the killed worker's cell is requeued within seconds (cells run in threads, so
+  // the lock is renewed while they compute).
+  try {
+    await queuedFigure(grid, queued, local, hold, localSweep, enqueuer, t0);
+  } finally {
+    // Whatever happened, nothing of this test keeps running into the next one.
+    for (const c of children) if (c.spawnargs.some((a) => a.endsWith('.js'))) c.kill('SIGKILL');
+    const q = await connectQueue(url);
+    await q.obliterate({ force: true });
+    await q.close();
+  }
+});
+
+async function queuedFigure(grid: CellConfig[], queued: string, local: string, hold: string, localSweep: Run, enqueuer: Run, t0: number): Promise<void> {
   const fast = ['--lock-seconds', '3', '--stalled-seconds', '1'];
   const doomed = run('worker', ['--queue', url, '--name', 'doomed', ...fast], { APC_QUEUE_TEST_HOLD: hold });
   const held = await waitFor('the first worker to hold a cell', 120, () => fs.readdirSync(hold).find((f) => f.endsWith('.held')));
   const heldId = JSON.parse(fs.readFileSync(path.join(hold, held), 'utf8')).jobId as string;
+  assert.equal(held, `${doomed.child.pid}-${heldId}.held`);
   const survivor = run('worker', ['--queue', url, '--name', 'survivor', ...fast]);
   doomed.child.kill('SIGKILL');
   assert.equal((await doomed.exit).signal, 'SIGKILL');
@@ -204,7 +217,7 @@ test(`${FIGURE} (quick) through Redis with two workers, one SIGKILLed while it h
   survivor.child.kill('SIGTERM');
   assert.equal((await survivor.exit).code, 0, survivor.out());
   assert.match(survivor.out(), new RegExp(heldId), 'the survivor computed the killed worker\'s cell');
-});
+}
 
 test('a cell that throws is retried, then reported failed with its error, and no row is written', { skip, timeout: 120_000 }, async () => {
   const results = path.join(tmpRoot, 'results-failing');

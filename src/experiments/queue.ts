@@ -14,6 +14,7 @@ import { DelayedError, Queue, Worker, type Job, type RedisOptions } from 'bullmq
 import { expertsRoot } from '../util/paths';
 import { ProgressBar, type ProgressStream } from '../util/progress';
 import { CODE_VERSION, ResultCache, type CellConfig, type ResultRow } from './cache';
+import { writeFileAtomic } from './paths';
 
 /** The queue every enqueuer and worker uses (one Redis can hold other applications' queues beside it). */
 export const QUEUE_NAME = 'apc-cells';
@@ -229,7 +230,7 @@ export interface CellWorker {
 async function testHold(jobId: string): Promise<void> {
   const dir = process.env.APC_QUEUE_TEST_HOLD;
   if (!dir) return;
-  fs.writeFileSync(path.join(dir, `${process.pid}-${jobId}.held`), JSON.stringify({ pid: process.pid, jobId }));
+  writeFileAtomic(path.join(dir, `${process.pid}-${jobId}.held`), JSON.stringify({ pid: process.pid, jobId }));
   while (!fs.existsSync(path.join(dir, 'release'))) await new Promise((r) => setTimeout(r, 100));
 }
 
