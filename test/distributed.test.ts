@@ -12,9 +12,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Queue } from 'bullmq';
-import { CODE_VERSION, ResultCache, figurePlan, type CellConfig, type StoredResult } from '../src/experiments';
+import { CODE_VERSION, ResultCache, expertSha256, figurePlan, type CellConfig, type StoredResult } from '../src/experiments';
 import {
-  QUEUE_NAME, RefusedJobError, cellExperts, cellJob, cellJobId, checkJob, connectQueue, expertSha256, parseRedisUrl, queueStatus,
+  QUEUE_NAME, RefusedJobError, cellExperts, cellJob, cellJobId, checkJob, connectQueue, parseRedisUrl, queueStatus,
   runQueuedSweep, startCellWorker, type CellJob, type CellReturn,
 } from '../src/experiments/queue';
 
@@ -111,16 +111,19 @@ after(() => {
 });
 
 test('a worker refuses a job whose expert sha256 differs from its own copy, naming task, both shas and file', () => {
-  const job = cellJob({ figure: 'fig2-offline', kind: 'offline', task: 'cheetah-run', method: 'bc', seed: 0 });
-  const weights = job.experts.find((e) => e.file.endsWith('weights.bin'));
-  assert.ok(weights, 'a cheetah-run cell carries the sha256 of its expert weights');
-  assert.equal(weights.sha256, expertSha256('cheetah-run'));
-  assert.match(weights.sha256, /^[0-9a-f]{64}$/);
+  const cell = figurePlan('fig2-offline', 'quick').grid[0];
+  const task = String(cell.task);
+  const job = cellJob(cell);
+  assert.equal(job.experts.length, 1, 'an offline cell reads one expert');
+  const [mine] = job.experts;
+  assert.deepEqual(mine, { task, checkpoint: 'expert', sha256: expertSha256(task) }, 'the sha256 the plan put in the cell');
+  assert.match(mine.sha256, /^[0-9a-f]{64}$/);
   checkJob(job); // this clone's own experts pass
   const other = 'f'.repeat(64);
-  const bad: CellJob = { ...job, experts: job.experts.map((e) => (e === weights ? { ...e, sha256: other } : e)) };
-  assert.throws(() => checkJob(bad), (e: unknown) => e instanceof RefusedJobError && e.message.includes("'cheetah-run'") && e.message.includes(other) &&
-    e.message.includes(weights.sha256) && e.message.includes(path.join('cheetah-run', 'expert', 'weights.bin')));
+  const bad: CellJob = { ...job, experts: [{ ...mine, sha256: other }] };
+  assert.throws(() => checkJob(bad), (e: unknown) => e instanceof RefusedJobError && e.message.includes(`'${task}'`) && e.message.includes(other) &&
+    e.message.includes(mine.sha256) && e.message.includes(path.join(task, 'expert', '{manifest.json,weights.bin}')));
+  assert.deepEqual(cellJob({ figure: 'fig2-offline', kind: 'offline', task, expertCheckpoint: 'half', expertSha256: other }).experts, [{ task, checkpoint: 'half', sha256: other }]);
   assert.throws(() => checkJob({ ...job, codeVersion: 'apc-repro/results-v0' }), /code version 'apc-repro\/results-v0'.*'apc-repro\/results-v1'|this worker runs/);
   assert.deepEqual(cellExperts({ figure: FIGURE, method: 'bc' }), [], 'toy cells read no expert');
   for (const c of figurePlan(FIGURE, 'quick').grid) assert.match(cellJobId(c), /^[0-9a-f]{64}$/, 'job ids are cache keys: no ":" and not an integer');
@@ -282,19 +285,19 @@ test('a cell completed while no enqueuer ran is written to the cache by the next
 test('a worker hands a job with a different expert back to the queue untouched and says which file differs', { skip, timeout: 60_000 }, async () => {
   const name = `${QUEUE_NAME}-refuse`;
   const queue = new Queue<CellJob, CellReturn>(name, { connection: parseRedisUrl(url) });
-  const job = cellJob({ figure: 'fig2-offline', kind: 'offline', task: 'cheetah-run', method: 'bc', seed: 0 });
   const wrong = '0'.repeat(64);
-  await queue.add('fig2-offline', { ...job, experts: job.experts.map((e) => ({ ...e, sha256: wrong })) }, { jobId: 'refused-cell', attempts: 3 });
+  const job = cellJob({ figure: 'fig2-offline', kind: 'offline', task: 'cheetah-run', method: 'bc', seed: 0, expertCheckpoint: 'expert', expertSha256: wrong });
+  await queue.add('fig2-offline', job, { jobId: 'refused-cell', attempts: 3 });
   let refusal: RefusedJobError | null = null;
   const worker = await startCellWorker(url, { queueName: name, lockSeconds: 3, stalledSeconds: 1, onRefuse: (e) => (refusal = e) });
   try {
     await waitFor('the refusal', 30, () => refusal ?? undefined);
     await worker.close(true);
-    assert.match(String(refusal!.message), new RegExp(`'cheetah-run' differs: job expects sha256 ${wrong}, this worker's .*cheetah-run/expert/weights.bin has ${expertSha256('cheetah-run')}`));
+    assert.match(String(refusal!.message), new RegExp(`'cheetah-run' \\(expert\\) differs: job expects sha256 ${wrong}, this worker's .*cheetah-run/expert/\\{manifest.json,weights.bin\\} has ${expertSha256('cheetah-run')}`));
     const back = (await queue.getJob('refused-cell'))!;
     assert.ok(['delayed', 'waiting'].includes(await back.getState()), `handed back, not failed: ${await back.getState()}`);
     assert.equal(back.attemptsMade, 0, 'no attempt used');
-    assert.match((await queue.getJobLogs('refused-cell')).logs.join('\n'), /refused by .*weights.bin/);
+    assert.match((await queue.getJobLogs('refused-cell')).logs.join('\n'), /refused by .*weights\.bin/);
   } finally {
     await worker.close(true);
     await queue.obliterate({ force: true });

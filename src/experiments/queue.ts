@@ -6,12 +6,11 @@
  * job lock stays renewed while a cell runs; a worker killed mid-cell loses its lock and BullMQ's stalled-job check
  * gives the cell to another worker. Not a paper component.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker as Thread } from 'node:worker_threads';
 import { DelayedError, Queue, Worker, type Job, type RedisOptions } from 'bullmq';
-import { expertsRoot } from '../util/paths';
+import { EXPERT_HASHED_FILES, expertCheckpointDir, expertSha256 } from '../util/experts';
 import { ProgressBar, type ProgressStream } from '../util/progress';
 import { CODE_VERSION, ResultCache, type CellConfig, type ResultRow } from './cache';
 import { writeFileAtomic } from './paths';
@@ -19,13 +18,11 @@ import { writeFileAtomic } from './paths';
 /** The queue every enqueuer and worker uses (one Redis can hold other applications' queues beside it). */
 export const QUEUE_NAME = 'apc-cells';
 
-/** One expert file a cell reads, with its sha256 on the enqueuer's machine. */
-export interface ExpertFile {
+/** An expert checkpoint a cell reads, with the sha256 it was planned for (util/experts.ts: manifest.json + weights.bin). */
+export interface ExpertRef {
   task: string;
-  /** Checkpoint folder under <experts>/<task>/: 'expert' (what the figures clone) or 'half'. */
+  /** Checkpoint folder under <experts>/<task>/: 'expert' (what the figures clone) or 'half' (kickstarting's teacher). */
   checkpoint: string;
-  /** Path relative to the experts root, e.g. cheetah-run/expert/weights.bin. */
-  file: string;
   sha256: string;
 }
 
@@ -33,7 +30,7 @@ export interface ExpertFile {
 export interface CellJob {
   config: CellConfig;
   codeVersion: string;
-  experts: ExpertFile[];
+  experts: ExpertRef[];
 }
 
 /** What a worker returns for a cell. */
@@ -135,28 +132,16 @@ export function cellJobId(config: CellConfig, cache: ResultCache = new ResultCac
   return id;
 }
 
-const shaMemo = new Map<string, string>();
-
-/** sha256 (hex) of `file` of the `checkpoint` folder of `task`'s expert; remembered per path, size and mtime. */
-export function expertSha256(task: string, checkpoint = 'expert', file = 'weights.bin'): string {
-  const f = path.join(expertsRoot(), task, checkpoint, file);
-  const st = fs.statSync(f);
-  const memo = `${f}\0${st.size}\0${st.mtimeMs}`;
-  let sha = shaMemo.get(memo);
-  if (sha === undefined) {
-    sha = createHash('sha256').update(fs.readFileSync(f)).digest('hex');
-    shaMemo.set(memo, sha);
-  }
-  return sha;
-}
-
-/** The expert files a cell reads: its task's `expert` checkpoint (weights and manifest), none for the toy figure. */
-export function cellExperts(config: CellConfig): ExpertFile[] {
+/**
+ * The expert checkpoint a cell reads: the one its plan names (`expertCheckpoint`, `expertSha256`, both in its key),
+ * else its task's `expert` as this clone has it; none for the toy figure.
+ */
+export function cellExperts(config: CellConfig): ExpertRef[] {
   const task = config.task;
-  if (typeof task !== 'string' || !fs.existsSync(path.join(expertsRoot(), task, 'expert'))) return [];
-  return ['weights.bin', 'manifest.json'].map((file) => ({
-    task, checkpoint: 'expert', file: `${task}/expert/${file}`, sha256: expertSha256(task, 'expert', file),
-  }));
+  if (typeof task !== 'string') return [];
+  const checkpoint = typeof config.expertCheckpoint === 'string' ? config.expertCheckpoint : 'expert';
+  if (typeof config.expertSha256 === 'string') return [{ task, checkpoint, sha256: config.expertSha256 }];
+  return fs.existsSync(expertCheckpointDir(task, checkpoint)) ? [{ task, checkpoint, sha256: expertSha256(task, checkpoint) }] : [];
 }
 
 /** The payload of `config`'s job. */
@@ -178,16 +163,17 @@ export function checkJob(job: CellJob, codeVersion: string = CODE_VERSION): void
     throw new RefusedJobError(`job of ${job.config.figure} was enqueued by code version '${job.codeVersion}', this worker runs '${codeVersion}'; run the worker from the enqueuer's commit`);
   }
   for (const e of job.experts) {
-    const file = path.join(expertsRoot(), e.file);
+    const dir = expertCheckpointDir(e.task, e.checkpoint);
+    const files = `${dir}${path.sep}{${EXPERT_HASHED_FILES.join(',')}}`;
     let mine: string;
     try {
-      mine = expertSha256(e.task, e.checkpoint, path.basename(e.file));
+      mine = expertSha256(e.task, e.checkpoint);
     } catch {
-      throw new RefusedJobError(`expert of task '${e.task}': job expects sha256 ${e.sha256} of ${file}, which this worker does not have`);
+      throw new RefusedJobError(`expert of task '${e.task}' (${e.checkpoint}): job expects sha256 ${e.sha256} of ${files}, which this worker does not have`);
     }
     if (mine !== e.sha256) {
-      throw new RefusedJobError(`expert of task '${e.task}' differs: job expects sha256 ${e.sha256}, this worker's ${file} has ${mine}; ` +
-        'check out the enqueuer\'s commit (git lfs pull if the weights are LFS pointers)');
+      throw new RefusedJobError(`expert of task '${e.task}' (${e.checkpoint}) differs: job expects sha256 ${e.sha256}, this worker's ${files} has ${mine}; ` +
+        'check out the enqueuer\'s commit');
     }
   }
 }
