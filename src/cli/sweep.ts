@@ -13,16 +13,29 @@
  *
  * `--rekey` migrates the stored cells of data/results/ to keys that name their expert's weights (experiments/rekey.ts)
  * and exits; `--rekey --dry-run` lists what it would do.
+ *
+ * `--queue redis://HOST:PORT` puts the missing cells on a BullMQ queue instead, for `npm run worker` processes on
+ * any number of machines, waits, and writes each returned cell into the same cache (docs/scale-out.md). Stopped and
+ * rerun, it loses and recomputes nothing. `--queue URL --status` prints the queue's jobs per state and its failed
+ * cells with their errors.
  */
 import { parseFlags } from './args';
+import { connectQueue, formatStatus, queueStatus, runQueuedSweep } from '../experiments/queue';
 import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
 
-const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] | --rekey [--dry-run]`;
+const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] [--queue redis://HOST:PORT [--attempts 3]] | --queue redis://HOST:PORT --status | --rekey [--dry-run]`;
 
 async function main(): Promise<void> {
-  // --rekey and --dry-run may stand alone (no `true` after them).
-  const argv = process.argv.slice(2).flatMap((a, i, all) => ((a === '--rekey' || a === '--dry-run') && (all[i + 1] === undefined || all[i + 1].startsWith('--')) ? [a, 'true'] : [a]));
-  const f = parseFlags(argv, { figure: '', task: '', method: 'apc', 'sigma-scale': 'raw', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false }, USAGE);
+  // --rekey, --dry-run and --status may stand alone (no `true` after them).
+  const argv = process.argv.slice(2).flatMap((a, i, all) => ((a === '--rekey' || a === '--dry-run' || a === '--status') && (all[i + 1] === undefined || all[i + 1].startsWith('--')) ? [a, 'true'] : [a]));
+  const f = parseFlags(argv, { figure: '', task: '', method: 'apc', 'sigma-scale': 'raw', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false, queue: '', status: false, attempts: 3 }, USAGE);
+  if (f.status) {
+    if (!f.queue) throw new RangeError(`--status needs --queue redis://HOST:PORT; ${USAGE}`);
+    const queue = await connectQueue(String(f.queue));
+    console.log(formatStatus(await queueStatus(queue)));
+    await queue.close();
+    return;
+  }
   if (f.rekey) {
     const out = rekeyStoredResults({ dryRun: Boolean(f['dry-run']) });
     const count = (a: string) => out.filter((o) => o.action === a).length;
@@ -43,6 +56,16 @@ async function main(): Promise<void> {
   }
   grid = shardGrid(grid, String(f.shard));
   const label = f.shard ? `${f.figure} (shard ${f.shard})` : String(f.figure);
+  if (f.queue) {
+    if (f.force) throw new RangeError('--force cannot be combined with --queue: delete the cells to recompute from data/results/<figure>/ first');
+    const queue = await connectQueue(String(f.queue));
+    const out = await runQueuedSweep(queue, grid, { label, attempts: Number(f.attempts) });
+    await queue.close();
+    console.error(`${f.figure}: ${out.computed} cell(s) computed by workers, ${out.reused} reused from the cache, ${out.failed.length} failed`);
+    for (const c of out.failed) console.error(`failed after ${c.attempts} attempt(s): ${c.error}\n  config ${JSON.stringify(c.config)}`);
+    if (out.failed.length > 0) process.exitCode = 1;
+    return;
+  }
   const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label });
   console.error(`${f.figure}: ${out.computed} cell(s) computed, ${out.reused} reused from the cache`);
   if (f.figure === SELECTION_FIGURE) {
