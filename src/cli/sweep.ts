@@ -16,6 +16,7 @@
  */
 import { parseFlags } from './args';
 import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
+import { ResultCache, resultsRoot } from '../experiments';
 
 const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] | --rekey [--dry-run]`;
 
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   }
   grid = shardGrid(grid, String(f.shard));
   const label = f.shard ? `${f.figure} (shard ${f.shard})` : String(f.figure);
-  const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label });
+  // The quick profile's cells go under data/results/quick/ (git ignores it), never beside the paper's.
+  const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label, cache: new ResultCache(resultsRoot(profile)) });
   console.error(`${f.figure}: ${out.computed} cell(s) computed, ${out.reused} reused from the cache`);
   if (f.figure === SELECTION_FIGURE) {
     for (const r of out.rows as Record<string, unknown>[]) console.log(`${r.method} sigma_s ${r.sigmaS}${r.sigmaScale ? ` (${r.sigmaScale})` : ''} M ${r.numAugmented}: validation MSE ${Number(r.validationMse).toFixed(5)}, NLL ${Number(r.validationNll).toFixed(3)}, best update ${r.bestUpdate}`);
