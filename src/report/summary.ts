@@ -164,6 +164,12 @@ function num(v: unknown, what: string): number {
   return v;
 }
 
+/** Students by r, largest first (the smallest student first), then by name. */
+function studentOrder(p: { student?: string; r?: number }, q: { student?: string; r?: number }): number {
+  if (p.r !== undefined && q.r !== undefined && p.r !== q.r) return q.r - p.r;
+  return String(p.student ?? '').localeCompare(String(q.student ?? ''));
+}
+
 export interface SummaryOptions {
   /** The comparisons tested (default COMPARISONS[plan.id]). */
   comparisons: ComparisonSpec[];
@@ -225,8 +231,7 @@ export function figureSummary(plan: FigurePlan, rows: ResultRow[], options: Part
     return i < 0 ? 1000 : i;
   };
   const ordered = [...groups.values()].sort((p, q) =>
-    taskOrder.indexOf(p.key.task) - taskOrder.indexOf(q.key.task) ||
-    String(p.key.student ?? '').localeCompare(String(q.key.student ?? '')) ||
+    taskOrder.indexOf(p.key.task) - taskOrder.indexOf(q.key.task) || studentOrder(p.key, q.key) ||
     (p.key.beta ?? 0) - (q.key.beta ?? 0) ||
     methodRank(p.key.method) - methodRank(q.key.method) || p.key.method.localeCompare(q.key.method) ||
     (p.key.lambda ?? 0) - (q.key.lambda ?? 0) || p.key.x - q.key.x);
@@ -255,7 +260,7 @@ export function figureSummary(plan: FigurePlan, rows: ResultRow[], options: Part
       });
     }
   }
-  comparisons.sort((p, q) => taskOrder.indexOf(p.task) - taskOrder.indexOf(q.task) || String(p.student ?? '').localeCompare(String(q.student ?? '')) ||
+  comparisons.sort((p, q) => taskOrder.indexOf(p.task) - taskOrder.indexOf(q.task) || studentOrder(p, q) ||
     (p.beta ?? 0) - (q.beta ?? 0) || specs.findIndex((s) => s.a === p.a && s.b === p.b) - specs.findIndex((s) => s.a === q.a && s.b === q.b) || p.x - q.x);
 
   return {
@@ -301,11 +306,18 @@ export function readSummary(file: string): FigureSummary {
   return s;
 }
 
-/** A number in words: 3 significant digits, thousands of steps as "40k". */
+/** An x value in words: integers as they are, thousands of steps as "41k". */
+export function fmtX(v: number): string {
+  const a = Math.abs(v);
+  if (!Number.isInteger(v)) return fmtNumber(v);
+  if (a < 1000) return String(v);
+  if (a >= 10000) return `${Math.round(v / 1000)}k`;
+  return v % 1000 === 0 ? `${v / 1000}k` : `${(v / 1000).toPrecision(2)}k`;
+}
+
+/** A measured value in words: 3 significant digits (no decimals from 100 up). */
 export function fmtNumber(v: number): string {
   const a = Math.abs(v);
-  if (a >= 10000 && Number.isInteger(v)) return `${Math.round(v / 1000)}k`;
-  if (a >= 1000 && Number.isInteger(v)) return v % 1000 === 0 ? `${v / 1000}k` : `${(v / 1000).toPrecision(2)}k`;
   if (a >= 100) return v.toFixed(0);
   if (a === 0) return '0';
   if (a < 0.01) return v.toExponential(1);
@@ -324,7 +336,7 @@ export function fmtP(p: number | null): string {
 
 /** The label of a comparison's panel: task, and the student / beta where the figure has them. */
 export function comparisonPanel(c: { task: string; student?: string; r?: number; beta?: number }): string {
-  return [c.task, ...(c.student !== undefined ? [`student ${c.student}${c.r !== undefined ? ` (r = ${fmtNumber(c.r)})` : ''}`] : []), ...(c.beta !== undefined ? [`beta ${c.beta}`] : [])].join(', ');
+  return [c.task, ...(c.student !== undefined ? [`student ${c.student}${c.r !== undefined ? ` (r = ${Number.isInteger(c.r) ? c.r : fmtNumber(c.r)})` : ''}`] : []), ...(c.beta !== undefined ? [`beta ${c.beta}`] : [])].join(', ');
 }
 
 /** Group comparisons by panel and pair, in order. */
@@ -346,7 +358,7 @@ export function comparisonGroups(comparisons: SummaryComparison[]): { panel: str
 export function statsMarkdown(summary: FigureSummary): string {
   const unit = summary.xUnit;
   const lines = [
-    `*This run (profile \`${summary.profile}\`; seeds ${summary.protocol.seeds.join(', ')}):* points are means over seeds with their ${INTERVAL_NOTE}; ` +
+    `*This run (profile \`${summary.profile}\`; seeds ${summary.protocol.seeds.join(', ')}):* each point is the mean over seeds with a 95% confidence interval (t distribution); ` +
       `differences a − b are tested by a ${TEST_NOTE}, at the ${ALPHA * 100}% level. ` +
       `${summary.higherIsBetter ? '' : 'Lower is better here (error). '}All numbers: \`figures/${summary.figure}.summary.json\`${summary.profile === 'paper' ? '' : ` (profile ${summary.profile}: under figures/${summary.profile}/)`}.`,
     '',
@@ -354,7 +366,7 @@ export function statsMarkdown(summary: FigureSummary): string {
   for (const g of comparisonGroups(summary.comparisons)) {
     const ns = uniqueValues(g.items.map((c) => c.n));
     const testable = g.items.filter((c) => c.p !== null);
-    const at = (c: SummaryComparison) => `${fmtNumber(c.x)}`;
+    const at = (c: SummaryComparison) => fmtX(c.x);
     const detail = (c: SummaryComparison) => `${fmtSigned(c.meanDiff)}, p = ${fmtP(c.p)}`;
     const parts: string[] = [];
     const above = testable.filter((c) => c.p! < ALPHA && c.meanDiff > 0);
