@@ -367,7 +367,7 @@ export function statsMarkdown(summary: FigureSummary): string {
     const ns = uniqueValues(g.items.map((c) => c.n));
     const testable = g.items.filter((c) => c.p !== null);
     const at = (c: SummaryComparison) => fmtX(c.x);
-    const detail = (c: SummaryComparison) => `${fmtSigned(c.meanDiff)}, p = ${fmtP(c.p)}`;
+    const detail = (c: SummaryComparison) => `${fmtSigned(c.meanDiff)}, p ${c.p !== null && c.p < 0.001 ? '' : '= '}${fmtP(c.p)}`;
     const parts: string[] = [];
     const above = testable.filter((c) => c.p! < ALPHA && c.meanDiff > 0);
     const below = testable.filter((c) => c.p! < ALPHA && c.meanDiff < 0);
