@@ -23,8 +23,8 @@ const PYTHON = '/usr/bin/python3';
 const NOTEBOOKS: { file: string; figure: string; legend: string[]; legendMatch?: RegExp; rowTitles?: string[]; needsExpert?: string }[] = [
   { file: '00-tour.ipynb', figure: 'fig1-toy', legend: ['BC', 'Naive ABC', 'APC'] },
   { file: '01-offline-cloning.ipynb', figure: 'fig2-offline', legend: ['BC', 'Naive ABC', 'APC', 'Expert'] },
-  // Figure 3 as the paper's: rows are the methods, lines the students labelled with their parameter ratio r.
-  { file: '02-compression.ipynb', figure: 'fig3-compression', legend: ['Expert'], legendMatch: /^64x64 \(r=\d+\.\d\d\)$/, rowTitles: ['BC', 'Naive ABC', 'APC'] },
+  // Figure 3 as the paper's: rows are the methods, lines the students labelled with their r (an integer as it is).
+  { file: '02-compression.ipynb', figure: 'fig3-compression', legend: ['Expert'], legendMatch: /^64x64 \(r=\d+(\.\d\d)?\)$/, rowTitles: ['BC', 'Naive ABC', 'APC'] },
   { file: '03-privileged.ipynb', figure: 'fig4-privileged', legend: ['BC', 'Naive ABC', 'APC', 'Image shift only', 'Naive ABC + image shift', 'APC + image shift', 'Expert'] },
   { file: '04-dagger.ipynb', figure: 'fig5-dagger', legend: ['DAgger (beta 0)', 'DAgger (beta 0.3)', 'DAgger + APC (beta 0)', 'DAgger + APC (beta 0.3)', 'Expert'] },
   { file: '05-kickstarting.ipynb', figure: 'fig6-kickstart', legend: ['RL only', 'Kickstarting', 'Kickstarting + APC', 'Expert'] },

@@ -10,13 +10,18 @@ import { lineGrid, type PlotlyFigure } from './figure';
 import { publishFigure, type PublishedFigure } from './export';
 import { figureSummary, INTERVAL_NOTE, writeSummary, type FigureSummary } from './summary';
 
+/** A series label's number: integers as they are (Figure 3's r = 65536), others with two decimals. */
+function suffixNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
+
 /** Aggregate a plan's rows across seeds. */
 export function aggregatePlan(plan: FigurePlan, rows: ResultRow[], spread: Spread = 'ci95'): AggregatePoint[] {
   const suffix = plan.plot.seriesSuffix;
   const key = plan.plot.seriesKey ?? 'method';
-  // Series labels with their suffix (Figure 3: "128x32 (r=0.33)"), so the legend carries it.
+  // Series labels with their suffix (Figure 3: "256x64 (r=1024)"), so the legend carries it.
   const labelled = suffix
-    ? rows.map((r) => (typeof r[suffix.key] === 'number' ? { ...r, [key]: `${r[key]} (${suffix.prefix}${(r[suffix.key] as number).toFixed(2)})` } : r))
+    ? rows.map((r) => (typeof r[suffix.key] === 'number' ? { ...r, [key]: `${r[key]} (${suffix.prefix}${suffixNumber(r[suffix.key] as number)})` } : r))
     : rows;
   return aggregateSeeds(labelled, { by: groupKeys(plan), value: 'return', spread });
 }
