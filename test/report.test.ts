@@ -314,8 +314,8 @@ test('the quick profile keeps its result cells where git ignores them, apart fro
   delete process.env.APC_RESULTS_DIR;
   try {
     assert.equal(resultsRoot('paper'), path.join(packageRoot(), 'data', 'results'));
-    assert.equal(resultsRoot('quick'), path.join(packageRoot(), 'data', 'results', 'quick'));
-    for (const p of [path.join('data', 'results', 'quick', 'fig2-offline', 'x.json'), path.join('figures', 'quick', 'fig2-offline.summary.json')]) {
+    assert.equal(resultsRoot('quick'), path.join(packageRoot(), 'data', 'results-quick'));
+    for (const p of [path.join('data', 'results-quick', 'fig2-offline', 'x.json'), path.join('figures', 'quick', 'fig2-offline.summary.json')]) {
       // git check-ignore exits 0 (and prints the path) when the path is ignored.
       assert.equal(execFileSync('git', ['check-ignore', p], { cwd: packageRoot(), encoding: 'utf8' }).trim(), p);
     }

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   }
   grid = shardGrid(grid, String(f.shard));
   const label = f.shard ? `${f.figure} (shard ${f.shard})` : String(f.figure);
-  // The quick profile's cells go under data/results/quick/ (git ignores it), never beside the paper's.
+  // The quick profile's cells go under data/results-quick/ (git ignores it), never beside the paper's.
   const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label, cache: new ResultCache(resultsRoot(profile)) });
   console.error(`${f.figure}: ${out.computed} cell(s) computed, ${out.reused} reused from the cache`);
   if (f.figure === SELECTION_FIGURE) {

@@ -12,12 +12,11 @@ export { packageRoot };
 
 /**
  * Root of the result cache: $APC_RESULTS_DIR, else <package>/data/results for the paper profile (the committed
- * cells) and <package>/data/results/<profile> for another (git ignores it: a quick run never lands beside them).
+ * cells) and <package>/data/results-<profile> for another (git ignores it: a quick run never lands beside them).
  */
 export function resultsRoot(profile = 'paper'): string {
   if (process.env.APC_RESULTS_DIR) return path.resolve(process.env.APC_RESULTS_DIR);
-  const root = path.join(packageRoot(), 'data', 'results');
-  return profile === 'paper' ? root : path.join(root, profile);
+  return path.join(packageRoot(), 'data', profile === 'paper' ? 'results' : `results-${profile}`);
 }
 
 /**
