@@ -14,9 +14,9 @@
  * `--rekey` migrates the stored cells of data/results/ to keys that name their expert's weights (experiments/rekey.ts)
  * and exits; `--rekey --dry-run` lists what it would do.
  */
+import { ResultCache, resultsRoot } from '../experiments';
 import { parseFlags } from './args';
 import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
-import { ResultCache, resultsRoot } from '../experiments';
 
 const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] | --rekey [--dry-run]`;
 
