@@ -27,7 +27,7 @@ const NOTEBOOKS: { file: string; figure: string; legend: string[]; legendMatch?:
   { file: '02-compression.ipynb', figure: 'fig3-compression', legend: ['Expert'], legendMatch: /^64x64 \(r=\d+(\.\d\d)?\)$/, rowTitles: ['BC', 'Naive ABC', 'APC'] },
   { file: '03-privileged.ipynb', figure: 'fig4-privileged', legend: ['BC', 'Naive ABC', 'APC', 'Image shift only', 'Naive ABC + image shift', 'APC + image shift', 'Expert'] },
   { file: '04-dagger.ipynb', figure: 'fig5-dagger', legend: ['DAgger (beta 0)', 'DAgger (beta 0.3)', 'DAgger + APC (beta 0)', 'DAgger + APC (beta 0.3)', 'Expert'] },
-  { file: '05-kickstarting.ipynb', figure: 'fig6-kickstart', legend: ['RL only', 'Kickstarting', 'Kickstarting + APC', 'Expert'] },
+  { file: '05-kickstarting.ipynb', figure: 'fig6-kickstart', legend: ['RL only', 'Kickstarting', 'Kickstarting (2 lambda)', 'Kickstarting + APC', 'Expert'] },
 ];
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-notebooks-'));

@@ -18,7 +18,7 @@ import {
   tQuantile, tCdf, meanInterval, pairedTTest, figureSummary, summaryJson, statsMarkdown, stableSvgIds, STABLE_PLOT_ID,
   loadSummaries, readmeBlock, resultsBlock, withResultsBlock, RESULTS_BEGIN, RESULTS_END, COMPARISONS,
 } from '../src/report';
-import { FIGURE_IDS, figurePlan, loadStoredRows, packageRoot, resultsRoot, type FigurePlan, type ResultRow } from '../src/experiments';
+import { FIGURE_IDS, figurePlan, loadStoredRows, packageRoot, ResultCache, resultsRoot, type FigurePlan, type ResultRow } from '../src/experiments';
 
 /** Synthetic rows: return = 10 * x + seed (+ 5 for APC); known means and sample stds. Test data, not results. */
 function rows(): ResultRow[] {
@@ -273,7 +273,10 @@ test('committed figure summaries: one per figure, each what the committed result
     const file = path.join(dir, `${id}.summary.json`);
     assert.ok(fs.existsSync(file), `${file} exists`);
     const plan = figurePlan(id, 'paper');
-    const expected = summaryJson(figureSummary(plan, loadStoredRows<ResultRow>(plan.grid)));
+    const cache = new ResultCache(resultsRoot('paper'));
+    const missing = plan.grid.filter((c) => cache.get(c) === null).length;
+    assert.equal(missing, 0, `${id}: ${missing} of ${plan.grid.length} paper cells are not computed: npm run sweep -- --figure ${id}, then npm run figures`);
+    const expected = summaryJson(figureSummary(plan, loadStoredRows<ResultRow>(plan.grid, cache)));
     assert.equal(fs.readFileSync(file, 'utf8'), expected, `${id}.summary.json is stale: run npm run figures`);
   }
 });
