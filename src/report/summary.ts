@@ -5,12 +5,12 @@
  * t-tests over seeds (methods share seeds, datasets and evaluation starts). `statsMarkdown` turns a summary into the
  * notebooks' "what this run shows" words, stating only what these tests support.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CellConfig, ResultRow } from '../experiments/cache';
 import { expertsRoot, type FigureId, type FigurePlan } from '../experiments/figures';
 import { figuresDir, writeFileAtomic } from '../experiments/paths';
+import { checkpointSha256 } from '../util/experts';
 import { meanInterval, pairedTTest } from './stats';
 
 /** The significance level the words use. */
@@ -124,17 +124,6 @@ export interface FigureSummary {
   comparisons: SummaryComparison[];
 }
 
-/** sha256 of an expert checkpoint folder: manifest.json's bytes then weights.bin's (`cat manifest.json weights.bin | sha256sum`). */
-export function checkpointFolderSha256(dir: string): string {
-  const h = createHash('sha256');
-  for (const f of ['manifest.json', 'weights.bin']) {
-    const file = path.join(dir, f);
-    if (!fs.existsSync(file)) throw new Error(`no expert checkpoint at ${dir}: missing ${f}`);
-    h.update(fs.readFileSync(file));
-  }
-  return h.digest('hex');
-}
-
 function product(widths: number[]): number {
   return widths.reduce((a, b) => a * b, 1);
 }
@@ -191,7 +180,7 @@ export function figureSummary(plan: FigurePlan, rows: ResultRow[], options: Part
     if (cells.length === 0) continue; // Figure 1's toy: no expert checkpoint
     const checkpoint = uniqueValues(cells.map(checkpointOf)).join('+');
     const planned = uniqueValues(cells.map((c) => c.expertSha256).filter((s): s is string => typeof s === 'string'));
-    const sha256 = planned.length === 1 ? planned[0] : planned.length > 1 ? planned.join('+') : fs.existsSync(path.join(expertsRoot(), task, checkpoint)) ? checkpointFolderSha256(path.join(expertsRoot(), task, checkpoint)) : null;
+    const sha256 = planned.length === 1 ? planned[0] : planned.length > 1 ? planned.join('+') : fs.existsSync(path.join(expertsRoot(), task, checkpoint)) ? checkpointSha256(path.join(expertsRoot(), task, checkpoint)) : null;
     const returns = rows.filter((r) => r.task === task && typeof r.expertReturn === 'number').map((r) => r.expertReturn as number);
     experts[task] = { checkpoint, sha256, return: returns.length > 0 ? returns.reduce((a, b) => a + b, 0) / returns.length : null };
   }
