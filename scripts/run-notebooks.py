@@ -7,6 +7,7 @@ Each notebook runs with its own folder as working directory and inherits this pr
 (APC_PROFILE, APC_RESULTS_DIR, APC_FIGURES_DIR select the profile and where results and figures go).
 A failing cell stops that notebook; the script prints the error and exits 1 after trying every notebook.
 Run scripts/setup-jupyter.sh first (kernel spec, package link).
+Cells are written without execution timestamps, so an unchanged tree executes to the same bytes.
 """
 import argparse
 import os
@@ -39,7 +40,11 @@ def main() -> int:
     for path in args.notebooks:
         t0 = time.time()
         nb = nbformat.read(path, as_version=4)
-        client = NotebookClient(nb, timeout=args.timeout, kernel_name='tslab',
+        # No execution timestamps in the cells (record_timing=False, and old ones dropped): a rerun on an unchanged
+        # tree writes the same bytes, so `npm run figures` leaves git clean.
+        for cell in nb.cells:
+            cell.get('metadata', {}).pop('execution', None)
+        client = NotebookClient(nb, timeout=args.timeout, kernel_name='tslab', record_timing=False,
                                 resources={'metadata': {'path': os.path.dirname(os.path.abspath(path))}})
         try:
             client.execute()

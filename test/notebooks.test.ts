@@ -1,7 +1,8 @@
 /**
  * Executes every notebook in the quick profile through a real Jupyter client (nbclient + the tslab kernel, via
- * scripts/run-notebooks.py) into temporary result and figure folders, then checks each figure's HTML, PNG and
- * SVG exist, the HTML's traces name every method of its legend, and the executed notebook shows the figure.
+ * scripts/run-notebooks.py) into temporary result and figure folders, then checks each figure's HTML, PNG, SVG and
+ * summary exist, the HTML's traces name every method of its legend, and the executed notebook shows the figure
+ * (SVG in HTML and PNG in one output), says what the summary's paired tests support, and holds no timestamps.
  * Needs python3-nbclient, chromium and scripts/setup-jupyter.sh; without them these tests FAIL (no skipping).
  * The notebooks import the library by package name, i.e. the `npm run build` output in dist/.
  */
@@ -13,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { packageRoot } from '../src/experiments';
-import { readFigureHtml, legendNames, renderedDom } from '../src/report';
+import { readFigureHtml, legendNames, renderedDom, readSummary, statsMarkdown } from '../src/report';
 
 const ROOT = packageRoot();
 const PYTHON = '/usr/bin/python3';
@@ -22,11 +23,11 @@ const PYTHON = '/usr/bin/python3';
 const NOTEBOOKS: { file: string; figure: string; legend: string[]; legendMatch?: RegExp; rowTitles?: string[]; needsExpert?: string }[] = [
   { file: '00-tour.ipynb', figure: 'fig1-toy', legend: ['BC', 'Naive ABC', 'APC'] },
   { file: '01-offline-cloning.ipynb', figure: 'fig2-offline', legend: ['BC', 'Naive ABC', 'APC', 'Expert'] },
-  // Figure 3 as the paper's: rows are the methods, lines the students labelled with their parameter ratio r.
-  { file: '02-compression.ipynb', figure: 'fig3-compression', legend: ['Expert'], legendMatch: /^64x64 \(r=\d+\.\d\d\)$/, rowTitles: ['BC', 'Naive ABC', 'APC'] },
+  // Figure 3 as the paper's: rows are the methods, lines the students labelled with their r (an integer as it is).
+  { file: '02-compression.ipynb', figure: 'fig3-compression', legend: ['Expert'], legendMatch: /^64x64 \(r=\d+(\.\d\d)?\)$/, rowTitles: ['BC', 'Naive ABC', 'APC'] },
   { file: '03-privileged.ipynb', figure: 'fig4-privileged', legend: ['BC', 'Naive ABC', 'APC', 'Image shift only', 'Naive ABC + image shift', 'APC + image shift', 'Expert'] },
   { file: '04-dagger.ipynb', figure: 'fig5-dagger', legend: ['DAgger (beta 0)', 'DAgger (beta 0.3)', 'DAgger + APC (beta 0)', 'DAgger + APC (beta 0.3)', 'Expert'] },
-  { file: '05-kickstarting.ipynb', figure: 'fig6-kickstart', legend: ['RL only', 'Kickstarting', 'Kickstarting + APC', 'Expert'] },
+  { file: '05-kickstarting.ipynb', figure: 'fig6-kickstart', legend: ['RL only', 'Kickstarting', 'Kickstarting (2 lambda)', 'Kickstarting + APC', 'Expert'] },
 ];
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-notebooks-'));
@@ -71,13 +72,21 @@ for (const nb of NOTEBOOKS) {
     for (const name of [...nb.legend, ...(nb.rowTitles ?? [])]) assert.ok(svg.includes(`>${name}<`), `${nb.figure}.svg shows '${name}'`);
     // The figure was drawn from stored results: each cell of the sweep is in the result cache.
     assert.ok(fs.readdirSync(path.join(env.APC_RESULTS_DIR, nb.figure)).some((f) => f.endsWith('.json')));
+    // Its statistics beside it: every drawn method has points with n, and the notebook's words are the summary's.
+    const summary = readSummary(`${base}.summary.json`);
+    assert.deepEqual([summary.figure, summary.profile], [nb.figure, 'quick']);
+    for (const name of nb.legend.filter((l) => l !== 'Expert' && !nb.rowTitles)) assert.ok(summary.points.some((p) => p.method === name && p.n >= 1), `summary has points of ${name}`);
 
     // The executed notebook shows the figure inline and says what this run shows.
-    const executed = JSON.parse(fs.readFileSync(path.join(outDir, nb.file), 'utf8')) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
+    const executed = JSON.parse(fs.readFileSync(path.join(outDir, nb.file), 'utf8')) as { cells: { metadata?: Record<string, unknown>; outputs?: { data?: Record<string, string | string[]> }[] }[] };
     const outputs = executed.cells.flatMap((c) => c.outputs ?? []).map((o) => o.data ?? {});
     const text = (k: string) => outputs.map((d) => [d[k] ?? ''].flat().join('')).join('\n');
     assert.match(text('text/html'), /<svg/, 'figure displayed inline');
     assert.match(text('text/markdown'), /This run \(profile `quick`/, 'the run is described in words');
+    const shown = outputs.find((d) => /<svg/.test([d['text/html'] ?? ''].flat().join('')))!;
+    assert.ok(Buffer.from([shown['image/png'] ?? ''].flat().join(''), 'base64').equals(fs.readFileSync(`${base}.png`)), 'the figure\'s output holds its PNG beside the HTML');
+    assert.ok(text('text/markdown').includes(statsMarkdown(summary)), 'what this run shows is generated from the summary');
+    assert.ok(executed.cells.every((c) => !(c.metadata && 'execution' in c.metadata)), 'no execution timestamps');
 
     if (nb.file === '00-tour.ipynb') {
       const dom = renderedDom(pathToFileURL(`${base}.html`).href);

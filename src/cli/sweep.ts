@@ -19,6 +19,7 @@
  * rerun, it loses and recomputes nothing. `--queue URL --status` prints the queue's jobs per state and its failed
  * cells with their errors.
  */
+import { ResultCache, resultsRoot } from '../experiments';
 import { parseFlags } from './args';
 import { connectQueue, formatStatus, queueStatus, runQueuedSweep } from '../experiments/queue';
 import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
@@ -56,17 +57,19 @@ async function main(): Promise<void> {
   }
   grid = shardGrid(grid, String(f.shard));
   const label = f.shard ? `${f.figure} (shard ${f.shard})` : String(f.figure);
+  // The quick profile's cells go under data/results-quick/ (git ignores it), never beside the paper's.
+  const cache = new ResultCache(resultsRoot(profile));
   if (f.queue) {
     if (f.force) throw new RangeError('--force cannot be combined with --queue: delete the cells to recompute from data/results/<figure>/ first');
     const queue = await connectQueue(String(f.queue));
-    const out = await runQueuedSweep(queue, grid, { label, attempts: Number(f.attempts) });
+    const out = await runQueuedSweep(queue, grid, { label, attempts: Number(f.attempts), cache });
     await queue.close();
     console.error(`${f.figure}: ${out.computed} cell(s) computed by workers, ${out.reused} reused from the cache, ${out.failed.length} failed`);
     for (const c of out.failed) console.error(`failed after ${c.attempts} attempt(s): ${c.error}\n  config ${JSON.stringify(c.config)}`);
     if (out.failed.length > 0) process.exitCode = 1;
     return;
   }
-  const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label });
+  const out = await runSweep(grid, computeCell, { force: Boolean(f.force), label, cache });
   console.error(`${f.figure}: ${out.computed} cell(s) computed, ${out.reused} reused from the cache`);
   if (f.figure === SELECTION_FIGURE) {
     for (const r of out.rows as Record<string, unknown>[]) console.log(`${r.method} sigma_s ${r.sigmaS}${r.sigmaScale ? ` (${r.sigmaScale})` : ''} M ${r.numAugmented}: validation MSE ${Number(r.validationMse).toFixed(5)}, NLL ${Number(r.validationNll).toFixed(3)}, best update ${r.bestUpdate}`);

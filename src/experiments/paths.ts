@@ -10,9 +10,13 @@ import { packageRoot } from '../util/paths';
 
 export { packageRoot };
 
-/** Root of the result cache: $APC_RESULTS_DIR or <package>/data/results. */
-export function resultsRoot(): string {
-  return process.env.APC_RESULTS_DIR ? path.resolve(process.env.APC_RESULTS_DIR) : path.join(packageRoot(), 'data', 'results');
+/**
+ * Root of the result cache: $APC_RESULTS_DIR, else <package>/data/results for the paper profile (the committed
+ * cells) and <package>/data/results-<profile> for another (git ignores it: a quick run never lands beside them).
+ */
+export function resultsRoot(profile = 'paper'): string {
+  if (process.env.APC_RESULTS_DIR) return path.resolve(process.env.APC_RESULTS_DIR);
+  return path.join(packageRoot(), 'data', profile === 'paper' ? 'results' : `results-${profile}`);
 }
 
 /**

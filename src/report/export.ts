@@ -99,6 +99,20 @@ export function renderedDom(url: string, budgetMs = 20000): string {
   }
 }
 
+/** The fixed id that replaces Plotly's random per-plot id in exported SVGs. */
+export const STABLE_PLOT_ID = 'apcfig';
+
+/**
+ * The SVG with Plotly's random per-plot id (6 hex digits, e.g. in id="defs-fcf578" and clip-path ids) replaced by
+ * STABLE_PLOT_ID, so that the same figure exports to the same bytes (trace ids come from each trace's `uid`).
+ */
+export function stableSvgIds(svg: string): string {
+  const m = /id="defs-([0-9a-f]{6})"/.exec(svg);
+  if (!m) return svg;
+  // Only where the id is glued to a name (clip…, defs-…, legend…), never inside numbers.
+  return svg.replace(new RegExp(`(?<=[A-Za-z-])${m[1]}(?![0-9a-f])`, 'g'), STABLE_PLOT_ID);
+}
+
 /** Render the figure with Plotly.toImage in headless Chromium; returns PNG bytes and SVG text. */
 export function renderStatic(figure: PlotlyFigure, scale = 2): { png: Buffer; svg: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-export-'));
@@ -129,7 +143,7 @@ Plotly.newPlot('figure', fig.data, fig.layout, { staticPlot: true })
     const pngPrefix = 'data:image/png;base64,';
     const svgPrefix = 'data:image/svg+xml,';
     if (!png.startsWith(pngPrefix) || !svg.startsWith(svgPrefix)) throw new Error('unexpected image data URLs from Plotly.toImage');
-    return { png: Buffer.from(png.slice(pngPrefix.length), 'base64'), svg: decodeURIComponent(svg.slice(svgPrefix.length)) };
+    return { png: Buffer.from(png.slice(pngPrefix.length), 'base64'), svg: stableSvgIds(decodeURIComponent(svg.slice(svgPrefix.length))) };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -155,7 +169,33 @@ export function publishFigure(figure: PlotlyFigure, name: string, options: Parti
   return { html: `${base}.html`, png: `${base}.png`, svg: `${base}.svg`, svgText: svg };
 }
 
-/** Show a published figure inline in a notebook through tslab's display (passed in: the library does not load tslab). */
-export function showFigure(published: PublishedFigure, display: { html(s: string): void }): void {
-  display.html(`<div>${published.svgText}</div><p style="font-size:12px">Interactive: ${escapeHtml(path.relative(packageRoot(), published.html))}</p>`);
+/**
+ * tslab's writer of one display_data message (its `display` writes one MIME type per output); null outside a tslab
+ * kernel. tslab 1.0.22 keeps it as `lastWriteDisplayData` of its jupyter module, the module of the running kernel.
+ */
+function tslabBundleWriter(): ((data: { data: Record<string, string>; metadata: Record<string, unknown>; transient: Record<string, unknown> }, update: boolean) => void) | null {
+  try {
+    const file = require.resolve('tslab/dist/jupyter', { paths: [process.cwd(), packageRoot()] });
+    const w = (require.cache[file]?.exports as { lastWriteDisplayData?: unknown } | undefined)?.lastWriteDisplayData;
+    return typeof w === 'function' ? (w as ReturnType<typeof tslabBundleWriter>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Show a published figure inline in a notebook: one output holding the SVG (text/html, with the path of the
+ * interactive page) and the PNG (image/png), so that it renders also where HTML is stripped. Through tslab's
+ * `display` (passed in: the library does not load tslab); outside a kernel that accepts a bundle, two outputs.
+ */
+export function showFigure(published: PublishedFigure, display: { html(s: string): void; png?(b: Uint8Array): void }): void {
+  const html = `<div>${published.svgText}</div><p style="font-size:12px">Interactive: ${escapeHtml(path.relative(packageRoot(), published.html))}</p>`;
+  const png = fs.readFileSync(published.png);
+  const write = tslabBundleWriter();
+  if (write) {
+    write({ data: { 'text/html': html, 'image/png': png.toString('base64') }, metadata: {}, transient: {} }, false);
+    return;
+  }
+  display.html(html);
+  display.png?.(png);
 }

@@ -5,6 +5,7 @@
  */
 import type * as Danfo from 'danfojs-node';
 import type { ResultRow } from '../experiments/cache';
+import { tQuantile } from './stats';
 
 let danfo: typeof Danfo | null = null;
 /** The danfojs-node module (loaded on first use). */
@@ -13,9 +14,16 @@ export function dfd(): typeof Danfo {
   return (danfo ??= require('danfojs-node') as typeof Danfo);
 }
 
-/** 'std': mean ± sample std across seeds; 'minmax': min to max; 'sem': mean ± standard error. */
-export type Spread = 'std' | 'minmax' | 'sem';
-export const SPREADS: readonly Spread[] = ['std', 'minmax', 'sem'];
+/**
+ * 'ci95': the 95% confidence interval of the mean across seeds (t distribution, n - 1 degrees of freedom);
+ * 'std': mean ± sample std; 'minmax': min to max; 'sem': mean ± standard error.
+ */
+export type Spread = 'std' | 'minmax' | 'sem' | 'ci95';
+export const SPREADS: readonly Spread[] = ['std', 'minmax', 'sem', 'ci95'];
+/** How each spread is named on a figure. */
+export const SPREAD_NAMES: Record<Spread, string> = {
+  ci95: '95% CI of the mean over seeds (t distribution)', std: 'mean ± std over seeds', minmax: 'min to max over seeds', sem: 'mean ± standard error over seeds',
+};
 
 export interface AggregateOptions {
   /** Columns that identify a curve point. Default ['task', 'method', 'x']. */
@@ -57,7 +65,7 @@ export function aggregateSeeds(rows: ResultRow[], options: Partial<AggregateOpti
     const n = Number(rec[`${v}_count`]);
     // Danfo's std is the sample std (n - 1); with one seed there is no spread.
     const std = n > 1 ? Number(rec[`${v}_std`]) : 0;
-    const half = o.spread === 'sem' ? std / Math.sqrt(n) : std;
+    const half = o.spread === 'sem' ? std / Math.sqrt(n) : o.spread === 'ci95' ? (n > 1 ? tQuantile(0.975, n - 1) * (std / Math.sqrt(n)) : 0) : std;
     const [lo, hi] = o.spread === 'minmax' ? [Number(rec[`${v}_min`]), Number(rec[`${v}_max`])] : [mean - half, mean + half];
     return { keys: Object.fromEntries(o.by.map((c) => [c, rec[c]])), mean, lo, hi, n };
   });

@@ -1,20 +1,27 @@
 /**
- * From a figure plan's stored rows to the drawn figure and to words: mean ± std across seeds per curve point
- * (Danfo), a grid of panels (rows x tasks) with the expert's return as a dotted line, and a plain-language
- * comparison of the methods at each x, for the notebooks' "what this run shows" cell.
+ * From a figure plan's stored rows to the drawn figure: the mean and 95% CI over seeds per point (Danfo), a grid
+ * of panels (rows x tasks, in the title's task order) with the expert's return as a dotted line, published with
+ * the figure's summary (summary.ts), whose paired tests give the notebooks' "what this run shows" words.
  */
 import type { ResultRow } from '../experiments/cache';
 import { groupKeys, METHOD_ORDER, type FigurePlan } from '../experiments/figures';
-import { aggregateSeeds, type AggregatePoint, type Spread } from './frame';
+import { aggregateSeeds, SPREAD_NAMES, type AggregatePoint, type Spread } from './frame';
 import { lineGrid, type PlotlyFigure } from './figure';
+import { publishFigure, type PublishedFigure } from './export';
+import { figureSummary, INTERVAL_NOTE, writeSummary, type FigureSummary } from './summary';
+
+/** A series label's number: integers as they are (Figure 3's r = 65536), others with two decimals. */
+function suffixNumber(v: number): string {
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
+}
 
 /** Aggregate a plan's rows across seeds. */
-export function aggregatePlan(plan: FigurePlan, rows: ResultRow[], spread: Spread = 'std'): AggregatePoint[] {
+export function aggregatePlan(plan: FigurePlan, rows: ResultRow[], spread: Spread = 'ci95'): AggregatePoint[] {
   const suffix = plan.plot.seriesSuffix;
   const key = plan.plot.seriesKey ?? 'method';
-  // Series labels with their suffix (Figure 3: "128x32 (r=0.33)"), so the legend carries it.
+  // Series labels with their suffix (Figure 3: "256x64 (r=1024)"), so the legend carries it.
   const labelled = suffix
-    ? rows.map((r) => (typeof r[suffix.key] === 'number' ? { ...r, [key]: `${r[key]} (${suffix.prefix}${(r[suffix.key] as number).toFixed(2)})` } : r))
+    ? rows.map((r) => (typeof r[suffix.key] === 'number' ? { ...r, [key]: `${r[key]} (${suffix.prefix}${suffixNumber(r[suffix.key] as number)})` } : r))
     : rows;
   return aggregateSeeds(labelled, { by: groupKeys(plan), value: 'return', spread });
 }
@@ -36,8 +43,9 @@ function bySuffix(labels: string[]): string[] {
 }
 
 /** The plan's figure from aggregated points (and the rows, for the expert line). */
-export function drawPlan(plan: FigurePlan, points: AggregatePoint[], rows: ResultRow[]): PlotlyFigure {
+export function drawPlan(plan: FigurePlan, points: AggregatePoint[], rows: ResultRow[], spread: Spread = 'ci95'): PlotlyFigure {
   const dash = plan.plot.dash;
+  const taskOrder = [...new Set(plan.grid.map((c) => c.task).filter((t): t is string => typeof t === 'string'))];
   return lineGrid(points, {
     title: plan.title,
     xTitle: plan.plot.xTitle,
@@ -48,31 +56,11 @@ export function drawPlan(plan: FigurePlan, points: AggregatePoint[], rows: Resul
     // Methods in the paper's order; suffixed series (students with r) by their number, smallest first.
     seriesOrder: plan.plot.seriesSuffix ? bySuffix(points.map((p) => String(p.keys[plan.plot.seriesKey ?? 'method']))) : METHOD_ORDER,
     rowOrder: METHOD_ORDER,
+    // Panels in the order the title lists the tasks.
+    colOrder: taskOrder,
+    intervalNote: `Bands and error bars: ${SPREAD_NAMES[spread]}; n per point in the hover text and ${plan.id}.summary.json`,
     refLines: plan.plot.expertLine ? expertLines(rows) : {},
     dash: dash ? { key: dash.key, styles: dash.styles, label: (v) => `${dash.prefix} ${v}` } : undefined,
-  });
-}
-
-/** Three significant digits, no exponent for returns in the hundreds. */
-function fmt(v: number): string {
-  return Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3);
-}
-
-/**
- * One line per (panel, x): the methods ranked by mean, best first, with their spread, e.g.
- * "cheetah-run, x=2: APC 310.2 [290.1, 330.3] > BC 120.4 [...] (n=3 seeds)" (' < ' where lower is better).
- */
-export function describePoints(plan: FigurePlan, points: AggregatePoint[]): string[] {
-  const other = groupKeys(plan).filter((k) => k !== 'method');
-  const groups = new Map<string, AggregatePoint[]>();
-  for (const p of points) {
-    const k = other.map((c) => `${c === 'task' ? '' : `${c}=`}${p.keys[c]}`).join(', ');
-    groups.set(k, [...(groups.get(k) ?? []), p]);
-  }
-  return [...groups].map(([k, ps]) => {
-    const ranked = [...ps].sort((a, b) => (plan.plot.higherIsBetter ? b.mean - a.mean : a.mean - b.mean));
-    const n = Math.min(...ps.map((p) => p.n));
-    return `${k}: ${ranked.map((p) => `${p.keys.method} ${fmt(p.mean)} [${fmt(p.lo)}, ${fmt(p.hi)}]`).join(plan.plot.higherIsBetter ? ' > ' : ' < ')} (n=${n} seed${n === 1 ? '' : 's'})`;
   });
 }
 
@@ -91,11 +79,21 @@ export function planMarkdown(plan: FigurePlan): string {
   return lines.join('\n');
 }
 
-/** Markdown of what this run measured: per panel and x, methods ranked by mean with their spread. */
-export function runMarkdown(plan: FigurePlan, points: AggregatePoint[]): string {
-  return [
-    `*This run (profile \`${plan.profile}\`; ${plan.plot.yTitle}, mean [mean - std, mean + std] across seeds; best first):*`,
-    '',
-    ...describePoints(plan, points).map((l) => `- ${l}`),
-  ].join('\n');
+/** A published figure with its summary (figures/<figure-id>.summary.json beside the PNG). */
+export interface PublishedPlan extends PublishedFigure {
+  summary: FigureSummary;
+  summaryFile: string;
+}
+
+/**
+ * Draw a plan from its stored rows (means with 95% CIs over seeds), write its HTML, PNG and SVG, and its summary
+ * beside them (dir default: figuresDir(plan.profile)).
+ */
+export function publishPlan(plan: FigurePlan, rows: ResultRow[], options: { dir?: string; caption?: string } = {}): PublishedPlan {
+  const figure = drawPlan(plan, aggregatePlan(plan, rows), rows);
+  const caption = options.caption ?? `${plan.paperClaim} Profile ${plan.profile}; ${rows.length} result rows. Bands and error bars: ${INTERVAL_NOTE}.`;
+  const published = publishFigure(figure, plan.id, { profile: plan.profile, caption, ...(options.dir ? { dir: options.dir } : {}) });
+  const summary = figureSummary(plan, rows);
+  const summaryPath = writeSummary(summary, options.dir);
+  return { ...published, summary, summaryFile: summaryPath };
 }
