@@ -75,7 +75,9 @@ for (const nb of NOTEBOOKS) {
     // Its statistics beside it: every drawn method has points with n, and the notebook's words are the summary's.
     const summary = readSummary(`${base}.summary.json`);
     assert.deepEqual([summary.figure, summary.profile], [nb.figure, 'quick']);
-    for (const name of nb.legend.filter((l) => l !== 'Expert' && !nb.rowTitles)) assert.ok(summary.points.some((p) => p.method === name && p.n >= 1), `summary has points of ${name}`);
+    // A legend entry such as 'DAgger (beta 0.3)' is the summary's method with its beta.
+    const series = (p: { method: string; beta?: number }) => (p.beta !== undefined ? `${p.method} (beta ${p.beta})` : p.method);
+    for (const name of nb.legend.filter((l) => l !== 'Expert' && !nb.rowTitles)) assert.ok(summary.points.some((p) => series(p) === name && p.n >= 1), `summary has points of ${name}`);
 
     // The executed notebook shows the figure inline and says what this run shows.
     const executed = JSON.parse(fs.readFileSync(path.join(outDir, nb.file), 'utf8')) as { cells: { metadata?: Record<string, unknown>; outputs?: { data?: Record<string, string | string[]> }[] }[] };
