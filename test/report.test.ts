@@ -18,6 +18,8 @@ import {
   tQuantile, tCdf, meanInterval, pairedTTest, figureSummary, summaryJson, statsMarkdown, stableSvgIds, STABLE_PLOT_ID,
   loadSummaries, readmeBlock, resultsBlock, withResultsBlock, RESULTS_BEGIN, RESULTS_END, COMPARISONS,
 } from '../src/report';
+import { cellWork, computeBlock, computeRows, estimateSeconds, hoursOn, readmeComputeBlock } from '../src/report/compute-table';
+import { parseProfile } from '../src/experiments/profiles';
 import { FIGURE_IDS, figurePlan, loadStoredRows, packageRoot, ResultCache, resultsRoot, type FigurePlan, type ResultRow } from '../src/experiments';
 
 /** Synthetic rows: return = 10 * x + seed (+ 5 for APC); known means and sample stds. Test data, not results. */
@@ -325,4 +327,48 @@ test('the quick profile keeps its result cells where git ignores them, apart fro
   } finally {
     if (old !== undefined) process.env.APC_RESULTS_DIR = old;
   }
+});
+
+test('compute table: a full-profile cell costs its paper counterpart times the ratio of updates or environment steps', () => {
+  const measured = [
+    { config: { figure: 'f', kind: 'offline', task: 'a', method: 'apc', trainSteps: 1000 }, wallSeconds: 100 },
+    { config: { figure: 'f', kind: 'offline', task: 'a', method: 'apc', trainSteps: 1000 }, wallSeconds: 300 },
+    { config: { figure: 'f', kind: 'offline', task: 'b', method: 'bc', trainSteps: 2000 }, wallSeconds: 40 },
+  ];
+  assert.equal(estimateSeconds({ figure: 'f', kind: 'offline', task: 'a', method: 'apc', trainSteps: 5000 }, measured), 1000);
+  // no counterpart on this task: the same method on another task, else the figure's mean
+  assert.equal(estimateSeconds({ figure: 'f', kind: 'offline', task: 'c', method: 'bc', trainSteps: 4000 }, measured), 80);
+  assert.equal(estimateSeconds({ figure: 'f', kind: 'offline', task: 'c', method: 'naive-abc', trainSteps: 1000 }, measured), (100 + 300 + 20) / 3);
+  assert.equal(estimateSeconds({ figure: 'f', kind: 'offline', task: 'a', method: 'apc', trainSteps: 1 }, []), null);
+  assert.equal(cellWork({ figure: 'f', kind: 'dagger', envSteps: 2e6 }), 2e6);
+  assert.equal(hoursOn(16, 32, 1), 2);
+  assert.equal(hoursOn(64, 32, 1), 1);
+});
+
+test('the full profile plans the paper\'s ranges: 1 to 1000 trajectories and 5 seeds, DAgger and kickstarting to 2M steps on Run and Walls', () => {
+  assert.equal(parseProfile('full'), 'full');
+  const f2 = figurePlan('fig2-offline', 'full');
+  assert.deepEqual([...new Set(f2.grid.map((c) => c.trajectories))].sort((a, b) => Number(a) - Number(b)), [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+  assert.deepEqual([...new Set(f2.grid.map((c) => c.seed))], [0, 1, 2, 3, 4]);
+  assert.ok(f2.grid.every((c) => c.evalEpisodes === 150));
+  const f3 = figurePlan('fig3-compression', 'full');
+  assert.deepEqual([...new Set(f3.grid.map((c) => c.trajectories))], [1, 5, 20, 50]);
+  assert.equal(new Set(f3.grid.map((c) => JSON.stringify(c.studentTorso))).size, 4);
+  const f4 = figurePlan('fig4-privileged', 'full');
+  assert.deepEqual([...new Set(f4.grid.map((c) => c.trajectories))], [1, 2, 5, 10, 20, 50]);
+  for (const id of ['fig5-dagger', 'fig6-kickstart'] as const) {
+    const p = figurePlan(id, 'full');
+    assert.ok(p.grid.every((c) => c.envSteps === 2_000_000 && c.evalEpisodes === 150), `${id}: 2M steps, 150 episodes`);
+    assert.deepEqual([...new Set(p.grid.map((c) => c.task))], ['humanoid-run', 'humanoid-walls'], `${id} on Run and Walls`);
+  }
+  const f6 = figurePlan('fig6-kickstart', 'full');
+  assert.deepEqual([...new Set(f6.grid.map((c) => `${c.method}/${c.lambda}`))], ['rl/0', 'bc/1', 'bc/2', 'apc/1']);
+  assert.equal(f6.grid.length, 2 * 4 * 5);
+  // the paper profile is unchanged by the full one: Figure 5 and 6 on humanoid-run only
+  assert.deepEqual([...new Set(figurePlan('fig6-kickstart', 'paper').grid.map((c) => c.task))], ['humanoid-run']);
+});
+
+test('the README\'s compute table is what npm run compute-table generates from the stored cells', () => {
+  const readme = fs.readFileSync(path.join(packageRoot(), 'README.md'), 'utf8');
+  assert.equal(readmeComputeBlock(readme), computeBlock(computeRows()), 'README compute table is stale: run npm run compute-table');
 });
