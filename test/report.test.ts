@@ -18,6 +18,7 @@ import {
   tQuantile, tCdf, meanInterval, pairedTTest, figureSummary, summaryJson, statsMarkdown, stableSvgIds, STABLE_PLOT_ID,
   loadSummaries, readmeBlock, resultsBlock, withResultsBlock, RESULTS_BEGIN, RESULTS_END, COMPARISONS,
 } from '../src/report';
+import { claimVerdict } from '../src/report/summary';
 import { cellWork, computeBlock, computeRows, estimateSeconds, hoursOn, readmeComputeBlock } from '../src/report/compute-table';
 import { parseProfile } from '../src/experiments/profiles';
 import { FIGURE_IDS, figurePlan, loadStoredRows, packageRoot, ResultCache, resultsRoot, type FigurePlan, type ResultRow } from '../src/experiments';
@@ -257,6 +258,7 @@ test('figureSummary: points with t CIs, paired comparisons over shared seeds, th
   const words = statsMarkdown(s);
   assert.match(words, /This run \(profile `paper`; seeds 0, 1, 2\)/);
   assert.match(words, /\*\*task-a, beta 0\*\*, DAgger \+ APC vs DAgger: not significant at 100 \(\+2\.00, p = 0\.074\), 200 \(\+2\.00, p = 0\.074\) env steps; n = 3 seeds\./);
+  assert.match(words, /The paper's claim \(DAgger \+ APC above DAgger\): this scale cannot tell at 100, 200 env steps\./);
   // Two rows for one seed and point cannot be summarised.
   assert.throws(() => figureSummary(daggerPlan(grid), [...rowsOut, rowsOut[0]]), /two rows for seed 0/);
 });
@@ -371,4 +373,12 @@ test('the full profile plans the paper\'s ranges: 1 to 1000 trajectories and 5 s
 test('the README\'s compute table is what npm run compute-table generates from the stored cells', () => {
   const readme = fs.readFileSync(path.join(packageRoot(), 'README.md'), 'utf8');
   assert.equal(readmeComputeBlock(readme), computeBlock(computeRows()), 'README compute table is stale: run npm run compute-table');
+});
+
+test('the paper\'s claim per comparison: holds where significant its way, contradicted where significant the other way, else this scale cannot tell', () => {
+  const c = (x: number, meanDiff: number, p: number | null) => ({ task: 't', x, a: 'APC', b: 'BC', headline: true, n: 3, meanDiff, ciLow: 0, ciHigh: 0, p });
+  const g = { a: 'APC', b: 'BC', items: [c(1, 5, 0.01), c(2, -5, 0.02), c(5, 3, 0.4), c(10, 1, null)] };
+  assert.equal(claimVerdict(g, true, 'trajectories'), "The paper's claim (APC above BC): holds at 1 trajectories; is contradicted at 2 trajectories; this scale cannot tell at 5, 10 trajectories.");
+  // lower is better (the toy's error): a negative difference is the claimed direction
+  assert.equal(claimVerdict(g, false, 'states'), "The paper's claim (APC below BC): holds at 2 states; is contradicted at 1 states; this scale cannot tell at 5, 10 states.");
 });
