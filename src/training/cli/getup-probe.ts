@@ -2,7 +2,7 @@
  * How far a humanoid-run policy gets up from the reverse curriculum's blended start poses (training stage 4):
  * for each blend share alpha, the number of starts whose head is above 0.9 m after 300 control steps of the
  * policy's mean action. alpha 0 is the upright keyframe facing a random heading, 1 the random pose on the floor.
- *   node dist/src/training/cli/getup-probe.js --policy data/experts/humanoid-run/run/checkpoints/000006535/policy
+ *   npm run training:getup-probe -- --policy data/experts/humanoid-run/run/checkpoints/000006535/policy
  *                                    [--poses 20] [--seed 900] [--steps 300]
  */
 import '../variants'; // the faithful tasks and their training variants
@@ -12,7 +12,7 @@ import { loadCheckpoint, initBackend } from '../../policies';
 import { Rng } from '../../util/rng';
 import { parseFlags } from '../../cli/args';
 
-const USAGE = 'usage: node dist/src/training/cli/getup-probe.js --policy DIR [--poses 20] [--seed 900] [--steps 300]';
+const USAGE = 'usage: npm run training:getup-probe -- --policy DIR [--poses 20] [--seed 900] [--steps 300]';
 const ALPHAS = [0, 0.25, 0.5, 0.75, 1];
 const RISEN_HEIGHT = 0.9;
 

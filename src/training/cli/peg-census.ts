@@ -4,7 +4,7 @@
  * pinned upright until it rests, then searches the grip as the `floorGraspStart` curriculum does (`floorGripCensus`):
  * the hand along the peg's axis, its grasp site at the peg's, no part of the arm in the floor. Counts are split by
  * the resting peg's |x| (its grasp site), since the arm's reach to the floor ends near |x| = 0.3 m.
- *   node dist/src/training/cli/peg-census.js [--starts 200] [--seed 7000] [--out census.json]
+ *   npm run training:peg-census -- [--starts 200] [--seed 7000] [--out census.json]
  */
 import * as fs from 'node:fs';
 import '../variants'; // the faithful tasks and their training variants
@@ -15,7 +15,7 @@ import { Rng } from '../../util/rng';
 import { parseFlags } from '../../cli/args';
 import { ProgressBar } from '../../util/progress';
 
-const USAGE = 'usage: node dist/src/training/cli/peg-census.js [--starts 200] [--seed 7000] [--out FILE.json]';
+const USAGE = 'usage: npm run training:peg-census -- [--starts 200] [--seed 7000] [--out FILE.json]';
 /** Upper edges (m) of the |x| bins; the last bin is open. */
 export const CENSUS_X_BINS = [0.1, 0.2, 0.25, 0.3, 0.35];
 

@@ -6,7 +6,7 @@
  * inserted count by the start's peg-to-slot distance (the mean of the peg and tip site distances: the frontier of
  * the `slot-blend` curriculum). `--noise S` adds Gaussian noise of std S to the mean action (seeded by `--seed`),
  * to tell whether a policy fails for lack of exploration.
- *   node dist/src/training/cli/peg-probe.js --policy data/experts/manipulator-insert-peg/run/best [--starts floor-grip-open,floor] [--noise 0.3]
+ *   npm run training:peg-probe -- --policy data/experts/manipulator-insert-peg/run/best [--starts floor-grip-open,floor] [--noise 0.3]
  */
 import '../variants'; // the faithful tasks and their training variants
 import { makeTask } from '../../envs/registry';
@@ -38,7 +38,7 @@ export const PEG_STARTS: Record<string, PegTrainingOptions> = {
   'in-slot': { pInHand: 0, pInTarget: 1 },
 };
 
-const USAGE = `usage: node dist/src/training/cli/peg-probe.js --policy DIR [--starts ${Object.keys(PEG_STARTS).join(',')}] [--episodes 10] [--steps 1000] [--seed 500] [--noise 0]`;
+const USAGE = `usage: npm run training:peg-probe -- --policy DIR [--starts ${Object.keys(PEG_STARTS).join(',')}] [--episodes 10] [--steps 1000] [--seed 500] [--noise 0]`;
 const REACHED = 0.05;
 const HELD_STEPS = 100;
 /** Upper edges (m) of the start-distance bins of the inserted counts; the last bin is open. */
