@@ -2,6 +2,9 @@
  * dm_control suite Humanoid domain (Stand / Walk / Run), the paper's main expert-cloning benchmark
  * ("Humanoid Run", Sections 5.1-5.3). Model, observations (67-d), reward and episode initialisation follow
  * dm_control's suite/humanoid.py and humanoid.xml; the MJCF below is written here from those published numbers.
+ * `failed()` (head below `failHeight`, after `getUpSteps` for a dropped pose) is the Task contract's training
+ * signal, not dm_control's. The training-only start-pose curricula, assist force and shaping are the training
+ * variant in src/training/variants/humanoid.ts.
  */
 import { compileModel, nameToId, type Mujoco, type Physics } from '../physics/mujoco';
 import type { Rng } from '../util/rng';
