@@ -32,23 +32,6 @@ function assertSameStarts(a: ManipulatorInsertPeg, b: ManipulatorInsertPeg, seed
 
 const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b} (tol ${tol})`);
 
-/** Overwrite qpos/qvel/ctrl and recompute kinematics and sensors. */
-function setState(task: HumanoidTask, edit: (qpos: Float64Array, qvel: Float64Array, ctrl: Float64Array) => void): void {
-  const { mj, physics } = task.humanoid;
-  const d = physics.data as any;
-  edit(d.qpos, d.qvel, d.ctrl);
-  mj.mj_forward(physics.model, physics.data);
-}
-
-/** Lying on its back on the floor: torso rotated -90 degrees about y (head towards -x), 0.15 m up. */
-function lieDown(task: HumanoidTask): void {
-  task.humanoid.setUprightPose();
-  setState(task, (q) => {
-    q[2] = 0.15;
-    q[3] = Math.SQRT1_2; q[4] = 0; q[5] = -Math.SQRT1_2; q[6] = 0;
-  });
-}
-
 let mj: Mujoco;
 test('setup', async () => {
   mj = await loadMujoco();
