@@ -10,6 +10,7 @@ export * from './envs/control-task';
 export * from './envs/cartpole';
 export * from './envs/cheetah';
 export * from './envs/manipulator';
+export * from './training/variants'; // the tasks' training variants (moved out of src/envs)
 export * from './policies';
 export * from './experiments';
 export * from './report';
