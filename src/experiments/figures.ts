@@ -181,13 +181,13 @@ type Cloning = typeof CLONING & { sigmaScale?: SigmaScale };
  * for 'apc' (and 'bc', which ignores them); Naive ABC's own for 'naive-abc', APC's until one is stored. `forms`: the
  * sigma_s forms allowed to compete (the online figures keep the paper's raw form).
  */
-function cloningFor(task: string, profile: ProfileName, method: string = 'apc', forms: readonly SigmaScale[] = SIGMA_SCALES): { cloning: Cloning; selected: Selected } {
+function cloningFor(task: string, profile: ProfileName, method: string = 'apc', forms: readonly SigmaScale[] = SIGMA_SCALES, naiveOwn = true): { cloning: Cloning; selected: Selected } {
   // The quick profile (npm test's smoke runs) never reads a selection and takes the smallest M of the selection
   // grid: with M 16 a quick Naive ABC cell on humanoid-run took 153 s against BC's 20 s (17x the rows; beside two sweeps).
   const defaults = profile === 'quick' ? { ...CLONING, numAugmented: Math.min(...SELECTION_GRID.numAugmented) } : CLONING;
   const base = selectionBase(SCALES[profile]);
   let selected = selectedCloning(task, base, profile, defaults, undefined, 'apc', forms);
-  if (method === 'naive-abc') {
+  if (method === 'naive-abc' && naiveOwn) {
     const own = selectedCloning(task, base, profile, defaults, undefined, 'naive-abc', forms);
     if (own.source === 'validation') selected = own;
   }
@@ -195,14 +195,15 @@ function cloningFor(task: string, profile: ProfileName, method: string = 'apc', 
 }
 
 /** The scale entry naming each task's sigma_s and M per method and where they came from. */
-function selectionText(tasks: string[], profile: ProfileName, methods: string[] = ['apc'], forms: readonly SigmaScale[] = SIGMA_SCALES): string {
+function selectionText(tasks: string[], profile: ProfileName, methods: string[] = ['apc'], forms: readonly SigmaScale[] = SIGMA_SCALES, naiveOwn = true): string {
   const one = (sel: Selected) => `sigma_s ${sel.sigmaS}${sel.sigmaScale === 'raw' ? '' : ' x expert std'} M ${sel.numAugmented}`;
   return tasks.map((t) => {
     const apc = cloningFor(t, profile, 'apc', forms).selected;
     const parts = [`${t} ${one(apc)} (${apc.source === 'validation' ? `chosen on validation${apc.forms && apc.forms.length > 1 ? `, ${apc.sigmaScale} form won` : ''}` : 'defaults'})`];
     if (methods.includes('naive-abc')) {
-      const naive = cloningFor(t, profile, 'naive-abc', forms).selected;
-      parts.push(naive.selectedBy === 'naive-abc' ? `Naive ABC ${one(naive)} (its own validation${naive.forms && naive.forms.length > 1 ? `, ${naive.sigmaScale} form won` : ''})` : "Naive ABC APC's (no Naive ABC selection stored)");
+      const naive = cloningFor(t, profile, 'naive-abc', forms, naiveOwn).selected;
+      parts.push(naive.selectedBy === 'naive-abc' ? `Naive ABC ${one(naive)} (its own validation${naive.forms && naive.forms.length > 1 ? `, ${naive.sigmaScale} form won` : ''})` :
+        naiveOwn ? "Naive ABC APC's (no Naive ABC selection stored)" : "Naive ABC APC's (its own selection is used in Figure 2 only, for compute)");
     }
     return parts.join(', ');
   }).join('; ');
@@ -304,7 +305,9 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
           r: `product of the expert's torso widths (${expertTorso.join('x')}) / product of the student's; parameter-count ratios are the rows' compressionRatio`,
         },
         // 4 students x 3 methods: fewer seeds and dataset sizes than Figure 2, and M at most 4, fit this machine's budget.
-        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4 } : profile === 'full' ? { seeds: [0, 1, 2], trajectories: [1, 5, 20, 50] } : {}),
+        // Naive ABC's own validated sigma_s and M apply to Figure 2 at the paper profile; Figures 3 and 4 keep APC's
+        // there (recomputing their Naive ABC cells did not fit this machine's budget), as their scale line says.
+        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4, naiveOwnSelection: false } : profile === 'full' ? { seeds: [0, 1, 2], trajectories: [1, 5, 20, 50] } : {}),
       });
     }
     case 'fig4-privileged':
@@ -322,7 +325,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         // A camera student's update costs ~0.5 ms per row here (conv encoder on wasm), ~20x a state row: one dataset
         // size (2 trajectories), batch 32, M at most 4 and 1500 updates keep the 18 paper cells within ~45 min.
         ...(profile === 'paper'
-          ? { trajectories: [2], trainSteps: 1_500, cloning: { batchSize: 32 }, maxAugmented: 4 }
+          ? { trajectories: [2], trainSteps: 1_500, cloning: { batchSize: 32 }, maxAugmented: 4, naiveOwnSelection: false }
           : profile === 'full'
             ? { seeds: [0, 1, 2], trajectories: [1, 2, 5, 10, 20, 50] }
             : { trajectories: [1], cloning: { batchSize: 16, numAugmented: 2 } }),
@@ -418,14 +421,17 @@ function offlinePlan(
     series?: { key: string; suffix?: { key: string; prefix: string } };
     /** Per-figure overrides of the profile's seeds, dataset sizes, updates and cloning settings; a cap on M. */
     seeds?: number[]; trajectories?: number[]; trainSteps?: number; cloning?: Partial<typeof CLONING>; maxAugmented?: number;
+    /** Naive ABC with its own validated sigma_s and M (default), or with APC's. */
+    naiveOwnSelection?: boolean;
   },
 ): FigurePlan {
   const base = SCALES[profile];
   const s = { ...base, seeds: o.seeds ?? base.seeds, trajectories: o.trajectories ?? base.trajectories, trainSteps: o.trainSteps ?? base.trainSteps };
+  const naiveOwn = o.naiveOwnSelection ?? true;
   const cap = (c: Cloning) => (o.maxAugmented !== undefined ? { ...c, numAugmented: Math.min(c.numAugmented, o.maxAugmented) } : c);
   const { tasks, substitutions } = resolveTasks(id, o.paperTasks, o.fallbacks);
   const scale = {
-    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS),
+    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS, SIGMA_SCALES, naiveOwn),
     ...(o.maxAugmented !== undefined ? { 'M at most': o.maxAugmented } : {}),
   };
   return {
@@ -435,7 +441,7 @@ function offlinePlan(
     grid: tasks.flatMap((task) => CLONING_METHODS.flatMap((method) => grid({
       figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes,
       trajectories: profile === 'full' && o.trajectories === undefined && task === 'manipulator-insert-peg' ? FULL_TRAJECTORIES_PEG : s.trajectories, seed: s.seeds,
-      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning })),
+      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloningFor(task, profile, method, SIGMA_SCALES, naiveOwn).cloning, ...o.cloning })),
       ...oneOf(expertFields(task)),
     }) as unknown as CellConfig[])),
     plot: {
