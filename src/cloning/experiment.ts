@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { canonicalJson } from '../experiments/cache';
+import { canonicalJson } from '../util/json';
 import { makeTask } from '../envs'; // also registers every task
 import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend, loadCheckpoint } from '../policies';
