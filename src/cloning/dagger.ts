@@ -15,6 +15,7 @@ import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend } from '../policies';
 import { Rng } from '../util/rng';
 import { resolveCloningConfig, type Strategy } from './config';
+import { DAGGER_LABELS } from './labels';
 import { expertReturn, loadTaskExpert } from './experiment';
 import type { SampleSet } from './strategies';
 import { trainStudent } from './trainer';
@@ -66,8 +67,6 @@ export interface DaggerCell {
   numEnvs?: number;
   [key: string]: unknown;
 }
-
-const LABELS: Record<Strategy, string> = { bc: 'DAgger', apc: 'DAgger + APC', 'naive-abc': 'DAgger + Naive ABC' };
 
 /** What DAgger's relabelled buffer offers its loop: append a step's rows, view every row so far. */
 export interface RelabelBuffer {
@@ -187,7 +186,7 @@ export async function runDagger(cell: DaggerCell, options: DaggerOptions = {}): 
       trainStudent({ student, expert, train: buffer.view(), validation: null, config, rng });
       // -- evaluate --
       const ev = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: 12345 });
-      rows.push({ figure: cell.figure, task: cell.task, method: LABELS[cell.method], beta: cell.beta, x: envSteps, seed: cell.seed, return: ev.mean, returnStd: ev.std, expertReturn: expertRet, expertShare: expertActed / envSteps });
+      rows.push({ figure: cell.figure, task: cell.task, method: DAGGER_LABELS[cell.method], beta: cell.beta, x: envSteps, seed: cell.seed, return: ev.mean, returnStd: ev.std, expertReturn: expertRet, expertShare: expertActed / envSteps });
     }
   } finally {
     await vec.close();

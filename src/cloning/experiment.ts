@@ -17,6 +17,7 @@ import { datasetsRoot } from '../util/paths';
 import { expertCheckpointDir, expertSha256 } from '../util/experts';
 import { Rng } from '../util/rng';
 import { resolveCloningConfig, type CloningConfig, type Strategy } from './config';
+import { STRATEGY_LABELS, methodName } from './labels';
 import { cachedDataset, type Dataset } from './dataset';
 import { initStudentNormalizer, trainStudent, viewBatch } from './trainer';
 import { resolveStudentView } from './views';
@@ -61,19 +62,9 @@ const VALIDATION_TRAJECTORIES = 2;
 /** Evaluation episode seed, shared by every method and student (paired episodes). */
 const EVAL_SEED = 12345;
 
-export const METHOD_NAMES: Record<Strategy, string> = { bc: 'BC', 'naive-abc': 'Naive ABC', apc: 'APC' };
-
-/**
- * The legend label of a strategy with or without image augmentation (Figure 4's rows): 'BC', 'Naive ABC', 'APC';
- * with imageShift > 0 'Image shift only' (BC on the recorded states plus shifted images), 'Naive ABC + image shift'
- * and 'APC + image shift'.
- */
-export function methodName(method: Strategy, imageShift = 0): string {
-  const name = METHOD_NAMES[method];
-  if (name === undefined) throw new RangeError(`method must be one of ${Object.keys(METHOD_NAMES).join(', ')}, got '${String(method)}'`);
-  if (!(imageShift > 0)) return name;
-  return method === 'bc' ? 'Image shift only' : `${name} + image shift`;
-}
+/** The strategies' legend names (src/cloning/labels.ts). */
+export const METHOD_NAMES = STRATEGY_LABELS;
+export { methodName };
 
 /**
  * Load `task`'s expert checkpoint ('expert' unless named) from the experts root, with its sha256. With `expectedSha256`
