@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ppoPreset, presetTasks, PROFILES } from '../src/rl/presets';
+import { ppoPreset, presetTasks, TRAINING_BUDGETS as PROFILES } from '../src/rl/presets';
 import { stageAt } from '../src/rl/config';
 
 const GOLDEN = path.join(__dirname, '..', '..', 'test', 'golden', 'ppo-presets.json');

@@ -2,7 +2,7 @@
  * Evaluate a saved policy on the true task in both modes the paper reports (section 5): mean action, and Gaussian
  * action noise 0.2 around the mean; 150 paired episodes each by default.
  *   npm run evaluate -- --task cartpole-swingup --policy data/experts/cartpole-swingup/expert
- *                       [--out data/experts/cartpole-swingup/evaluation.json] [--episodes 150] [--seed 12345] [--workers 2]
+ *                       [--out data/experts/cartpole-swingup/evaluation.json] [--episodes 150] [--seed ${DEFAULT_EVALUATE.seed}] [--workers 2]
  *                       [--task-options JSON]
  * --task-options evaluates under other task options (e.g. '{"initialPose":"upright"}' for a training curriculum's
  * start); the default, {}, is the true task, and the output file records which was used.
@@ -15,7 +15,7 @@ import { checkOptionsOf } from '../envs/registry';
 import { evaluatePolicy, DEFAULT_EVALUATE } from '../rl/evaluate';
 import { parseFlags } from './args';
 
-const USAGE = 'usage: npm run evaluate -- --task NAME --policy DIR [--out FILE] [--episodes 150] [--seed 12345] [--workers 2] [--task-options JSON]';
+const USAGE = `usage: npm run evaluate -- --task NAME --policy DIR [--out FILE] [--episodes 150] [--seed ${DEFAULT_EVALUATE.seed}] [--workers 2] [--task-options JSON]`;
 
 async function main(): Promise<void> {
   const args = parseFlags(process.argv.slice(2), {

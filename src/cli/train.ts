@@ -7,15 +7,15 @@
  */
 import '../envs';
 import { trainPPO } from '../rl/ppo';
-import { ppoPreset, PROFILES, type Profile } from '../rl/presets';
+import { ppoPreset, TRAINING_BUDGETS, type TrainingBudget } from '../rl/presets';
 import type { PPOConfig } from '../rl/config';
 
-const USAGE = `usage: npm run train -- --task NAME --out DIR [--steps N] [--profile ${PROFILES.join('|')}] [--set key=value ...]`;
+const USAGE = `usage: npm run train -- --task NAME --out DIR [--steps N] [--profile ${TRAINING_BUDGETS.join('|')}] [--set key=value ...]`;
 
 /** A bad command line: printed as its message and the usage, without a stack. */
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { task: string; out: string; steps?: number; profile: Profile; set: Record<string, unknown> } {
+function parseArgs(argv: string[]): { task: string; out: string; steps?: number; profile: TrainingBudget; set: Record<string, unknown> } {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     process.exit(0);
@@ -48,8 +48,8 @@ function parseArgs(argv: string[]): { task: string; out: string; steps?: number;
   }
   if (!args.task) throw new UsageError('--task is required');
   if (!args.out) throw new UsageError('--out is required');
-  const profile = (args.profile ?? 'full') as Profile;
-  if (!PROFILES.includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
+  const profile = (args.profile ?? 'full') as TrainingBudget;
+  if (!TRAINING_BUDGETS.includes(profile)) throw new UsageError(`--profile must be one of ${TRAINING_BUDGETS.join(', ')}, got '${profile}'`);
   const steps = args.steps !== undefined ? Number(args.steps) : undefined;
   if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new UsageError(`--steps must be a positive integer, got '${args.steps}'`);
   return { task: args.task, out: args.out, steps, profile, set };

@@ -14,6 +14,7 @@ import { VecEnv } from '../rl/env-adapter';
 import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend } from '../policies';
 import { Rng } from '../util/rng';
+import { EVAL_SEED, daggerEnvSeed } from '../util/seeds';
 import { resolveCloningConfig, type Strategy } from './config';
 import { DAGGER_LABELS } from './labels';
 import { expertReturn, loadTaskExpert } from './experiment';
@@ -149,7 +150,7 @@ export async function runDagger(cell: DaggerCell, options: DaggerOptions = {}): 
   const mixture = new BetaMixture(cell.beta);
   const numEnvs = cell.numEnvs ?? 8;
   const rng = new Rng(`dagger/${cell.task}/${cell.method}/${cell.beta}/${cell.seed}`);
-  const vec = await VecEnv.create({ task: cell.task, numEnvs, workers: 0, seed: 5000 + cell.seed });
+  const vec = await VecEnv.create({ task: cell.task, numEnvs, workers: 0, seed: daggerEnvSeed(cell.seed) });
   const spec = vec.spec;
   const shapes = Object.fromEntries(expert.view.map((g) => [g, spec.observationGroups.find((s) => s.name === g)!.shape]));
   const kinds = Object.fromEntries(expert.view.map((g) => [g, spec.observationGroups.find((s) => s.name === g)!.kind]));
@@ -185,7 +186,7 @@ export async function runDagger(cell: DaggerCell, options: DaggerOptions = {}): 
       // -- train on all relabelled states --
       trainStudent({ student, expert, train: buffer.view(), validation: null, config, rng });
       // -- evaluate --
-      const ev = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: 12345 });
+      const ev = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: EVAL_SEED });
       rows.push({ figure: cell.figure, task: cell.task, method: DAGGER_LABELS[cell.method], beta: cell.beta, x: envSteps, seed: cell.seed, return: ev.mean, returnStd: ev.std, expertReturn: expertRet, expertShare: expertActed / envSteps });
     }
   } finally {

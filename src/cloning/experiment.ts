@@ -16,6 +16,7 @@ import { GaussianMLP, initBackend, loadCheckpoint } from '../policies';
 import { datasetsRoot } from '../util/paths';
 import { expertCheckpointDir, expertSha256 } from '../util/experts';
 import { Rng } from '../util/rng';
+import { EVAL_SEED, trainDatasetSeed, validationDatasetSeed } from '../util/seeds';
 import { resolveCloningConfig, type CloningConfig, type Strategy } from './config';
 import { STRATEGY_LABELS, methodName } from './labels';
 import { cachedDataset, type Dataset } from './dataset';
@@ -59,8 +60,6 @@ export interface OfflineCell {
 
 /** Validation trajectories per dataset (separate seed), for early stopping and model selection. */
 const VALIDATION_TRAJECTORIES = 2;
-/** Evaluation episode seed, shared by every method and student (paired episodes). */
-const EVAL_SEED = 12345;
 
 /** The strategies' legend names (src/cloning/labels.ts). */
 export const METHOD_NAMES = STRATEGY_LABELS;
@@ -179,8 +178,8 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   const { view, name: studentView } = await studentViewOf(cell, expert);
   // -- datasets: every observation group, the student's images included --
   const dsOpts = { task: cell.task, actionNoise: cell.datasetNoise, workers: 0, episodeLength: cell.episodeLength };
-  const train = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: cell.trajectories, seed: 1000 + cell.seed }, sha256);
-  const validation = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: VALIDATION_TRAJECTORIES, seed: 9000 + cell.seed }, sha256);
+  const train = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: cell.trajectories, seed: trainDatasetSeed(cell.seed) }, sha256);
+  const validation = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: VALIDATION_TRAJECTORIES, seed: validationDatasetSeed(cell.seed) }, sha256);
   const absent = view.filter((g) => !train.groups[g]);
   if (absent.length > 0) {
     throw new RangeError(`the ${cell.task} dataset lacks the student's group(s) ${absent.join(', ')} (it has ${Object.keys(train.groups).join(', ')}); ` +

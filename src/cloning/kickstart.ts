@@ -23,6 +23,7 @@ import { ppoPreset } from '../rl/presets';
 import { evaluatePolicy } from '../rl/evaluate';
 import { initBackend, loadCheckpoint } from '../policies';
 import { Rng } from '../util/rng';
+import { EVAL_SEED } from '../util/seeds';
 import { resolveCloningConfig } from './config';
 import { kickstartLabel as armLabel } from './labels';
 import { gaussianCrossEntropy } from '../policies/distributions';
@@ -138,7 +139,7 @@ export async function runKickstart(cell: KickstartCell): Promise<Record<string, 
   const { expert, sha256 } = await loadTaskExpert(cell.task, checkpoint, cell.expertSha256);
   const evalMode = cell.evalMode ?? 'noise';
   const evalTaskOptions = cell.evalTaskOptions ?? {};
-  const protocol = { task: cell.task, episodes: cell.evalEpisodes, mode: evalMode, noiseStd: cell.evalNoise, seed: 12345, taskOptions: evalTaskOptions, workers: 0 } as const;
+  const protocol = { task: cell.task, episodes: cell.evalEpisodes, mode: evalMode, noiseStd: cell.evalNoise, seed: EVAL_SEED, taskOptions: evalTaskOptions, workers: 0 } as const;
   const expertRet = await expertReturn(expert, { task: cell.task, checkpoint, expertSha256: sha256, episodes: cell.evalEpisodes, noise: cell.evalNoise, mode: evalMode, taskOptions: evalTaskOptions });
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-kickstart-'));
   try {

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CellConfig, ResultRow } from '../experiments/cache';
-import { expertsRoot, type FigureId, type FigurePlan } from '../experiments/figures';
+import type { FigureId, FigurePlan } from '../experiments/figures';
+import { expertsRoot } from '../util/paths';
 import { figuresDir, writeFileAtomic } from '../experiments/paths';
 import { checkpointSha256 } from '../util/experts';
 import { meanInterval, pairedTTest } from './stats';

@@ -7,9 +7,16 @@
  */
 import type { CurriculumStage, PPOConfig } from './config';
 
-/** The training budget of a preset: 'full' as listed, 'quick' a tenth, 'smoke' a tiny check (not the figures' profile). */
-export type Profile = 'smoke' | 'quick' | 'full';
-export const PROFILES: Profile[] = ['smoke', 'quick', 'full'];
+/**
+ * The training budget of a preset (train's --profile): 'full' as listed, 'quick' a tenth, 'smoke' a tiny check.
+ * Not the experiments' compute profile (ProfileName: quick | paper, APC_PROFILE), which scales figure cells.
+ */
+export type TrainingBudget = 'smoke' | 'quick' | 'full';
+export const TRAINING_BUDGETS: TrainingBudget[] = ['smoke', 'quick', 'full'];
+/** @deprecated the old names of TrainingBudget / TRAINING_BUDGETS (src/index.ts still exports them). */
+export type Profile = TrainingBudget;
+/** @deprecated see TRAINING_BUDGETS. */
+export const PROFILES = TRAINING_BUDGETS;
 
 // -------------------------------------------------------------------- typed task options of the presets
 
@@ -242,13 +249,13 @@ const PRESETS: Record<string, Preset> = {
   }),
 };
 
-/** The preset of `task` scaled to `profile` ('full' as listed, 'quick' a tenth, 'smoke' a tiny check). */
-export function ppoPreset(task: string, profile: Profile = 'full'): Partial<PPOConfig> & { task: string } {
+/** The preset of `task` scaled to `budget` ('full' as listed, 'quick' a tenth, 'smoke' a tiny check). */
+export function ppoPreset(task: string, budget: TrainingBudget = 'full'): Partial<PPOConfig> & { task: string } {
   const p = PRESETS[task];
   if (!p) throw new RangeError(`no PPO preset for task '${task}'; presets exist for: ${Object.keys(PRESETS).join(', ')}`);
-  if (!PROFILES.includes(profile)) throw new RangeError(`profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
-  if (profile === 'full') return { ...p, task };
-  if (profile === 'quick') return { ...p, task, totalSteps: Math.ceil(p.totalSteps / 10), evalEvery: Math.ceil(p.evalEvery / 10) };
+  if (!TRAINING_BUDGETS.includes(budget)) throw new RangeError(`profile must be one of ${TRAINING_BUDGETS.join(', ')}, got '${budget}'`);
+  if (budget === 'full') return { ...p, task };
+  if (budget === 'quick') return { ...p, task, totalSteps: Math.ceil(p.totalSteps / 10), evalEvery: Math.ceil(p.evalEvery / 10) };
   return { ...p, task, numEnvs: 4, rolloutLength: 32, minibatches: 2, epochs: 2, totalSteps: 4 * 32 * 3, evalEvery: 4 * 32, evalEpisodes: 2, taskOptions: { episodeLength: 50 } };
 }
 
