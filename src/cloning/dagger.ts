@@ -10,7 +10,7 @@
  */
 import '../envs'; // registers every task
 import type { Expert, GaussianParams } from '../policies/types';
-import { VecEnv } from '../rl/env-adapter';
+import { VecEnv } from '../envs/vec-env';
 import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend } from '../policies';
 import { Rng } from '../util/rng';

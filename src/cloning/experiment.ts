@@ -195,7 +195,7 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   if (sigmaScale !== 'raw' && sigmaScale !== 'expert-std') throw new RangeError(`sigmaScale must be one of raw, expert-std, got '${String(sigmaScale)}'`);
   const config = resolveCloningConfig({
     strategy: cell.method, sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, batchSize: cell.batchSize,
-    numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), studentTorso: torso, imageShift,
+    numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), imageShift,
     perturbScale: sigmaScale === 'expert-std' ? expertStdScale(expert) : null,
   });
   // Student-view and image-shift runs get their own stream; the key of a plain cell is unchanged (results reproduce).

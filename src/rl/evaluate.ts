@@ -7,7 +7,7 @@
 import type { Expert } from '../policies/types';
 import { Rng } from '../util/rng';
 import { EVAL_SEED } from '../util/seeds';
-import { VecEnv } from './env-adapter';
+import { VecEnv } from '../envs/vec-env';
 
 export interface EvaluateOptions {
   /** Registered task name. Required. */
