@@ -18,7 +18,7 @@ import '../envs';
 import { loadCheckpoint, initBackend } from '../policies';
 import { evaluatePolicy, DEFAULT_EVALUATE, type EvaluationResult } from '../rl/evaluate';
 import { readCurve } from '../rl/curve';
-import { parseFlags } from './args';
+import { checkTaskName, parseFlags, runCli, UsageError } from './args';
 import { expertsRoot } from '../util/paths';
 
 const BEGIN = '<!-- export-expert: begin (generated) -->';
@@ -54,7 +54,8 @@ const USAGE = 'usage: node dist/src/cli/export-expert.js --task NAME --run RUN_D
 
 async function main(): Promise<void> {
   const args = parseFlags(process.argv.slice(2), { task: '', run: '', episodes: 150, expert: '', half: 0, 'task-options': '{}', workers: 2, dest: '' }, USAGE);
-  if (!args.task || !args.run) throw new RangeError(`--task and --run are required\n${USAGE}`);
+  if (!args.task || !args.run) throw new UsageError('--task and --run are required');
+  checkTaskName(args.task);
   if (!Number.isInteger(args.episodes) || args.episodes <= 0) throw new RangeError(`--episodes must be a positive integer, got ${args.episodes}`);
   if (!Number.isInteger(args.half) || args.half < 0) throw new RangeError(`--half must be a milestone's env step (an integer >= 0), got ${args.half}`);
   if (!Number.isInteger(args.workers) || args.workers < 0) throw new RangeError(`--workers must be an integer >= 0, got ${args.workers}`);
@@ -147,7 +148,4 @@ ${END}`;
   console.log(generated);
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
-  process.exit(1);
-});
+runCli(USAGE, main);
