@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { resolveCloningConfig } from '../src/cloning/config';
-import { gaussianCrossEntropyRows, gaussianNllRows } from '../src/cloning/losses';
+import { gaussianCrossEntropy as gaussianCrossEntropyRows, gaussianNll as gaussianNllRows } from '../src/policies/distributions';
 import { buildBatch, checkViews, perturbedGroups, type SampleSet } from '../src/cloning/strategies';
 import { kickstartLoss, runKickstart } from '../src/cloning/kickstart';
 import { evaluatePolicy } from '../src/rl/evaluate';

@@ -236,12 +236,12 @@ test('cloning that diverges fails with the update number and its loss, instead o
   const sane: SampleSet = { ...absurdSet(), expertMean: Float32Array.from([0.1, 0.2, 0.3]) };
   // An absurd learning rate: losses of 1e23+ (finite) are divergence too.
   const s1 = new GaussianMLP(spec, { torso: [16, 16] }, new Rng('s1'));
-  const c1 = resolveCloningConfig({ strategy: 'bc', numUpdates: 200, batchSize: 8, validateEvery: 10, learningRate: 1e12, studentTorso: [16, 16] });
+  const c1 = resolveCloningConfig({ strategy: 'bc', numUpdates: 200, batchSize: 8, validateEvery: 10, learningRate: 1e12 });
   assert.throws(() => trainStudent({ student: s1, expert: null, train: sane, validation: sane, config: c1, rng: new Rng('t') }),
     /cloning diverged at update \d+: (loss\/nll=.*loss\/grad_norm=.*non-finite or beyond 1e\+20|validation NLL)/);
   // Non-finite: targets whose squared error overflows float32.
   const s2 = new GaussianMLP(spec, { torso: [16] }, new Rng('s2'));
-  const c2 = resolveCloningConfig({ strategy: 'bc', numUpdates: 20, batchSize: 8, validateEvery: 5, studentTorso: [16] });
+  const c2 = resolveCloningConfig({ strategy: 'bc', numUpdates: 20, batchSize: 8, validateEvery: 5 });
   assert.throws(() => trainStudent({ student: s2, expert: null, train: absurdSet(), validation: absurdSet(), config: c2, rng: new Rng('t') }), /cloning diverged at update 1: loss\/nll=(Infinity|NaN)/);
   s1.dispose();
   s2.dispose();

@@ -18,6 +18,7 @@ import '../envs';
 import { humanoidXml } from '../envs/humanoid';
 import { makeTask } from '../envs/registry';
 import { Rng } from '../util/rng';
+import { parseFlags, runCli, UsageError } from './args';
 
 interface BenchOptions {
   /** Physics steps timed for the wasm / native comparison (default 20000 = 100 s simulated). */
@@ -32,23 +33,14 @@ interface BenchOptions {
   json: boolean;
 }
 
+const USAGE = 'usage: npm run bench:env -- [--physics-steps 20000] [--repeats 3] [--env-steps 16000] [--envs 16] [--json]';
+
 function parseArgs(argv: string[]): BenchOptions {
-  const o: BenchOptions = { physicsSteps: 20000, repeats: 3, envSteps: 16000, envs: 16, json: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0) throw new RangeError(`${a} needs a positive integer, got ${argv[i]}`);
-      return v;
-    };
-    if (a === '--physics-steps') o.physicsSteps = num();
-    else if (a === '--repeats') o.repeats = num();
-    else if (a === '--env-steps') o.envSteps = num();
-    else if (a === '--envs') o.envs = num();
-    else if (a === '--json') o.json = true;
-    else throw new RangeError(`unknown argument '${a}'; accepted: --physics-steps N, --repeats N, --env-steps N, --envs N, --json`);
+  const f = parseFlags(argv, { 'physics-steps': 20000, repeats: 3, 'env-steps': 16000, envs: 16, json: false }, USAGE);
+  for (const k of ['physics-steps', 'repeats', 'env-steps', 'envs'] as const) {
+    if (!Number.isInteger(f[k]) || f[k] <= 0) throw new UsageError(`--${k} needs a positive integer, got ${f[k]}`);
   }
-  return o;
+  return { physicsSteps: f['physics-steps'], repeats: f.repeats, envSteps: f['env-steps'], envs: f.envs, json: f.json };
 }
 
 /** CONTROL NOISE of mujoco-testspeed's protocol (its 4th argument); both sides step from the model's qpos0. */
@@ -201,7 +193,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runCli(USAGE, main, 'bench-env');

@@ -17,7 +17,9 @@ import { learnerPath, loadErrorMessage, loadSgemm, nativeBlasThreads, setLearner
 import { gaussianNll } from '../policies/distributions';
 import { GaussianMLP } from '../policies/gaussian-mlp';
 import { Rng } from '../util/rng';
-import { parseFlags } from './args';
+import { parseFlags, runCli } from './args';
+
+const USAGE = 'usage: npm run bench:learner -- [--updates N] [--repeats R]';
 
 const OBS = 67;
 const ACTIONS = 21;
@@ -175,7 +177,7 @@ function twoThreadSeconds(updates: number, repeats: number): Record<number, numb
 }
 
 async function main(): Promise<void> {
-  const f = parseFlags(process.argv.slice(2), { updates: 40, repeats: 3, child: false }, 'usage: npm run bench:learner -- [--updates N] [--repeats R]');
+  const f = parseFlags(process.argv.slice(2), { updates: 40, repeats: 3, child: false }, USAGE);
   if (f.child) {
     // Child of the 2-thread measurement: native only, JSON on the last line.
     await initBackend();
@@ -220,7 +222,4 @@ async function main(): Promise<void> {
   console.log(`FLOPs per update = 6 x batch x ${LAYER_MACS} (2 forward + 4 backward per multiply-add of each dense layer); element-wise ops not counted.`);
 }
 
-main().catch((e) => {
-  console.error(`bench-learner: ${(e as Error).message}`);
-  process.exit(1);
-});
+runCli(USAGE, main, 'bench-learner');

@@ -14,7 +14,7 @@ import { backendInfo, initBackend } from '../policies/backend';
 import { loadErrorMessage, setLearnerPath, type LearnerPath } from '../policies/native-blas';
 import { ppoPreset } from '../rl/presets';
 import { trainPPO } from '../rl/ppo';
-import { parseFlags } from './args';
+import { parseFlags, runCli } from './args';
 
 const USAGE = 'usage: npm run bench:pipeline -- [--cell true|false] [--eval-episodes N (default: the cell\'s)] [--ppo-steps N (0: skip PPO)] [--paths wasm,native]';
 
@@ -71,7 +71,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(`bench-pipeline: ${(e as Error).message}`);
-  process.exit(1);
-});
+runCli(USAGE, main, 'bench-pipeline');

@@ -9,14 +9,15 @@ import { VecEnv } from '../envs/vec-env';
 import { loadCheckpoint, initBackend } from '../policies';
 import { expertsRoot } from '../util/paths';
 import { Rng } from '../util/rng';
-import { parseFlags } from './args';
+import { checkTaskName, parseFlags, runCli, UsageError } from './args';
 
 const USAGE = 'usage: npm run demo -- [--task NAME] [--episodes N] [--workers W] [--seed S] [--policy random|zero|expert]';
 
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2), { task: 'humanoid-run', episodes: 4, workers: 2, seed: 0, policy: 'random' }, USAGE);
-  if (!['random', 'zero', 'expert'].includes(f.policy)) throw new RangeError(`--policy must be one of random, zero, expert, got '${f.policy}'`);
-  if (!Number.isInteger(f.episodes) || f.episodes <= 0) throw new RangeError(`--episodes must be a positive integer, got ${f.episodes}`);
+  checkTaskName(f.task);
+  if (!['random', 'zero', 'expert'].includes(f.policy)) throw new UsageError(`--policy must be one of random, zero, expert, got '${f.policy}'`);
+  if (!Number.isInteger(f.episodes) || f.episodes <= 0) throw new UsageError(`--episodes must be a positive integer, got ${f.episodes}`);
   const env = await VecEnv.create({ task: f.task, numEnvs: f.episodes, workers: f.workers, seed: f.seed });
   const A = env.spec.actionDim;
   const expert = f.policy === 'expert' ? (await initBackend(), (await loadCheckpoint(path.join(expertsRoot(), f.task, 'expert'))).policy) : null;
@@ -41,7 +42,4 @@ async function main(): Promise<void> {
   console.log(`${(f.episodes * env.spec.episodeLength / seconds).toFixed(0)} control steps/s (${seconds.toFixed(1)} s)`);
 }
 
-main().catch((e) => {
-  console.error(`demo: ${(e as Error).message}`);
-  process.exit(1);
-});
+runCli(USAGE, main, 'demo');

@@ -5,7 +5,7 @@
  *                      --out data/experts/humanoid-walls/vision-run [--env-steps 2000000] [--set key=value ...]
  */
 import { DEFAULT_DISTILL, distill, resolveDistillConfig, type DistillConfig } from '../training/distill';
-import { parseFlags } from './args';
+import { checkTaskName, parseFlags, runCli, UsageError } from './args';
 
 const USAGE = 'usage: npm run distill -- --task NAME --teacher DIR --student-view VIEW --out DIR [--env-steps N] [--seed S] ' +
   `[--set key=value[,key=value...]] (keys: ${Object.keys(DEFAULT_DISTILL).join(', ')})`;
@@ -16,7 +16,7 @@ function parseSet(text: string): Partial<DistillConfig> {
   if (text === '') return out;
   for (const part of text.split(/,(?![^[]*\])/)) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new RangeError(`--set expects key=value pairs separated by commas, got '${part}'`);
+    if (eq <= 0) throw new UsageError(`--set expects key=value pairs separated by commas, got '${part}'`);
     const key = part.slice(0, eq).trim();
     const raw = part.slice(eq + 1).trim();
     let value: unknown = raw;
@@ -32,7 +32,8 @@ function parseSet(text: string): Partial<DistillConfig> {
 
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2), { task: '', teacher: '', 'student-view': '', out: '', 'env-steps': DEFAULT_DISTILL.envSteps, seed: 0, set: '' }, USAGE);
-  if (!f.task || !f.teacher || !f['student-view'] || !f.out) throw new RangeError(`--task, --teacher, --student-view and --out are required\n${USAGE}`);
+  if (!f.task || !f.teacher || !f['student-view'] || !f.out) throw new UsageError('--task, --teacher, --student-view and --out are required');
+  checkTaskName(f.task);
   const config = resolveDistillConfig({ task: f.task, teacher: f.teacher, studentView: f['student-view'], envSteps: f['env-steps'], seed: f.seed, ...parseSet(f.set) });
   let stop = false;
   const onSignal = (sig: string) => {
@@ -53,7 +54,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => {
-  console.error(`distill: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+runCli(USAGE, main, 'distill');

@@ -2,7 +2,7 @@
  * Evaluate a saved policy on the true task in both modes the paper reports (section 5): mean action, and Gaussian
  * action noise 0.2 around the mean; 150 paired episodes each by default.
  *   npm run evaluate -- --task cartpole-swingup --policy data/experts/cartpole-swingup/expert
- *                       [--out data/experts/cartpole-swingup/evaluation.json] [--episodes 150] [--seed 12345] [--workers 2]
+ *                       [--out data/experts/cartpole-swingup/evaluation.json] [--episodes 150] [--seed ${DEFAULT_EVALUATE.seed}] [--workers 2]
  *                       [--task-options JSON]
  * --task-options evaluates under other task options (e.g. '{"initialPose":"upright"}' for a training curriculum's
  * start); the default, {}, is the true task, and the output file records which was used.
@@ -13,25 +13,28 @@ import '../envs';
 import { loadCheckpoint, readManifest, initBackend } from '../policies';
 import { checkOptionsOf } from '../envs/registry';
 import { evaluatePolicy, DEFAULT_EVALUATE } from '../rl/evaluate';
-import { parseFlags } from './args';
+import { checkTaskName, parseFlags, runCli, UsageError } from './args';
+import { evaluationsRoot } from '../util/paths';
 
-const USAGE = 'usage: npm run evaluate -- --task NAME --policy DIR [--out FILE] [--episodes 150] [--seed 12345] [--workers 2] [--task-options JSON]';
+const USAGE = `usage: npm run evaluate -- --task NAME --policy DIR [--out FILE] [--episodes 150] [--seed ${DEFAULT_EVALUATE.seed}] [--workers 2] [--task-options JSON]`;
 
 async function main(): Promise<void> {
   const args = parseFlags(process.argv.slice(2), {
     task: '', policy: '', out: '', episodes: DEFAULT_EVALUATE.episodes, seed: DEFAULT_EVALUATE.seed, workers: DEFAULT_EVALUATE.workers, 'task-options': '',
   }, USAGE);
-  if (!args.task || !args.policy) throw new RangeError(`--task and --policy are required\n${USAGE}`);
-  const out = args.out || path.join('data', 'experts', args.task, 'evaluation.json');
+  if (!args.task || !args.policy) throw new UsageError('--task and --policy are required');
+  checkTaskName(args.task);
+  // Without --out the evaluation goes where git ignores it, never over an expert's committed evaluation.json.
+  const out = args.out || path.join(evaluationsRoot(), args.task, `${path.basename(path.resolve(args.policy))}.json`);
   const { episodes, seed, workers } = args;
   let taskOptions: Record<string, unknown> = {};
   if (args['task-options'] !== '') {
     try {
       taskOptions = JSON.parse(args['task-options']);
     } catch {
-      throw new RangeError(`--task-options must be a JSON object, got '${args['task-options']}'`);
+      throw new UsageError(`--task-options must be a JSON object, got '${args['task-options']}'`);
     }
-    if (!taskOptions || typeof taskOptions !== 'object' || Array.isArray(taskOptions)) throw new RangeError(`--task-options must be a JSON object, got '${args['task-options']}'`);
+    if (!taskOptions || typeof taskOptions !== 'object' || Array.isArray(taskOptions)) throw new UsageError(`--task-options must be a JSON object, got '${args['task-options']}'`);
   }
   checkOptionsOf(args.task, taskOptions);
   checkWritable(out);
@@ -72,10 +75,4 @@ function checkWritable(out: string): void {
   }
 }
 
-/** Errors a user can act on are printed as their message alone; a stack is printed only for a bug. */
-const USER_ERRORS = ['RangeError', 'CheckpointError', 'CorruptFileError', 'TypeError'];
-
-main().catch((e) => {
-  console.error(e instanceof Error && USER_ERRORS.includes(e.name) ? e.message : e instanceof Error ? e.stack ?? e.message : e);
-  process.exit(1);
-});
+runCli(USAGE, main);

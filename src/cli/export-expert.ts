@@ -16,9 +16,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import '../envs';
 import { loadCheckpoint, initBackend } from '../policies';
-import { evaluatePolicy, type EvaluationResult } from '../rl/evaluate';
+import { evaluatePolicy, DEFAULT_EVALUATE, type EvaluationResult } from '../rl/evaluate';
 import { readCurve } from '../rl/curve';
-import { parseFlags } from './args';
+import { checkTaskName, parseFlags, runCli, UsageError } from './args';
+import { expertsRoot } from '../util/paths';
 
 const BEGIN = '<!-- export-expert: begin (generated) -->';
 const END = '<!-- export-expert: end -->';
@@ -53,7 +54,8 @@ const USAGE = 'usage: node dist/src/cli/export-expert.js --task NAME --run RUN_D
 
 async function main(): Promise<void> {
   const args = parseFlags(process.argv.slice(2), { task: '', run: '', episodes: 150, expert: '', half: 0, 'task-options': '{}', workers: 2, dest: '' }, USAGE);
-  if (!args.task || !args.run) throw new RangeError(`--task and --run are required\n${USAGE}`);
+  if (!args.task || !args.run) throw new UsageError('--task and --run are required');
+  checkTaskName(args.task);
   if (!Number.isInteger(args.episodes) || args.episodes <= 0) throw new RangeError(`--episodes must be a positive integer, got ${args.episodes}`);
   if (!Number.isInteger(args.half) || args.half < 0) throw new RangeError(`--half must be a milestone's env step (an integer >= 0), got ${args.half}`);
   if (!Number.isInteger(args.workers) || args.workers < 0) throw new RangeError(`--workers must be an integer >= 0, got ${args.workers}`);
@@ -65,7 +67,7 @@ async function main(): Promise<void> {
   }
   if (!taskOptions || typeof taskOptions !== 'object' || Array.isArray(taskOptions)) throw new RangeError(`--task-options must be a JSON object, got '${args['task-options']}'`);
   const episodes = args.episodes;
-  const dest = args.dest || path.join('data', 'experts', args.task);
+  const dest = args.dest || path.join(expertsRoot(), args.task);
   const expertDir = args.expert || path.join(args.run, 'best');
   if (!fs.existsSync(path.join(expertDir, 'manifest.json'))) throw new RangeError(`--expert ${expertDir} is not a policy folder (no manifest.json)`);
   const backend = await initBackend();
@@ -131,7 +133,7 @@ ${row(args.expert ? `expert/ (${args.expert})` : 'expert/ (best)', best.step, be
 ${row(chosen ? 'half/ (milestone chosen with --half)' : 'half/ (closest to half of the expert)', half.step, half.evalReturn, halfEval)}
 
 Run total: ${last['time/env_steps']} env steps, ${((last['time/wall_s'] ?? 0) / 3600).toFixed(2)} h wall-clock on 2 CPU cores (tfjs backend: ${backend}).
-Evaluations: the true task (full-length episodes, no early termination, no training-only options${Object.keys(taskOptions).length ? `; task options ${JSON.stringify(taskOptions)}` : ''}), paired seeds (seed 12345, ${Math.min(episodes, 50)} envs).
+Evaluations: the true task (full-length episodes, no early termination, no training-only options${Object.keys(taskOptions).length ? `; task options ${JSON.stringify(taskOptions)}` : ''}), paired seeds (seed ${DEFAULT_EVALUATE.seed}, ${Math.min(episodes, 50)} envs).
 Exported ${new Date().toISOString()} in ${((Date.now() - started) / 1000).toFixed(0)} s by \`node dist/src/cli/export-expert.js ${process.argv.slice(2).map(shellQuote).join(' ')}\`.
 ${END}`;
   // The generated block replaces its previous version; hand-written notes around it are kept.
@@ -146,7 +148,4 @@ ${END}`;
   console.log(generated);
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : e);
-  process.exit(1);
-});
+runCli(USAGE, main);

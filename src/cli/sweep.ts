@@ -20,18 +20,17 @@
  * cells with their errors.
  */
 import { ResultCache, resultsRoot } from '../experiments';
-import { parseFlags } from './args';
+import { checkTaskName, parseFlags, runCli, UsageError } from './args';
 import { connectQueue, formatStatus, queueStatus, runQueuedSweep } from '../experiments/queue';
 import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
 
 const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] [--queue redis://HOST:PORT [--attempts 3]] | --queue redis://HOST:PORT --status | --rekey [--dry-run]`;
 
 async function main(): Promise<void> {
-  // --rekey, --dry-run and --status may stand alone (no `true` after them).
-  const argv = process.argv.slice(2).flatMap((a, i, all) => ((a === '--rekey' || a === '--dry-run' || a === '--status') && (all[i + 1] === undefined || all[i + 1].startsWith('--')) ? [a, 'true'] : [a]));
-  const f = parseFlags(argv, { figure: '', task: '', method: 'apc', 'sigma-scale': 'raw', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false, queue: '', status: false, attempts: 3 }, USAGE);
+  // Switches (--force, --rekey, --dry-run, --status) stand alone or take true / false.
+  const f = parseFlags(process.argv.slice(2), { figure: '', task: '', method: 'apc', 'sigma-scale': 'raw', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false, queue: '', status: false, attempts: 3 }, USAGE);
   if (f.status) {
-    if (!f.queue) throw new RangeError(`--status needs --queue redis://HOST:PORT; ${USAGE}`);
+    if (!f.queue) throw new UsageError('--status needs --queue redis://HOST:PORT');
     const queue = await connectQueue(String(f.queue));
     console.log(formatStatus(await queueStatus(queue)));
     await queue.close();
@@ -47,10 +46,11 @@ async function main(): Promise<void> {
   const profile = parseProfile(String(f.profile));
   let grid;
   if (f.figure === SELECTION_FIGURE) {
-    if (!f.task) throw new RangeError(`--figure ${SELECTION_FIGURE} needs --task NAME; ${USAGE}`);
+    if (!f.task) throw new UsageError(`--figure ${SELECTION_FIGURE} needs --task NAME`);
+    checkTaskName(String(f.task));
     grid = selectionPlan(String(f.task), profile, String(f.method) as SelectedMethod, String(f['sigma-scale']) as SigmaScale);
   } else {
-    if (!(FIGURE_IDS as readonly string[]).includes(String(f.figure))) throw new RangeError(`--figure must be one of ${[...FIGURE_IDS, SELECTION_FIGURE].join(', ')}, got '${f.figure}'`);
+    if (!(FIGURE_IDS as readonly string[]).includes(String(f.figure))) throw new UsageError(`--figure must be one of ${[...FIGURE_IDS, SELECTION_FIGURE].join(', ')}, got '${f.figure}'`);
     const plan = figurePlan(f.figure as FigureId, profile);
     console.error(plan.title.replace(/<br>|<sup>|<\/sup>/g, ' '));
     grid = plan.grid;
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   // The quick profile's cells go under data/results-quick/ (git ignores it), never beside the paper's.
   const cache = new ResultCache(resultsRoot(profile));
   if (f.queue) {
-    if (f.force) throw new RangeError('--force cannot be combined with --queue: delete the cells to recompute from data/results/<figure>/ first');
+    if (f.force) throw new UsageError('--force cannot be combined with --queue: delete the cells to recompute from data/results/<figure>/ first');
     const queue = await connectQueue(String(f.queue));
     const out = await runQueuedSweep(queue, grid, { label, attempts: Number(f.attempts), cache });
     await queue.close();
@@ -76,7 +76,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runCli(USAGE, main);

@@ -7,15 +7,15 @@
  */
 import '../envs';
 import { trainPPO } from '../rl/ppo';
-import { ppoPreset, PROFILES, type Profile } from '../rl/presets';
+import { ppoPreset, TRAINING_BUDGETS, type TrainingBudget } from '../rl/presets';
 import type { PPOConfig } from '../rl/config';
+import { runCli, UsageError } from './args';
 
-const USAGE = `usage: npm run train -- --task NAME --out DIR [--steps N] [--profile ${PROFILES.join('|')}] [--set key=value ...]`;
+const USAGE = `usage: npm run train -- --task NAME --out DIR [--steps N] [--profile ${TRAINING_BUDGETS.join('|')}] [--set key=value ...]`;
 
-/** A bad command line: printed as its message and the usage, without a stack. */
-class UsageError extends Error {}
+const KNOWN = ['task', 'out', 'steps', 'profile', 'set'];
 
-function parseArgs(argv: string[]): { task: string; out: string; steps?: number; profile: Profile; set: Record<string, unknown> } {
+function parseArgs(argv: string[]): { task: string; out: string; steps?: number; profile: TrainingBudget; set: Record<string, unknown> } {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     process.exit(0);
@@ -26,8 +26,9 @@ function parseArgs(argv: string[]): { task: string; out: string; steps?: number;
     const a = argv[i];
     if (!a.startsWith('--')) throw new UsageError(`unexpected argument '${a}'`);
     const key = a.slice(2);
+    if (!KNOWN.includes(key)) throw new UsageError(`unknown option --${key}; accepted: ${KNOWN.map((k) => `--${k}`).join(', ')}`);
     const value = argv[++i];
-    if (value === undefined) throw new UsageError(`--${key} needs a value`);
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`--${key} needs a value`);
     if (key === 'set') {
       const eq = value.indexOf('=');
       if (eq < 0) throw new UsageError(`--set expects key=value, got '${value}'`);
@@ -43,13 +44,10 @@ function parseArgs(argv: string[]): { task: string; out: string; steps?: number;
       args[key] = value;
     }
   }
-  for (const k of Object.keys(args)) {
-    if (!['task', 'out', 'steps', 'profile'].includes(k)) throw new UsageError(`unknown option --${k}; accepted: --task, --out, --steps, --profile, --set`);
-  }
   if (!args.task) throw new UsageError('--task is required');
   if (!args.out) throw new UsageError('--out is required');
-  const profile = (args.profile ?? 'full') as Profile;
-  if (!PROFILES.includes(profile)) throw new UsageError(`--profile must be one of ${PROFILES.join(', ')}, got '${profile}'`);
+  const profile = (args.profile ?? 'full') as TrainingBudget;
+  if (!TRAINING_BUDGETS.includes(profile)) throw new UsageError(`--profile must be one of ${TRAINING_BUDGETS.join(', ')}, got '${profile}'`);
   const steps = args.steps !== undefined ? Number(args.steps) : undefined;
   if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) throw new UsageError(`--steps must be a positive integer, got '${args.steps}'`);
   return { task: args.task, out: args.out, steps, profile, set };
@@ -83,9 +81,4 @@ async function main(): Promise<void> {
   process.exit(result.status === 'done' ? 0 : 130);
 }
 
-main().catch((e) => {
-  // Errors a user can act on (bad options, a diverged run, a busy or damaged run folder) print as their message alone.
-  const known = e instanceof Error && ['RangeError', 'DivergenceError', 'LockHeldError', 'CheckpointError', 'CorruptFileError'].includes(e.name);
-  console.error(e instanceof UsageError ? `${e.message}\n${USAGE}` : known ? e.message : e instanceof Error ? e.stack ?? e.message : e);
-  process.exit(1);
-});
+runCli(USAGE, main);

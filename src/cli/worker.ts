@@ -8,14 +8,14 @@
  * for another worker when its lock expires (--lock-seconds). --idle-exit S stops once the queue has had no
  * open job for S seconds (for batch schedulers such as a Slurm array).
  */
-import { parseFlags } from './args';
+import { parseFlags, runCli, UsageError } from './args';
 import { connectQueue, openJobCount, redactUrl, startCellWorker } from '../experiments/queue';
 
 const USAGE = 'usage: npm run worker -- --queue redis://HOST:PORT [--concurrency N] [--name NAME] [--lock-seconds 30] [--stalled-seconds 30] [--idle-exit SECONDS]';
 
 async function main(): Promise<void> {
   const f = parseFlags(process.argv.slice(2), { queue: '', concurrency: 1, name: '', 'lock-seconds': 30, 'stalled-seconds': 30, 'idle-exit': 0 }, USAGE);
-  if (!f.queue) throw new RangeError(`--queue redis://HOST:PORT is required; ${USAGE}`);
+  if (!f.queue) throw new UsageError('--queue redis://HOST:PORT is required');
   const url = String(f.queue);
   const log = (line: string) => console.error(`worker ${name}: ${line}`);
   const name = String(f.name) || `${require('node:os').hostname()}:${process.pid}`;
@@ -52,7 +52,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+runCli(USAGE, main);

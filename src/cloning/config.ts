@@ -36,8 +36,6 @@ export interface CloningConfig {
    * Default 0.
    */
   imageShift: number;
-  /** Student torso sizes. Default [256, 256, 256] (the paper's expert size; compression uses smaller ones). */
-  studentTorso: number[];
   /**
    * Per-dimension multipliers of sigmaS, by observation group: ds_k ~ N(0, (sigmaS x scale_k)^2). null (default): the
    * paper's raw form, one sigmaS for every dimension. The 'expert-std' form sets each to the expert normaliser's std of
@@ -57,7 +55,6 @@ export const DEFAULT_CLONING: CloningConfig = {
   validateEvery: 250,
   patience: 8,
   imageShift: 0,
-  studentTorso: [256, 256, 256],
   perturbScale: null,
 };
 
@@ -85,9 +82,6 @@ export function resolveCloningConfig(partial: Partial<CloningConfig> = {}): Clon
     throw new RangeError(`patience must be a positive integer or null, got ${c.patience}`);
   }
   if (!Number.isInteger(c.imageShift) || c.imageShift < 0) throw new RangeError(`imageShift must be a non-negative integer, got ${c.imageShift}`);
-  if (!Array.isArray(c.studentTorso) || c.studentTorso.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new RangeError(`studentTorso must be a list of positive integers (e.g. [256, 64]), got ${JSON.stringify(c.studentTorso)}`);
-  }
   if (c.perturbScale !== null) {
     const bad = typeof c.perturbScale !== 'object' || Array.isArray(c.perturbScale)
       || Object.values(c.perturbScale).some((v) => !Array.isArray(v) || v.some((x) => typeof x !== 'number' || !(x >= 0) || !Number.isFinite(x)));

@@ -10,11 +10,13 @@
  */
 import '../envs'; // registers every task
 import type { Expert, GaussianParams } from '../policies/types';
-import { VecEnv } from '../rl/env-adapter';
+import { VecEnv } from '../envs/vec-env';
 import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend } from '../policies';
 import { Rng } from '../util/rng';
+import { EVAL_SEED, daggerEnvSeed } from '../util/seeds';
 import { resolveCloningConfig, type Strategy } from './config';
+import { DAGGER_LABELS } from './labels';
 import { expertReturn, loadTaskExpert } from './experiment';
 import type { SampleSet } from './strategies';
 import { trainStudent } from './trainer';
@@ -66,8 +68,6 @@ export interface DaggerCell {
   numEnvs?: number;
   [key: string]: unknown;
 }
-
-const LABELS: Record<Strategy, string> = { bc: 'DAgger', apc: 'DAgger + APC', 'naive-abc': 'DAgger + Naive ABC' };
 
 /** What DAgger's relabelled buffer offers its loop: append a step's rows, view every row so far. */
 export interface RelabelBuffer {
@@ -150,7 +150,7 @@ export async function runDagger(cell: DaggerCell, options: DaggerOptions = {}): 
   const mixture = new BetaMixture(cell.beta);
   const numEnvs = cell.numEnvs ?? 8;
   const rng = new Rng(`dagger/${cell.task}/${cell.method}/${cell.beta}/${cell.seed}`);
-  const vec = await VecEnv.create({ task: cell.task, numEnvs, workers: 0, seed: 5000 + cell.seed });
+  const vec = await VecEnv.create({ task: cell.task, numEnvs, workers: 0, seed: daggerEnvSeed(cell.seed) });
   const spec = vec.spec;
   const shapes = Object.fromEntries(expert.view.map((g) => [g, spec.observationGroups.find((s) => s.name === g)!.shape]));
   const kinds = Object.fromEntries(expert.view.map((g) => [g, spec.observationGroups.find((s) => s.name === g)!.kind]));
@@ -186,8 +186,8 @@ export async function runDagger(cell: DaggerCell, options: DaggerOptions = {}): 
       // -- train on all relabelled states --
       trainStudent({ student, expert, train: buffer.view(), validation: null, config, rng });
       // -- evaluate --
-      const ev = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: 12345 });
-      rows.push({ figure: cell.figure, task: cell.task, method: LABELS[cell.method], beta: cell.beta, x: envSteps, seed: cell.seed, return: ev.mean, returnStd: ev.std, expertReturn: expertRet, expertShare: expertActed / envSteps });
+      const ev = await evaluatePolicy(student, { task: cell.task, episodes: cell.evalEpisodes, mode: 'noise', noiseStd: cell.evalNoise, seed: EVAL_SEED });
+      rows.push({ figure: cell.figure, task: cell.task, method: DAGGER_LABELS[cell.method], beta: cell.beta, x: envSteps, seed: cell.seed, return: ev.mean, returnStd: ev.std, expertReturn: expertRet, expertShare: expertActed / envSteps });
     }
   } finally {
     await vec.close();

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { CorruptFileError, readJsonFile } from '../util/json';
 import type { Expert } from '../policies/types';
 import '../envs'; // registers every task
-import { VecEnv } from '../rl/env-adapter';
+import { VecEnv } from '../envs/vec-env';
 import { Rng } from '../util/rng';
 import { NpyFormatError, readNpy, writeNpy } from './npy';
 import type { SampleSet } from './strategies';

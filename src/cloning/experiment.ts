@@ -9,14 +9,16 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { canonicalJson } from '../experiments/cache';
+import { canonicalJson } from '../util/json';
 import { makeTask } from '../envs'; // also registers every task
 import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend, loadCheckpoint } from '../policies';
 import { datasetsRoot } from '../util/paths';
 import { expertCheckpointDir, expertSha256 } from '../util/experts';
 import { Rng } from '../util/rng';
+import { EVAL_SEED, trainDatasetSeed, validationDatasetSeed } from '../util/seeds';
 import { resolveCloningConfig, type CloningConfig, type Strategy } from './config';
+import { STRATEGY_LABELS, methodName } from './labels';
 import { cachedDataset, type Dataset } from './dataset';
 import { initStudentNormalizer, trainStudent, viewBatch } from './trainer';
 import { resolveStudentView } from './views';
@@ -58,22 +60,10 @@ export interface OfflineCell {
 
 /** Validation trajectories per dataset (separate seed), for early stopping and model selection. */
 const VALIDATION_TRAJECTORIES = 2;
-/** Evaluation episode seed, shared by every method and student (paired episodes). */
-const EVAL_SEED = 12345;
 
-export const METHOD_NAMES: Record<Strategy, string> = { bc: 'BC', 'naive-abc': 'Naive ABC', apc: 'APC' };
-
-/**
- * The legend label of a strategy with or without image augmentation (Figure 4's rows): 'BC', 'Naive ABC', 'APC';
- * with imageShift > 0 'Image shift only' (BC on the recorded states plus shifted images), 'Naive ABC + image shift'
- * and 'APC + image shift'.
- */
-export function methodName(method: Strategy, imageShift = 0): string {
-  const name = METHOD_NAMES[method];
-  if (name === undefined) throw new RangeError(`method must be one of ${Object.keys(METHOD_NAMES).join(', ')}, got '${String(method)}'`);
-  if (!(imageShift > 0)) return name;
-  return method === 'bc' ? 'Image shift only' : `${name} + image shift`;
-}
+/** The strategies' legend names (src/cloning/labels.ts). */
+export const METHOD_NAMES = STRATEGY_LABELS;
+export { methodName };
 
 /**
  * Load `task`'s expert checkpoint ('expert' unless named) from the experts root, with its sha256. With `expectedSha256`
@@ -188,8 +178,8 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   const { view, name: studentView } = await studentViewOf(cell, expert);
   // -- datasets: every observation group, the student's images included --
   const dsOpts = { task: cell.task, actionNoise: cell.datasetNoise, workers: 0, episodeLength: cell.episodeLength };
-  const train = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: cell.trajectories, seed: 1000 + cell.seed }, sha256);
-  const validation = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: VALIDATION_TRAJECTORIES, seed: 9000 + cell.seed }, sha256);
+  const train = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: cell.trajectories, seed: trainDatasetSeed(cell.seed) }, sha256);
+  const validation = await cachedDataset(datasetsRoot(), expert, { ...dsOpts, trajectories: VALIDATION_TRAJECTORIES, seed: validationDatasetSeed(cell.seed) }, sha256);
   const absent = view.filter((g) => !train.groups[g]);
   if (absent.length > 0) {
     throw new RangeError(`the ${cell.task} dataset lacks the student's group(s) ${absent.join(', ')} (it has ${Object.keys(train.groups).join(', ')}); ` +
@@ -205,7 +195,7 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   if (sigmaScale !== 'raw' && sigmaScale !== 'expert-std') throw new RangeError(`sigmaScale must be one of raw, expert-std, got '${String(sigmaScale)}'`);
   const config = resolveCloningConfig({
     strategy: cell.method, sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, batchSize: cell.batchSize,
-    numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), studentTorso: torso, imageShift,
+    numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), imageShift,
     perturbScale: sigmaScale === 'expert-std' ? expertStdScale(expert) : null,
   });
   // Student-view and image-shift runs get their own stream; the key of a plain cell is unchanged (results reproduce).

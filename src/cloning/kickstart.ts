@@ -23,8 +23,10 @@ import { ppoPreset } from '../rl/presets';
 import { evaluatePolicy } from '../rl/evaluate';
 import { initBackend, loadCheckpoint } from '../policies';
 import { Rng } from '../util/rng';
+import { EVAL_SEED } from '../util/seeds';
 import { resolveCloningConfig } from './config';
-import { gaussianCrossEntropyRows } from './losses';
+import { kickstartLabel as armLabel } from './labels';
+import { gaussianCrossEntropy } from '../policies/distributions';
 import { buildBatch, type SampleSet } from './strategies';
 import { expertReturn, loadTaskExpert } from './experiment';
 
@@ -70,7 +72,7 @@ export function kickstartLoss(expert: Expert, c: KickstartLossConfig, rng: Rng):
     });
     // Rows 0..B-1 are the visited states as recorded: the PPO forward pass's mean and log-std are the student there.
     const t0 = target(0, B);
-    let total = tf.div(tf.sum(gaussianCrossEntropyRows(t0.m, t0.s, mean, logStd)), batch.normaliser);
+    let total = tf.div(tf.sum(gaussianCrossEntropy(t0.m, t0.s, mean, logStd)), batch.normaliser);
     if (batch.rows > B) {
       const n = batch.rows - B;
       const pert: Record<string, Float32Array> = {};
@@ -83,7 +85,7 @@ export function kickstartLoss(expert: Expert, c: KickstartLossConfig, rng: Rng):
       const t1 = target(B, batch.rows);
       const w = tf.tensor1d(batch.weights.subarray(B));
       // sum_j (1/M) H over the B*M perturbed rows, over L = B: (1/M) sum_j mean_b H(s_b + ds_bj).
-      total = tf.add(total, tf.div(tf.sum(tf.mul(w, gaussianCrossEntropyRows(t1.m, t1.s, p.mean, p.logStd))), batch.normaliser));
+      total = tf.add(total, tf.div(tf.sum(tf.mul(w, gaussianCrossEntropy(t1.m, t1.s, p.mean, p.logStd))), batch.normaliser));
     }
     const loss = tf.mul(c.lambda, total) as tf.Scalar;
     return { loss, metrics: { 'loss/kickstart_cross_entropy': total as tf.Scalar } };
@@ -121,12 +123,7 @@ export interface KickstartCell {
 
 /** The legend label of an arm: 'RL only', 'Kickstarting', 'Kickstarting (2 lambda)', 'Kickstarting + APC'. */
 export function kickstartLabel(method: string, lambda: number): string {
-  const k = lambda / KICKSTART_LAMBDA;
-  const times = k === 1 ? '' : ` (${Number.isInteger(k) ? k : k.toPrecision(3)} lambda)`;
-  if (method === 'rl') return 'RL only';
-  if (method === 'bc') return `Kickstarting${times}`;
-  if (method === 'apc') return `Kickstarting + APC${times}`;
-  throw new RangeError(`method must be one of rl, bc, apc, got '${method}'`);
+  return armLabel(method, lambda / KICKSTART_LAMBDA);
 }
 
 /**
@@ -142,7 +139,7 @@ export async function runKickstart(cell: KickstartCell): Promise<Record<string, 
   const { expert, sha256 } = await loadTaskExpert(cell.task, checkpoint, cell.expertSha256);
   const evalMode = cell.evalMode ?? 'noise';
   const evalTaskOptions = cell.evalTaskOptions ?? {};
-  const protocol = { task: cell.task, episodes: cell.evalEpisodes, mode: evalMode, noiseStd: cell.evalNoise, seed: 12345, taskOptions: evalTaskOptions, workers: 0 } as const;
+  const protocol = { task: cell.task, episodes: cell.evalEpisodes, mode: evalMode, noiseStd: cell.evalNoise, seed: EVAL_SEED, taskOptions: evalTaskOptions, workers: 0 } as const;
   const expertRet = await expertReturn(expert, { task: cell.task, checkpoint, expertSha256: sha256, episodes: cell.evalEpisodes, noise: cell.evalNoise, mode: evalMode, taskOptions: evalTaskOptions });
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'apc-kickstart-'));
   try {

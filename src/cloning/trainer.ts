@@ -10,7 +10,8 @@ import { GaussianMLP } from '../policies';
 import { Rng } from '../util/rng';
 import { DivergenceError, DIVERGED_MAGNITUDE, checkFiniteWeights, diverged } from '../util/finite';
 import type { CloningConfig } from './config';
-import { cloningCrossEntropy, cloningNll, gaussianNllRows } from './losses';
+import { cloningCrossEntropy, cloningNll } from './losses';
+import { gaussianNll } from '../policies/distributions';
 import { buildBatch, checkViews, type SampleSet } from './strategies';
 
 export interface TrainStudentArgs {
@@ -54,7 +55,7 @@ export function validationNll(student: GaussianMLP, data: SampleSet, chunk = 409
     total += tf.tidy(() => {
       const { mean, logStd } = student.apply(inputs);
       const target = tf.tensor2d(data.expertMean.subarray(from * A, to * A), [to - from, A]);
-      return tf.sum(gaussianNllRows(mean, logStd, target)).dataSync()[0];
+      return tf.sum(gaussianNll(mean, logStd, target)).dataSync()[0];
     });
     tf.dispose(Object.values(inputs));
   }

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { resultsRoot, writeFileAtomic } from './paths';
-import { readJsonFile } from '../util/json';
+import { canonicalJson, readJsonFile } from '../util/json';
 
 /**
  * Bump when a code change alters what a stored result would contain (learner, env, evaluation); every cached
@@ -44,19 +44,7 @@ export interface StoredResult<R = ResultRow> {
   wallSeconds: number;
 }
 
-/** JSON with object keys sorted at every level (a stable hash input); rejects non-JSON values. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => {
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new TypeError(`config holds a non-finite number (${v})`);
-    if (typeof v === 'function' || typeof v === 'symbol' || typeof v === 'bigint') {
-      throw new TypeError(`config holds a ${typeof v}; configs must be plain JSON data`);
-    }
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
-    }
-    return v;
-  });
-}
+export { canonicalJson } from '../util/json';
 
 export function configKey(config: CellConfig, codeVersion: string = CODE_VERSION): string {
   return createHash('sha256').update(canonicalJson({ config, codeVersion })).digest('hex');

@@ -15,21 +15,19 @@ import {
   SELECTION_GRID, SIGMA_SCALES, selectedCloning, selectionGrid, sigmaScaleField, type Selected, type SelectedMethod, type SelectionBase, type SigmaScale,
 } from './selection';
 
+import { DAGGER_LABELS, KICKSTART_LABELS, METHOD_ORDER, STRATEGY_LABELS } from '../cloning/labels';
+
 export const FIGURE_IDS = ['fig1-toy', 'fig2-offline', 'fig3-compression', 'fig4-privileged', 'fig5-dagger', 'fig6-kickstart'] as const;
 export type FigureId = (typeof FIGURE_IDS)[number];
 
-/** Method keys (as the cloning strategies name them) and their legend labels (the paper's names). */
-export const METHOD_LABELS: Record<string, string> = { bc: 'BC', 'naive-abc': 'Naive ABC', apc: 'APC' };
+/** Method keys (as the cloning strategies name them) and their legend labels (the paper's names): src/cloning/labels.ts. */
+export const METHOD_LABELS: Record<string, string> = STRATEGY_LABELS;
 /** Figures where the methods wrap another algorithm get their own labels. */
 const FIGURE_METHOD_LABELS: Partial<Record<string, Record<string, string>>> = {
-  'fig5-dagger': { bc: 'DAgger', apc: 'DAgger + APC' },
-  'fig6-kickstart': { rl: 'RL only', bc: 'Kickstarting', apc: 'Kickstarting + APC' },
+  'fig5-dagger': { bc: DAGGER_LABELS.bc, apc: DAGGER_LABELS.apc },
+  'fig6-kickstart': KICKSTART_LABELS,
 };
-/** Legend order across figures. */
-export const METHOD_ORDER = [
-  'RL only', 'BC', 'Naive ABC', 'APC', 'Image shift only', 'Naive ABC + image shift', 'APC + image shift', 'DAgger', 'DAgger + APC',
-  'Kickstarting', 'Kickstarting (2 lambda)', 'Kickstarting + APC',
-];
+export { METHOD_ORDER };
 
 /** The legend label of `method` in `figure`; the error names the accepted methods. */
 export function methodLabel(figure: string, method: string): string {

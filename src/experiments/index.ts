@@ -3,7 +3,6 @@ export * from './paths';
 export * from './cache';
 export * from './profiles';
 export * from './sweep';
-export * from './pieces';
 export * from './selection';
 export * from './figures';
 export * from './compute';

@@ -26,9 +26,19 @@ export function gaussianLogProb(mean: tf.Tensor, logStd: tf.Tensor, action: tf.T
   });
 }
 
-/** Negative log-likelihood -log N(action; mean, sigma^2) per row: [B]. */
+/**
+ * Negative log-likelihood -log N(action; mean, sigma^2) per row: [B]; the cloning losses' NLL (eqns 3 and 10).
+ * It divides by sigma where gaussianLogProb (PPO's ratio) multiplies by 1 / sigma: the two may differ in the last
+ * bit, and each is kept as the committed results were computed with it.
+ */
 export function gaussianNll(mean: tf.Tensor, logStd: tf.Tensor, action: tf.Tensor): tf.Tensor1D {
-  return tf.tidy(() => tf.neg(gaussianLogProb(mean, logStd, action)) as tf.Tensor1D);
+  check2d('mean', mean);
+  check2d('logStd', logStd, mean);
+  check2d('action', action, mean);
+  return tf.tidy(() => {
+    const z = tf.div(tf.sub(action, mean), tf.exp(logStd));
+    return tf.sum(tf.add(tf.add(tf.mul(0.5, tf.square(z)), logStd), 0.5 * LOG_2PI), 1) as tf.Tensor1D;
+  });
 }
 
 /** Differential entropy sum_d (log sigma_d + (1 + log 2 pi) / 2) per row: [B]. */
@@ -48,9 +58,9 @@ export function gaussianCrossEntropy(expertMean: tf.Tensor, expertStd: tf.Tensor
   check2d('expertMean', expertMean, mean);
   check2d('expertStd', expertStd, mean);
   return tf.tidy(() => {
-    const invVar = tf.exp(tf.mul(-2, logStd));
+    const var_ = tf.exp(tf.mul(2, logStd));
     const num = tf.add(tf.square(expertStd), tf.square(tf.sub(expertMean, mean)));
-    return tf.sum(tf.add(tf.add(logStd, 0.5 * LOG_2PI), tf.mul(0.5, tf.mul(num, invVar))), 1) as tf.Tensor1D;
+    return tf.sum(tf.add(tf.add(logStd, 0.5 * LOG_2PI), tf.div(num, tf.mul(2, var_))), 1) as tf.Tensor1D;
   });
 }
 

@@ -8,6 +8,7 @@
  * A figure is plain JSON ({ data, layout }) so that it can be stored, exported and checked.
  */
 import type { AggregatePoint } from './frame';
+import { STRATEGY_LABELS } from '../cloning/labels';
 
 export interface PlotlyFigure {
   data: Record<string, unknown>[];
@@ -49,7 +50,7 @@ export interface LineGridOptions {
 }
 
 /** Colours of the three methods, kept across figures (other series cycle through PALETTE). */
-export const METHOD_COLORS: Record<string, string> = { BC: '#1f77b4', 'Naive ABC': '#ff7f0e', APC: '#2ca02c', Expert: '#444444' };
+export const METHOD_COLORS: Record<string, string> = { [STRATEGY_LABELS.bc]: '#1f77b4', [STRATEGY_LABELS['naive-abc']]: '#ff7f0e', [STRATEGY_LABELS.apc]: '#2ca02c', Expert: '#444444' };
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
 function uniq<T>(xs: T[]): T[] {

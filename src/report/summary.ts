@@ -8,10 +8,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CellConfig, ResultRow } from '../experiments/cache';
-import { expertsRoot, type FigureId, type FigurePlan } from '../experiments/figures';
+import type { FigureId, FigurePlan } from '../experiments/figures';
+import { expertsRoot } from '../util/paths';
 import { figuresDir, writeFileAtomic } from '../experiments/paths';
 import { checkpointSha256 } from '../util/experts';
 import { meanInterval, pairedTTest } from './stats';
+import { DAGGER_LABELS, KICKSTART_LABELS, STRATEGY_LABELS, kickstartLabel, methodName } from '../cloning/labels';
 
 /** The significance level the words use. */
 export const ALPHA = 0.05;
@@ -20,7 +22,7 @@ export const INTERVAL_NOTE = '95% CI of the mean over seeds (t distribution)';
 export const TEST_NOTE = 'paired two-sided t-test over seeds (same seeds, datasets and evaluation starts), no correction for multiple comparisons';
 
 /** The legend label of Figure 6's control arm, kickstarting with twice the cloning weight. */
-export const KICKSTART_2_LAMBDA = 'Kickstarting (2 lambda)';
+export const KICKSTART_2_LAMBDA = kickstartLabel('bc', 2);
 
 /** One comparison: a against b (meanDiff = a - b); headline ones go into the README's results table. */
 export interface ComparisonSpec {
@@ -29,7 +31,8 @@ export interface ComparisonSpec {
   headline: boolean;
 }
 
-const CLONING_COMPARISONS: ComparisonSpec[] = [{ a: 'APC', b: 'BC', headline: true }, { a: 'APC', b: 'Naive ABC', headline: true }];
+const L = STRATEGY_LABELS;
+const CLONING_COMPARISONS: ComparisonSpec[] = [{ a: L.apc, b: L.bc, headline: true }, { a: L.apc, b: L['naive-abc'], headline: true }];
 
 /** The comparisons of each figure, by legend label; a pair is tested where both methods were measured. */
 export const COMPARISONS: Record<FigureId, ComparisonSpec[]> = {
@@ -38,14 +41,14 @@ export const COMPARISONS: Record<FigureId, ComparisonSpec[]> = {
   'fig3-compression': CLONING_COMPARISONS,
   'fig4-privileged': [
     ...CLONING_COMPARISONS,
-    { a: 'APC + image shift', b: 'Image shift only', headline: false },
-    { a: 'APC + image shift', b: 'Naive ABC + image shift', headline: false },
+    { a: methodName('apc', 1), b: methodName('bc', 1), headline: false },
+    { a: methodName('apc', 1), b: methodName('naive-abc', 1), headline: false },
   ],
-  'fig5-dagger': [{ a: 'DAgger + APC', b: 'DAgger', headline: true }],
+  'fig5-dagger': [{ a: DAGGER_LABELS.apc, b: DAGGER_LABELS.bc, headline: true }],
   'fig6-kickstart': [
-    { a: 'Kickstarting + APC', b: 'Kickstarting', headline: true },
-    { a: 'Kickstarting + APC', b: KICKSTART_2_LAMBDA, headline: true },
-    { a: 'Kickstarting', b: 'RL only', headline: false },
+    { a: KICKSTART_LABELS.apc, b: KICKSTART_LABELS.bc, headline: true },
+    { a: KICKSTART_LABELS.apc, b: KICKSTART_2_LAMBDA, headline: true },
+    { a: KICKSTART_LABELS.bc, b: KICKSTART_LABELS.rl, headline: false },
   ],
 };
 
@@ -191,7 +194,7 @@ export function figureSummary(plan: FigurePlan, rows: ResultRow[], options: Part
     const widths = student.split('x').map(Number);
     return torso && widths.every((w) => w > 0) ? product(torso) / product(widths) : undefined;
   };
-  const lambdaOf = (r: ResultRow): number => (r.method === 'RL only' ? 0 : num(r.lambda, 'lambda'));
+  const lambdaOf = (r: ResultRow): number => (r.method === KICKSTART_LABELS.rl ? 0 : num(r.lambda, 'lambda'));
   const extraOf = (r: ResultRow): Partial<SummaryPoint> => {
     const e: Partial<SummaryPoint> = {};
     if (extras.includes('student')) {

@@ -2,6 +2,7 @@
  * PPO run configuration: plain typed data with a documented default on every field (STYLE habit 2).
  * The fully resolved config is written next to every run's results (outDir/config.json).
  */
+import { EVAL_SEED } from '../util/seeds';
 
 /** One stage of PPOConfig.curriculum. */
 export interface CurriculumStage {
@@ -182,7 +183,7 @@ export interface PPOConfig {
   milestoneEvery: number;
   /** Episodes per training-time evaluation. Default 10. */
   evalEpisodes: number;
-  /** Seed of the evaluation episodes (the same for every evaluation, so evaluations are paired). Default 12345. */
+  /** Seed of the evaluation episodes (the same for every evaluation, so evaluations are paired). Default EVAL_SEED (12345). */
   evalSeed: number;
   /** Minutes between resumable checkpoints. Default 5. */
   checkpointEvery: number;
@@ -231,7 +232,7 @@ export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   evalEvery: 100_000,
   milestoneEvery: 0,
   evalEpisodes: 10,
-  evalSeed: 12345,
+  evalSeed: EVAL_SEED,
   checkpointEvery: 5,
   keepCheckpoints: 3,
 };

@@ -7,7 +7,8 @@
 import type { Expert } from '../policies/types';
 import { Rng } from '../util/rng';
 import '../training/variants'; // training configs name the variants' options (curricula, shaping)
-import { VecEnv } from './env-adapter';
+import { EVAL_SEED } from '../util/seeds';
+import { VecEnv } from '../envs/vec-env';
 
 export interface EvaluateOptions {
   /** Registered task name. Required. */
@@ -18,7 +19,7 @@ export interface EvaluateOptions {
   mode: 'mean' | 'noise';
   /** Action noise std in 'noise' mode. Default 0.2 (paper section 5). */
   noiseStd: number;
-  /** Seed of the episode initial states and of the noise. Default 12345. */
+  /** Seed of the episode initial states and of the noise. Default EVAL_SEED (12345). */
   seed: number;
   /** Envs run side by side; part of the pairing (keep it fixed). Default min(episodes, 50). */
   numEnvs?: number;
@@ -32,7 +33,7 @@ export const DEFAULT_EVALUATE: Omit<EvaluateOptions, 'task'> = {
   episodes: 150,
   mode: 'noise',
   noiseStd: 0.2,
-  seed: 12345,
+  seed: EVAL_SEED,
   workers: 2,
   taskOptions: {},
 };

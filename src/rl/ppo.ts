@@ -1,16 +1,18 @@
 /**
  * PPO trainer (Schulman et al. 2017) for the RL experts the cloning experiments query (paper section 5), and the
  * RL half of kickstarting (paper section 4.3): an optional auxiliary loss is added to the policy loss.
- * The loop reads top to bottom in one function: setup / resume, then per iteration collect, targets, update, log.
+ * `trainLocked` reads top to bottom like the algorithm: open the run (fresh or resumed), then per iteration collect a
+ * rollout, compute GAE targets, update, step the curriculum, evaluate and log, checkpoint. Each step is a named
+ * function below it.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../util/rng';
-import { VecEnv } from './env-adapter';
+import { VecEnv } from '../envs/vec-env';
 import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend, warmStartFrom, resetActionMeans, setActionStd } from '../policies';
 import { Adam } from './adam';
-import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, stageAt, type PPOConfig } from './config';
+import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, stageAt, type PPOConfig, type StageSettings } from './config';
 import { CurveWriter, type CurveRow } from './curve';
 import { evaluatePolicy, type EvaluationResult } from './evaluate';
 import { computeGae, clippedSurrogateLoss, valueLoss, normalizeAdvantages, gaussianLogProb, gaussianEntropy, boundsLoss, RewardScaler, type Metrics } from './ppo-losses';
@@ -101,8 +103,159 @@ async function trainLocked(partial: Partial<PPOConfig> & { task: string }, outDi
   const config = resolvePPOConfig(partial);
   const log = options.log ?? (() => {});
   await initBackend();
+  const run = await openRun(config, outDir, log);
+  const { learner, rollout } = run;
 
-  // ------------------------------------------------------------------ setup / resume
+  let stopRequested = false;
+  const onSignal = (sig: string) => {
+    log(`${sig}: checkpointing at the end of this iteration`);
+    stopRequested = true;
+  };
+  if (options.handleSignals) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  let itersThisCall = 0;
+  let lastCheckpointTime = Date.now();
+  try {
+    if (!run.resumeFrom) {
+      // The untrained policy's evaluation is the curve's first row (the random-policy baseline).
+      run.curve.append({ 'time/env_steps': 0, 'time/wall_s': run.wallSeconds(), 'time/iteration': 0, ...(await evaluateAndSnapshot(run)) });
+    }
+    while (run.envSteps < config.totalSteps) {
+      const iterStart = Date.now();
+      const { episodeReturns } = await collectRollout(run);
+      const collectSeconds = (Date.now() - iterStart) / 1000;
+      const { advantages, returns } = computeTargets(run);
+      const lr = learningRate(run);
+      const { sums, nUpdates } = ppoUpdate(run, advantages, returns, lr, options.auxLoss);
+      // Observation statistics move after the update, so the update saw the statistics the batch was collected with.
+      learner.policy.updateNormalizer(rollout.obs);
+      checkFiniteWeights(`PPO iteration ${run.iteration + 1} (from env step ${run.envSteps})`, learner.vars, [...learner.policy.weightNames(), ...learner.valueNet.variableNames('value')]);
+      adaptLearningRate(run, sums, nUpdates);
+      run.iteration += 1;
+      run.envSteps += rollout.size;
+      itersThisCall += 1;
+      await curriculumStep(run);
+
+      // ---------------------------------------------------------------- evaluate, log
+      const iterSeconds = (Date.now() - iterStart) / 1000;
+      const evalRow = run.envSteps >= run.nextEvalAt || run.envSteps >= config.totalSteps ? await evaluateAndSnapshot(run) : {};
+      const row: CurveRow = {
+        'time/env_steps': run.envSteps,
+        'time/wall_s': run.wallSeconds(),
+        'time/iteration': run.iteration,
+        ...evalRow,
+        'train/episode_return': episodeReturns.length > 0 ? episodeReturns.reduce((a, b) => a + b, 0) / episodeReturns.length : null,
+        'train/lr': lr,
+        'time/fps': rollout.size / iterSeconds,
+        'time/collect_s': collectSeconds,
+      };
+      for (const [k, v] of Object.entries(sums)) row[k] = v / nUpdates;
+      run.curve.append(row);
+      options.onIteration?.(row, config);
+
+      // ---------------------------------------------------------------- checkpoint
+      // Give the event loop a turn (signals are delivered there; an in-thread VecEnv never yields otherwise).
+      await new Promise((resolve) => setImmediate(resolve));
+      const stopHere = stopRequested || (options.stopAfterIterations !== undefined && itersThisCall >= options.stopAfterIterations);
+      if (stopHere || Date.now() - lastCheckpointTime > config.checkpointEvery * 60_000) {
+        await saveTrainerCheckpoint(run);
+        lastCheckpointTime = Date.now();
+      }
+      if (stopHere) return result(run, 'stopped');
+    }
+    await saveTrainerCheckpoint(run);
+    return result(run, 'done');
+  } finally {
+    if (options.handleSignals) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    await run.env.close();
+    learner.adam.dispose();
+    learner.valueNet.dispose();
+    learner.policy.dispose();
+  }
+}
+
+function result(run: Run, status: TrainResult['status']): TrainResult {
+  return { status, envSteps: run.envSteps, iteration: run.iteration, resumedFrom: run.resumeFrom, bestEvalReturn: run.bestEvalReturn, lastEval: run.lastEval };
+}
+
+// ==================================================================== the run's parts
+
+/** The policy, the value network on the policy's features, Adam over both, and the optional reward scaler. */
+interface Learner {
+  policy: GaussianMLP;
+  valueNet: DenseStack;
+  vars: tf.Variable[];
+  adam: Adam;
+  rewardScaler: RewardScaler | null;
+}
+
+/** One iteration's rollout buffers, time-major (index t * N + i), reused from iteration to iteration. */
+interface Rollout {
+  /** T * N: the batch of one iteration. */
+  size: number;
+  obs: Record<string, Float32Array>;
+  actions: Float32Array;
+  logp: Float32Array;
+  values: Float32Array;
+  rewards: Float32Array;
+  dones: Uint8Array;
+  failures: Uint8Array;
+  /** V of the state an episode was cut at by its time limit (bootstrapped by GAE). */
+  truncationValues: Float32Array;
+  /** The action noise of one step, N * A. */
+  eps: Float32Array;
+}
+
+/** A training run: what is fixed once it is open, and the counters and state (marked mutable) that the loop moves. */
+interface Run {
+  config: PPOConfig;
+  outDir: string;
+  ckptRoot: string;
+  log: (line: string) => void;
+  /** Appends an entry to config-history.jsonl. */
+  history: (entry: Record<string, unknown>) => void;
+  /** The checkpoint this run resumed from, or null. */
+  resumeFrom: string | null;
+  resumes: number;
+  view: string[];
+  groupSize: (group: string) => number;
+  /** Action dimensions, envs, steps per rollout. */
+  A: number;
+  N: number;
+  T: number;
+  learner: Learner;
+  rollout: Rollout;
+  actRng: Rng;
+  mbRng: Rng;
+  envSeed: number;
+  makeEnv: (stageIndex: number, taskOptions: Record<string, unknown>, restore?: EpisodeRecorder) => Promise<VecEnv>;
+  recorder: EpisodeRecorder;
+  curve: CurveWriter;
+  wallSeconds: () => number;
+  // mutable
+  env: VecEnv;
+  obs: Record<string, Float32Array>;
+  stage: StageSettings;
+  iteration: number;
+  envSteps: number;
+  bestEvalReturn: number | null;
+  nextEvalAt: number;
+  adaptiveLr: number;
+  lastEval: EvaluationResult | null;
+}
+
+// -------------------------------------------------------------------- setup / resume
+
+/**
+ * Open the run in `outDir`: resume from its newest intact checkpoint (refusing another command's), record the
+ * config history, and build the envs, the learner and the rollout buffers.
+ */
+async function openRun(config: PPOConfig, outDir: string, log: (line: string) => void): Promise<Run> {
   const ckptRoot = path.join(outDir, 'checkpoints');
   removeStaleTemporaries([ckptRoot, path.join(outDir, 'milestones'), outDir], log);
   const resumeFrom = await newestIntactCheckpoint(ckptRoot, log);
@@ -140,14 +293,14 @@ async function trainLocked(partial: Partial<PPOConfig> & { task: string }, outDi
   const resumes = saved ? saved.resumes + 1 : 0;
   // A resumed run replays its in-flight episodes (same env seed): bitwise the run it continues. A checkpoint without
   // them (written before they were stored, or under other task options) starts fresh episodes with a new env seed.
-  let stage = stageAt(config, saved ? saved.envSteps : 0);
+  const stage = stageAt(config, saved ? saved.envSteps : 0);
   const replay = saved?.envState && JSON.stringify(saved.envState.taskOptions) === JSON.stringify(stage.taskOptions) ? saved.envState : null;
   const drawnSeed = rootRng.int32();
   const envSeed = replay ? replay.envSeed : (drawnSeed + 7919 * resumes) >>> 0;
   const makeEnv = (stageIndex: number, taskOptions: Record<string, unknown>, restore?: EpisodeRecorder) =>
     VecEnv.create({ task: config.task, numEnvs: config.numEnvs, workers: config.workers, seed: (envSeed + 104729 * stageIndex) >>> 0, taskOptions, restore: restore?.replay() });
   const restored = replay ? EpisodeRecorder.load(resumeFrom!, replay, config.numEnvs) : null;
-  let env = await makeEnv(stage.index, stage.taskOptions, restored ?? undefined);
+  const env = await makeEnv(stage.index, stage.taskOptions, restored ?? undefined);
   const spec = env.spec;
   const view = spec.views[config.view];
   if (!view) throw new RangeError(`task ${spec.name} has no view '${config.view}'; views: ${Object.keys(spec.views).join(', ')}`);
@@ -164,14 +317,41 @@ async function trainLocked(partial: Partial<PPOConfig> & { task: string }, outDi
   const T = config.rolloutLength;
   const recorder = restored ?? new EpisodeRecorder(N, A);
 
-  const policy = saved
-    ? (await loadCheckpoint(path.join(resumeFrom!, 'policy'))).policy
+  const learner = await buildLearner(config, { view, groupShapes, groupKinds, actionDim: A }, initRng, resumeFrom, log);
+  const counters = { iteration: 0, envSteps: 0, wallOffset: 0, bestEvalReturn: null as number | null, nextEvalAt: 0, adaptiveLr: config.lr };
+  if (saved) {
+    restoreLearner(learner, resumeFrom!, saved);
+    counters.iteration = saved.iteration;
+    counters.envSteps = saved.envSteps;
+    counters.wallOffset = saved.wallSeconds;
+    // A new evaluation setting starts a new 'best': returns measured under different settings do not compare.
+    counters.bestEvalReturn = evalSettingChanged ? null : saved.bestEvalReturn;
+    counters.nextEvalAt = evalSettingChanged ? counters.envSteps : saved.nextEvalAt;
+    for (const [k, c] of Object.entries(changed)) log(`resume changes ${k}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
+    counters.adaptiveLr = saved.adaptiveLr ?? config.lr;
+    log(`resumed ${resumeFrom} at iteration ${counters.iteration}, ${counters.envSteps} env steps`);
+  }
+  const curve = CurveWriter.open(path.join(outDir, 'curve.csv'), [], saved ? saved.curveRows : undefined);
+  const startTime = Date.now();
+  const { wallOffset, ...state } = counters;
+  return {
+    config, outDir, ckptRoot, log, history, resumeFrom, resumes, view, groupSize, A, N, T,
+    learner, rollout: allocateRollout(view, groupSize, N, T, A), actRng, mbRng, envSeed, makeEnv, recorder, curve,
+    wallSeconds: () => wallOffset + (Date.now() - startTime) / 1000,
+    env, obs: restored ? env.observations() : await env.reset(), stage, lastEval: null, ...state,
+  };
+}
+
+/** A new policy (or the checkpoint's, on a resume; warm-started from `initPolicy` if set), its value net and Adam. */
+async function buildLearner(config: PPOConfig, shape: ConstructorParameters<typeof GaussianMLP>[0], initRng: Rng, resumeFrom: string | null, log: (line: string) => void): Promise<Learner> {
+  const policy = resumeFrom
+    ? (await loadCheckpoint(path.join(resumeFrom, 'policy'))).policy
     : new GaussianMLP(
-        { view, groupShapes, groupKinds, actionDim: A },
+        shape,
         { torso: config.policyTorso, activation: config.activation, minStd: config.minStd, maxStd: config.maxStd, stateDependentStd: false, initStd: config.initStd, normalize: config.normalizeObs },
         initRng,
       );
-  if (!saved && config.initPolicy !== null) {
+  if (!resumeFrom && config.initPolicy !== null) {
     const source = (await loadCheckpoint(config.initPolicy)).policy;
     warmStartFrom(policy, source);
     source.dispose();
@@ -179,309 +359,274 @@ async function trainLocked(partial: Partial<PPOConfig> & { task: string }, outDi
   }
   const valueNet = new DenseStack(policy.featureSize, [...config.valueTorso, 1], config.activation, initRng.child('value'));
   const vars = [...policy.trainableVariables(), ...valueNet.trainableVariables()];
-  const adam = new Adam(vars);
-  const rewardScaler = config.scaleRewards ? new RewardScaler(N, config.gamma) : null;
+  return { policy, valueNet, vars, adam: new Adam(vars), rewardScaler: config.scaleRewards ? new RewardScaler(config.numEnvs, config.gamma) : null };
+}
 
-  let iteration = 0;
-  let envSteps = 0;
-  let wallOffset = 0;
-  let bestEvalReturn: number | null = null;
-  let nextEvalAt = 0;
-  let adaptiveLr = config.lr;
-  if (saved) {
-    const floats = readFloatArrays(path.join(resumeFrom!, 'state.bin'), saved.floatLengths);
-    const nv = valueNet.trainableVariables();
-    nv.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(floats[i], v.shape))));
-    const nm = vars.length;
-    adam.setState({ step: saved.adamStep, m: floats.slice(nv.length, nv.length + nm), v: floats.slice(nv.length + nm, nv.length + 2 * nm) });
-    if (rewardScaler && saved.rewardScaler) rewardScaler.setState(saved.rewardScaler);
-    iteration = saved.iteration;
-    envSteps = saved.envSteps;
-    wallOffset = saved.wallSeconds;
-    // A new evaluation setting starts a new 'best': returns measured under different settings do not compare.
-    bestEvalReturn = evalSettingChanged ? null : saved.bestEvalReturn;
-    nextEvalAt = evalSettingChanged ? envSteps : saved.nextEvalAt;
-    for (const [k, c] of Object.entries(changed)) log(`resume changes ${k}: ${JSON.stringify(c.from)} -> ${JSON.stringify(c.to)}`);
-    adaptiveLr = saved.adaptiveLr ?? config.lr;
-    log(`resumed ${resumeFrom} at iteration ${iteration}, ${envSteps} env steps`);
-  }
-  const curve = CurveWriter.open(path.join(outDir, 'curve.csv'), [], saved ? saved.curveRows : undefined);
-  const startTime = Date.now();
-  const wallSeconds = () => wallOffset + (Date.now() - startTime) / 1000;
+/** The value net's weights, Adam's moments and the reward scaler's statistics from a checkpoint's state.bin. */
+function restoreLearner(learner: Learner, resumeFrom: string, saved: TrainerJson): void {
+  const floats = readFloatArrays(path.join(resumeFrom, 'state.bin'), saved.floatLengths);
+  const nv = learner.valueNet.trainableVariables();
+  nv.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(floats[i], v.shape))));
+  const nm = learner.vars.length;
+  learner.adam.setState({ step: saved.adamStep, m: floats.slice(nv.length, nv.length + nm), v: floats.slice(nv.length + nm, nv.length + 2 * nm) });
+  if (learner.rewardScaler && saved.rewardScaler) learner.rewardScaler.setState(saved.rewardScaler);
+}
 
-  /** V(s) for a batch of already-built policy inputs, [B]. */
-  const valueOf = (inputs: Record<string, tf.Tensor>): tf.Tensor1D => tf.squeeze(valueNet.apply(policy.features(inputs)), [1]) as tf.Tensor1D;
+function allocateRollout(view: string[], groupSize: (g: string) => number, N: number, T: number, A: number): Rollout {
+  const obs: Record<string, Float32Array> = {};
+  for (const g of view) obs[g] = new Float32Array(T * N * groupSize(g));
+  return {
+    size: T * N, obs, actions: new Float32Array(T * N * A), logp: new Float32Array(T * N), values: new Float32Array(T * N),
+    rewards: new Float32Array(T * N), dones: new Uint8Array(T * N), failures: new Uint8Array(T * N),
+    truncationValues: new Float32Array(T * N), eps: new Float32Array(N * A),
+  };
+}
 
-  const saveTrainerCheckpoint = async (): Promise<void> => {
-    const target = path.join(ckptRoot, checkpointName(iteration));
-    await writeDirAtomically(target, async (tmp) => {
-      await saveCheckpoint(path.join(tmp, 'policy'), policy, { task: config.task, step: envSteps });
-      const adamState = adam.getState();
-      const floatLengths = writeFloatArrays(path.join(tmp, 'state.bin'), [
-        ...valueNet.trainableVariables().map((v) => v.dataSync()),
-        ...adamState.m,
-        ...adamState.v,
-      ]);
-      const json: TrainerJson = {
-        version: 1, config, iteration, envSteps, wallSeconds: wallSeconds(), curveRows: curve.rowCount, bestEvalReturn, nextEvalAt, resumes,
-        rng: { actions: actRng.saveState(), minibatches: mbRng.saveState() }, adamStep: adamState.step, floatLengths,
-        rewardScaler: rewardScaler ? rewardScaler.getState() : null, adaptiveLr, envState: recorder.save(tmp, envSeed, stage.taskOptions),
-      };
-      fs.writeFileSync(path.join(tmp, 'trainer.json'), JSON.stringify(json));
+/** V(s) for a batch of already-built policy inputs, [B]. */
+function valueOf(learner: Learner, inputs: Record<string, tf.Tensor>): tf.Tensor1D {
+  return tf.squeeze(learner.valueNet.apply(learner.policy.features(inputs)), [1]) as tf.Tensor1D;
+}
+
+function pick(run: Run, o: Record<string, Float32Array>): Record<string, Float32Array> {
+  return Object.fromEntries(run.view.map((g) => [g, o[g]]));
+}
+
+// -------------------------------------------------------------------- collect
+
+/** T steps of the N envs under the current policy (a ~ N(mean, std)), into the rollout buffers. */
+async function collectRollout(run: Run): Promise<{ episodeReturns: number[] }> {
+  const { config, view, groupSize, A, N, T, learner, rollout: r } = run;
+  const { policy, rewardScaler } = learner;
+  const episodeReturns: number[] = [];
+  for (let t = 0; t < T; t++) {
+    for (const g of view) r.obs[g].set(run.obs[g], t * N * groupSize(g));
+    const inputs = policy.toTensors({ batch: N, groups: pick(run, run.obs) });
+    const [meanT, logStdT, valueT] = tf.tidy(() => {
+      const { mean, logStd } = policy.apply(inputs);
+      return [mean, logStd, valueOf(learner, inputs)];
     });
-    pruneCheckpoints(ckptRoot, config.keepCheckpoints);
-  };
-
-  const savePolicySnapshot = (dir: string, evalResult: EvaluationResult) =>
-    writeDirAtomically(dir, (tmp) => saveCheckpoint(tmp, policy, { task: config.task, step: envSteps, evalReturn: evalResult.mean, evalReturnStd: evalResult.std, evalEpisodes: evalResult.episodes, evalMode: evalResult.mode }));
-
-  let stopRequested = false;
-  const onSignal = (sig: string) => {
-    log(`${sig}: checkpointing at the end of this iteration`);
-    stopRequested = true;
-  };
-  if (options.handleSignals) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    const mean = meanT.dataSync() as Float32Array;
+    const logStd = logStdT.dataSync() as Float32Array;
+    r.values.set(valueT.dataSync() as Float32Array, t * N);
+    tf.dispose([meanT, logStdT, valueT, ...Object.values(inputs)]);
+    run.actRng.fillNormal(r.eps);
+    for (let i = 0; i < N; i++) {
+      let lp = 0;
+      for (let j = 0; j < A; j++) {
+        const k = i * A + j;
+        r.actions[t * N * A + k] = mean[k] + Math.exp(logStd[k]) * r.eps[k];
+        lp += -0.5 * r.eps[k] * r.eps[k] - logStd[k] - 0.5 * Math.log(2 * Math.PI);
+      }
+      r.logp[t * N + i] = lp;
+    }
+    const step = await run.env.step(r.actions.subarray(t * N * A, (t + 1) * N * A), { resetOnFailure: config.earlyTerminationOnFailure });
+    run.recorder.record(r.actions.subarray(t * N * A, (t + 1) * N * A), step.done);
+    const reward = rewardScaler ? rewardScaler.scale(step.reward, step.done) : step.reward;
+    r.rewards.set(reward, t * N);
+    for (let i = 0; i < N; i++) {
+      const k = t * N + i;
+      r.dones[k] = step.done[i];
+      r.failures[k] = step.done[i] && step.failed[i] && config.earlyTerminationOnFailure ? 1 : 0;
+      // The VecEnv returns the next episode's first observation after a time limit, not the state the episode
+      // was cut at; V(s_t) of the last state stands in for V(s_{t+1}) (one control step apart).
+      r.truncationValues[k] = r.values[k];
+      if (step.done[i]) episodeReturns.push(step.episodeReturn[i]);
+    }
+    run.obs = step.obs;
   }
+  return { episodeReturns };
+}
 
-  // Rollout buffers, time-major (index t * N + i).
-  const obsBuf: Record<string, Float32Array> = {};
-  for (const g of view) obsBuf[g] = new Float32Array(T * N * groupSize(g));
-  const actBuf = new Float32Array(T * N * A);
-  const logpBuf = new Float32Array(T * N);
-  const valBuf = new Float32Array(T * N);
-  const rewBuf = new Float32Array(T * N);
-  const doneBuf = new Uint8Array(T * N);
-  const failBuf = new Uint8Array(T * N);
-  const truncValBuf = new Float32Array(T * N);
-  const eps = new Float32Array(N * A);
+// -------------------------------------------------------------------- targets
 
-  let lastEval: EvaluationResult | null = null;
-  let itersThisCall = 0;
-  let lastCheckpointTime = Date.now();
-  let obs = restored ? env.observations() : await env.reset();
-  const pick = (o: Record<string, Float32Array>) => Object.fromEntries(view.map((g) => [g, o[g]]));
+/** GAE(lambda) advantages and returns of the rollout, bootstrapped from V of the state after its last step. */
+function computeTargets(run: Run): { advantages: Float32Array; returns: Float32Array } {
+  const { config, N, T, learner, rollout: r } = run;
+  const lastValues = tf.tidy(() => {
+    const inputs = learner.policy.toTensors({ batch: N, groups: pick(run, run.obs) });
+    return valueOf(learner, inputs).dataSync() as Float32Array;
+  });
+  return computeGae({
+    steps: T, numEnvs: N, rewards: r.rewards, values: r.values, dones: r.dones, failures: r.failures, truncationValues: r.truncationValues,
+    lastValues, gamma: config.gamma, lambda: config.gaeLambda,
+  });
+}
 
-  /** Evaluate with the mean action on the true task; snapshot the policy as a milestone and maybe as best. */
-  const evaluateAndSnapshot = async (): Promise<CurveRow> => {
-    lastEval = await evaluatePolicy(policy, { task: config.task, taskOptions: stage.evalTaskOptions ?? {}, episodes: config.evalEpisodes, numEnvs: config.evalEpisodes, mode: 'mean', seed: config.evalSeed, workers: 0 });
-    const milestones = path.join(outDir, 'milestones');
-    const newest = fs.existsSync(milestones) ? Math.max(-Infinity, ...fs.readdirSync(milestones).filter((n) => /^\d+$/.test(n)).map(Number)) : -Infinity;
-    if (config.milestoneEvery === 0 || envSteps - newest >= config.milestoneEvery) {
-      await savePolicySnapshot(path.join(milestones, String(envSteps).padStart(10, '0')), lastEval);
-    }
-    if (bestEvalReturn === null || lastEval.mean > bestEvalReturn) {
-      bestEvalReturn = lastEval.mean;
-      await savePolicySnapshot(path.join(outDir, 'best'), lastEval);
-    }
-    nextEvalAt = envSteps + config.evalEvery;
-    log(`eval at ${envSteps} steps: return ${lastEval.mean.toFixed(1)} +- ${lastEval.std.toFixed(1)} (best ${bestEvalReturn.toFixed(1)})`);
-    return { 'eval/return': lastEval.mean, 'eval/return_std': lastEval.std };
-  };
+// -------------------------------------------------------------------- update
 
-  try {
-    if (!saved) {
-      // The untrained policy's evaluation is the curve's first row (the random-policy baseline).
-      curve.append({ 'time/env_steps': 0, 'time/wall_s': wallSeconds(), 'time/iteration': 0, ...(await evaluateAndSnapshot()) });
-    }
-    while (envSteps < config.totalSteps) {
-      const iterStart = Date.now();
+/** This iteration's learning rate: annealed linearly, KL-adapted (targetKl), or fixed. */
+function learningRate(run: Run): number {
+  const { config } = run;
+  return config.annealLr ? config.lr * Math.max(0, 1 - run.envSteps / config.totalSteps) : config.targetKl !== null ? run.adaptiveLr : config.lr;
+}
 
-      // ---------------------------------------------------------------- collect
-      const episodeReturns: number[] = [];
-      for (let t = 0; t < T; t++) {
-        for (const g of view) obsBuf[g].set(obs[g], t * N * groupSize(g));
-        const inputs = policy.toTensors({ batch: N, groups: pick(obs) });
-        const [meanT, logStdT, valueT] = tf.tidy(() => {
-          const { mean, logStd } = policy.apply(inputs);
-          return [mean, logStd, valueOf(inputs)];
-        });
-        const mean = meanT.dataSync() as Float32Array;
-        const logStd = logStdT.dataSync() as Float32Array;
-        valBuf.set(valueT.dataSync() as Float32Array, t * N);
-        tf.dispose([meanT, logStdT, valueT, ...Object.values(inputs)]);
-        actRng.fillNormal(eps);
-        for (let i = 0; i < N; i++) {
-          let lp = 0;
-          for (let j = 0; j < A; j++) {
-            const k = i * A + j;
-            actBuf[t * N * A + k] = mean[k] + Math.exp(logStd[k]) * eps[k];
-            lp += -0.5 * eps[k] * eps[k] - logStd[k] - 0.5 * Math.log(2 * Math.PI);
-          }
-          logpBuf[t * N + i] = lp;
-        }
-        const step = await env.step(actBuf.subarray(t * N * A, (t + 1) * N * A), { resetOnFailure: config.earlyTerminationOnFailure });
-        recorder.record(actBuf.subarray(t * N * A, (t + 1) * N * A), step.done);
-        const reward = rewardScaler ? rewardScaler.scale(step.reward, step.done) : step.reward;
-        rewBuf.set(reward, t * N);
-        for (let i = 0; i < N; i++) {
-          const k = t * N + i;
-          doneBuf[k] = step.done[i];
-          failBuf[k] = step.done[i] && step.failed[i] && config.earlyTerminationOnFailure ? 1 : 0;
-          // The VecEnv returns the next episode's first observation after a time limit, not the state the episode
-          // was cut at; V(s_t) of the last state stands in for V(s_{t+1}) (one control step apart).
-          truncValBuf[k] = valBuf[k];
-          if (step.done[i]) episodeReturns.push(step.episodeReturn[i]);
-        }
-        obs = step.obs;
-      }
-      const collectSeconds = (Date.now() - iterStart) / 1000;
+/** Whether this iteration trains the value function only (policy frozen). */
+function warmingUp(run: Run): boolean {
+  return run.iteration < run.config.valueWarmupIterations;
+}
 
-      // ---------------------------------------------------------------- targets
-      const lastValues = tf.tidy(() => {
-        const inputs = policy.toTensors({ batch: N, groups: pick(obs) });
-        return valueOf(inputs).dataSync() as Float32Array;
-      });
-      const { advantages, returns } = computeGae({
-        steps: T, numEnvs: N, rewards: rewBuf, values: valBuf, dones: doneBuf, failures: failBuf, truncationValues: truncValBuf,
-        lastValues, gamma: config.gamma, lambda: config.gaeLambda,
-      });
-
-      // ---------------------------------------------------------------- update
-      const lr = config.annealLr ? config.lr * Math.max(0, 1 - envSteps / config.totalSteps) : config.targetKl !== null ? adaptiveLr : config.lr;
-      const B = T * N;
-      const mbSize = B / config.minibatches;
-      const warmingUp = iteration < config.valueWarmupIterations;
-      const order = new Int32Array(B).map((_, k) => k);
-      const sums: Record<string, number> = {};
-      let nUpdates = 0;
-      for (let epoch = 0; epoch < config.epochs; epoch++) {
-        mbRng.shuffle(order);
-        for (let m = 0; m < config.minibatches; m++) {
-          const rows = order.subarray(m * mbSize, (m + 1) * mbSize);
-          const gather = (src: Float32Array, width: number) => {
-            const out = new Float32Array(mbSize * width);
-            for (let r = 0; r < mbSize; r++) out.set(src.subarray(rows[r] * width, (rows[r] + 1) * width), r * width);
-            return out;
-          };
-          const mbGroups: Record<string, Float32Array> = {};
-          for (const g of view) mbGroups[g] = gather(obsBuf[g], groupSize(g));
-          const inputs = policy.toTensors({ batch: mbSize, groups: mbGroups });
-          const act = tf.tensor2d(gather(actBuf, A), [mbSize, A]);
-          const oldLogp = tf.tensor1d(gather(logpBuf, 1));
-          const advRaw = tf.tensor1d(gather(advantages, 1));
-          const ret = tf.tensor1d(gather(returns, 1));
-          const oldV = tf.tensor1d(gather(valBuf, 1));
-          let kept: Metrics = {};
-          const { value: total, grads } = tf.variableGrads(() => {
-            const { mean, logStd } = policy.apply(inputs);
-            const adv = config.normalizeAdvantages ? normalizeAdvantages(advRaw) : advRaw;
-            const pg = clippedSurrogateLoss(gaussianLogProb(mean, logStd, act), oldLogp, adv, config.clip);
-            const vl = valueLoss(valueOf(inputs), ret, oldV, config.valueClip);
-            const entropy = tf.mean(gaussianEntropy(logStd)) as tf.Scalar;
-            let policyTerms = tf.add(pg.loss, tf.mul(-stage.entCoef, entropy));
-            const boundsCoef = stage.boundsLossCoef;
-            let bounds: tf.Scalar | null = null;
-            if (boundsCoef > 0) {
-              bounds = boundsLoss(mean as tf.Tensor2D);
-              policyTerms = tf.add(policyTerms, tf.mul(boundsCoef, bounds));
-            }
-            let loss = (warmingUp ? tf.mul(config.vfCoef, vl.loss) : tf.add(policyTerms, tf.mul(config.vfCoef, vl.loss))) as tf.Scalar;
-            kept = { 'loss/policy': pg.loss, 'loss/value': vl.loss, 'loss/entropy': entropy, 'train/std': tf.mean(tf.exp(logStd)) as tf.Scalar, ...pg.metrics };
-            if (bounds) kept['loss/bounds'] = bounds;
-            if (options.auxLoss) {
-              const aux = options.auxLoss({ obs: inputs, mean, logStd, policy });
-              loss = tf.add(loss, aux.loss) as tf.Scalar;
-              kept = { ...kept, 'loss/aux': aux.loss, ...aux.metrics };
-            }
-            for (const v of Object.values(kept)) if (typeof v !== 'number') tf.keep(v);
-            return loss;
-          }, vars);
-          // Variables outside the loss (the policy's, in a value-only warm-up iteration) get zero gradients.
-          const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
-          const gradNorm = adam.apply(gradList, lr, config.maxGradNorm);
-          for (const [k, v] of Object.entries(kept)) sums[k] = (sums[k] ?? 0) + (typeof v === 'number' ? v : v.dataSync()[0]);
-          sums['loss/grad_norm'] = (sums['loss/grad_norm'] ?? 0) + gradNorm;
-          checkFiniteUpdate(`PPO iteration ${iteration + 1} (from env step ${envSteps}), epoch ${epoch + 1}, minibatch ${m + 1}`, total, kept, gradNorm);
-          tf.dispose([total, ...Object.values(grads), ...gradList, ...Object.values(kept).filter((v): v is tf.Scalar => typeof v !== 'number'), ...Object.values(inputs), act, oldLogp, advRaw, ret, oldV]);
-          nUpdates += 1;
-        }
-      }
-      // Observation statistics move after the update, so the update saw the statistics the batch was collected with.
-      policy.updateNormalizer(obsBuf);
-      checkFiniteWeights(`PPO iteration ${iteration + 1} (from env step ${envSteps})`, vars, [...policy.weightNames(), ...valueNet.variableNames('value')]);
-      // The KL of a value-only warm-up iteration is ~0 and says nothing about the step size: keep the rate.
-      if (config.targetKl !== null && !warmingUp) {
-        const kl = (sums['loss/approx_kl'] ?? 0) / nUpdates;
-        if (kl > 2 * config.targetKl) adaptiveLr = Math.max(1e-6, adaptiveLr / 1.5);
-        else if (kl < config.targetKl / 2) adaptiveLr = Math.min(1e-2, adaptiveLr * 1.5);
-      }
-
-      // ---------------------------------------------------------------- log
-      iteration += 1;
-      envSteps += B;
-      itersThisCall += 1;
-      // A curriculum stage that begins here: new envs (fresh episodes) and, for a new evaluation setting, an
-      // evaluation now and a new 'best'.
-      const next = stageAt(config, envSteps);
-      if (next.index !== stage.index) {
-        const newEval = JSON.stringify(next.evalTaskOptions) !== JSON.stringify(stage.evalTaskOptions);
-        log(`curriculum stage ${next.index} begins at ${envSteps} env steps: taskOptions ${JSON.stringify(next.taskOptions)}, evalTaskOptions ${JSON.stringify(next.evalTaskOptions)}, boundsLossCoef ${next.boundsLossCoef}, entCoef ${next.entCoef}`);
-        history({ envSteps, event: 'stage', stage: next.index, taskOptions: next.taskOptions, evalTaskOptions: next.evalTaskOptions, boundsLossCoef: next.boundsLossCoef, entCoef: next.entCoef });
-        if (JSON.stringify(next.taskOptions) !== JSON.stringify(stage.taskOptions)) {
-          await env.close();
-          env = await makeEnv(next.index, next.taskOptions);
-          obs = await env.reset();
-          recorder.reset();
-        }
-        if (newEval) {
-          bestEvalReturn = null;
-          nextEvalAt = envSteps;
-        }
-        // One-off policy edits of a stage entered here (not of one a resume landed in).
-        const begun = next.index > stage.index ? config.curriculum[next.index - 1] : undefined;
-        const reset = begun?.resetActionMeans;
-        if (reset && reset.length > 0) {
-          resetActionMeans(policy, reset);
-          log(`reset the policy mean of action dimension(s) ${reset.join(', ')} to 0`);
-          history({ envSteps, event: 'reset-action-means', stage: next.index, dims: reset });
-        }
-        const std = begun?.resetStd;
-        if (std !== undefined) {
-          setActionStd(policy, std);
-          log(`set the policy's action std to ${std}`);
-          history({ envSteps, event: 'reset-std', stage: next.index, std });
-        }
-        stage = next;
-      }
-      const iterSeconds = (Date.now() - iterStart) / 1000;
-      const evalRow = envSteps >= nextEvalAt || envSteps >= config.totalSteps ? await evaluateAndSnapshot() : {};
-      const row: CurveRow = {
-        'time/env_steps': envSteps,
-        'time/wall_s': wallSeconds(),
-        'time/iteration': iteration,
-        ...evalRow,
-        'train/episode_return': episodeReturns.length > 0 ? episodeReturns.reduce((a, b) => a + b, 0) / episodeReturns.length : null,
-        'train/lr': lr,
-        'time/fps': B / iterSeconds,
-        'time/collect_s': collectSeconds,
+/**
+ * `epochs` passes of shuffled minibatches over the rollout: clipped surrogate + entropy bonus + bounds loss (+ the
+ * auxiliary loss) for the policy, clipped value loss for V. Returns the metrics summed over the minibatches.
+ */
+function ppoUpdate(run: Run, advantages: Float32Array, returns: Float32Array, lr: number, auxLoss: AuxLoss | undefined): { sums: Record<string, number>; nUpdates: number } {
+  const { config, view, groupSize, A, learner, rollout: r, stage } = run;
+  const { policy, vars, adam } = learner;
+  const B = r.size;
+  const mbSize = B / config.minibatches;
+  const valueOnly = warmingUp(run);
+  const order = new Int32Array(B).map((_, k) => k);
+  const sums: Record<string, number> = {};
+  let nUpdates = 0;
+  for (let epoch = 0; epoch < config.epochs; epoch++) {
+    run.mbRng.shuffle(order);
+    for (let m = 0; m < config.minibatches; m++) {
+      const rows = order.subarray(m * mbSize, (m + 1) * mbSize);
+      const gather = (src: Float32Array, width: number) => {
+        const out = new Float32Array(mbSize * width);
+        for (let q = 0; q < mbSize; q++) out.set(src.subarray(rows[q] * width, (rows[q] + 1) * width), q * width);
+        return out;
       };
-      for (const [k, v] of Object.entries(sums)) row[k] = v / nUpdates;
-      curve.append(row);
-      options.onIteration?.(row, config);
-
-      // Give the event loop a turn (signals are delivered there; an in-thread VecEnv never yields otherwise).
-      await new Promise((resolve) => setImmediate(resolve));
-      const stopHere = stopRequested || (options.stopAfterIterations !== undefined && itersThisCall >= options.stopAfterIterations);
-      if (stopHere || Date.now() - lastCheckpointTime > config.checkpointEvery * 60_000) {
-        await saveTrainerCheckpoint();
-        lastCheckpointTime = Date.now();
-      }
-      if (stopHere) {
-        return { status: 'stopped', envSteps, iteration, resumedFrom: resumeFrom, bestEvalReturn, lastEval };
-      }
+      const mbGroups: Record<string, Float32Array> = {};
+      for (const g of view) mbGroups[g] = gather(r.obs[g], groupSize(g));
+      const inputs = policy.toTensors({ batch: mbSize, groups: mbGroups });
+      const act = tf.tensor2d(gather(r.actions, A), [mbSize, A]);
+      const oldLogp = tf.tensor1d(gather(r.logp, 1));
+      const advRaw = tf.tensor1d(gather(advantages, 1));
+      const ret = tf.tensor1d(gather(returns, 1));
+      const oldV = tf.tensor1d(gather(r.values, 1));
+      let kept: Metrics = {};
+      const { value: total, grads } = tf.variableGrads(() => {
+        const { mean, logStd } = policy.apply(inputs);
+        const adv = config.normalizeAdvantages ? normalizeAdvantages(advRaw) : advRaw;
+        const pg = clippedSurrogateLoss(gaussianLogProb(mean, logStd, act), oldLogp, adv, config.clip);
+        const vl = valueLoss(valueOf(learner, inputs), ret, oldV, config.valueClip);
+        const entropy = tf.mean(gaussianEntropy(logStd)) as tf.Scalar;
+        let policyTerms = tf.add(pg.loss, tf.mul(-stage.entCoef, entropy));
+        const boundsCoef = stage.boundsLossCoef;
+        let bounds: tf.Scalar | null = null;
+        if (boundsCoef > 0) {
+          bounds = boundsLoss(mean as tf.Tensor2D);
+          policyTerms = tf.add(policyTerms, tf.mul(boundsCoef, bounds));
+        }
+        let loss = (valueOnly ? tf.mul(config.vfCoef, vl.loss) : tf.add(policyTerms, tf.mul(config.vfCoef, vl.loss))) as tf.Scalar;
+        kept = { 'loss/policy': pg.loss, 'loss/value': vl.loss, 'loss/entropy': entropy, 'train/std': tf.mean(tf.exp(logStd)) as tf.Scalar, ...pg.metrics };
+        if (bounds) kept['loss/bounds'] = bounds;
+        if (auxLoss) {
+          const aux = auxLoss({ obs: inputs, mean, logStd, policy });
+          loss = tf.add(loss, aux.loss) as tf.Scalar;
+          kept = { ...kept, 'loss/aux': aux.loss, ...aux.metrics };
+        }
+        for (const v of Object.values(kept)) if (typeof v !== 'number') tf.keep(v);
+        return loss;
+      }, vars);
+      // Variables outside the loss (the policy's, in a value-only warm-up iteration) get zero gradients.
+      const gradList = vars.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      const gradNorm = adam.apply(gradList, lr, config.maxGradNorm);
+      for (const [k, v] of Object.entries(kept)) sums[k] = (sums[k] ?? 0) + (typeof v === 'number' ? v : v.dataSync()[0]);
+      sums['loss/grad_norm'] = (sums['loss/grad_norm'] ?? 0) + gradNorm;
+      checkFiniteUpdate(`PPO iteration ${run.iteration + 1} (from env step ${run.envSteps}), epoch ${epoch + 1}, minibatch ${m + 1}`, total, kept, gradNorm);
+      tf.dispose([total, ...Object.values(grads), ...gradList, ...Object.values(kept).filter((v): v is tf.Scalar => typeof v !== 'number'), ...Object.values(inputs), act, oldLogp, advRaw, ret, oldV]);
+      nUpdates += 1;
     }
-    await saveTrainerCheckpoint();
-    return { status: 'done', envSteps, iteration, resumedFrom: resumeFrom, bestEvalReturn, lastEval };
-  } finally {
-    if (options.handleSignals) {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
-    await env.close();
-    adam.dispose();
-    valueNet.dispose();
-    policy.dispose();
   }
+  return { sums, nUpdates };
+}
+
+/** targetKl: the rate falls by 1.5 after an update whose mean approx KL exceeds twice the target, rises below half. */
+function adaptLearningRate(run: Run, sums: Record<string, number>, nUpdates: number): void {
+  const { config } = run;
+  // The KL of a value-only warm-up iteration is ~0 and says nothing about the step size: keep the rate.
+  if (config.targetKl === null || warmingUp(run)) return;
+  const kl = (sums['loss/approx_kl'] ?? 0) / nUpdates;
+  if (kl > 2 * config.targetKl) run.adaptiveLr = Math.max(1e-6, run.adaptiveLr / 1.5);
+  else if (kl < config.targetKl / 2) run.adaptiveLr = Math.min(1e-2, run.adaptiveLr * 1.5);
+}
+
+// -------------------------------------------------------------------- curriculum
+
+/**
+ * Enter the curriculum stage that begins at the current env step, if any: new envs (fresh episodes) for new task
+ * options; for a new evaluation setting, an evaluation now and a new 'best'; and the stage's one-off policy edits.
+ */
+async function curriculumStep(run: Run): Promise<void> {
+  const { config, envSteps, stage, log, history } = run;
+  const next = stageAt(config, envSteps);
+  if (next.index === stage.index) return;
+  const newEval = JSON.stringify(next.evalTaskOptions) !== JSON.stringify(stage.evalTaskOptions);
+  log(`curriculum stage ${next.index} begins at ${envSteps} env steps: taskOptions ${JSON.stringify(next.taskOptions)}, evalTaskOptions ${JSON.stringify(next.evalTaskOptions)}, boundsLossCoef ${next.boundsLossCoef}, entCoef ${next.entCoef}`);
+  history({ envSteps, event: 'stage', stage: next.index, taskOptions: next.taskOptions, evalTaskOptions: next.evalTaskOptions, boundsLossCoef: next.boundsLossCoef, entCoef: next.entCoef });
+  if (JSON.stringify(next.taskOptions) !== JSON.stringify(stage.taskOptions)) {
+    await run.env.close();
+    run.env = await run.makeEnv(next.index, next.taskOptions);
+    run.obs = await run.env.reset();
+    run.recorder.reset();
+  }
+  if (newEval) {
+    run.bestEvalReturn = null;
+    run.nextEvalAt = envSteps;
+  }
+  // One-off policy edits of a stage entered here (not of one a resume landed in).
+  const begun = next.index > stage.index ? config.curriculum[next.index - 1] : undefined;
+  const reset = begun?.resetActionMeans;
+  if (reset && reset.length > 0) {
+    resetActionMeans(run.learner.policy, reset);
+    log(`reset the policy mean of action dimension(s) ${reset.join(', ')} to 0`);
+    history({ envSteps, event: 'reset-action-means', stage: next.index, dims: reset });
+  }
+  const std = begun?.resetStd;
+  if (std !== undefined) {
+    setActionStd(run.learner.policy, std);
+    log(`set the policy's action std to ${std}`);
+    history({ envSteps, event: 'reset-std', stage: next.index, std });
+  }
+  run.stage = next;
+}
+
+// -------------------------------------------------------------------- evaluate, checkpoint
+
+/** Evaluate with the mean action on the true task; snapshot the policy as a milestone and maybe as best. */
+async function evaluateAndSnapshot(run: Run): Promise<CurveRow> {
+  const { config, outDir, learner, log } = run;
+  const lastEval = await evaluatePolicy(learner.policy, { task: config.task, taskOptions: run.stage.evalTaskOptions ?? {}, episodes: config.evalEpisodes, numEnvs: config.evalEpisodes, mode: 'mean', seed: config.evalSeed, workers: 0 });
+  run.lastEval = lastEval;
+  const milestones = path.join(outDir, 'milestones');
+  const newest = fs.existsSync(milestones) ? Math.max(-Infinity, ...fs.readdirSync(milestones).filter((n) => /^\d+$/.test(n)).map(Number)) : -Infinity;
+  if (config.milestoneEvery === 0 || run.envSteps - newest >= config.milestoneEvery) {
+    await savePolicySnapshot(run, path.join(milestones, String(run.envSteps).padStart(10, '0')), lastEval);
+  }
+  if (run.bestEvalReturn === null || lastEval.mean > run.bestEvalReturn) {
+    run.bestEvalReturn = lastEval.mean;
+    await savePolicySnapshot(run, path.join(outDir, 'best'), lastEval);
+  }
+  run.nextEvalAt = run.envSteps + config.evalEvery;
+  log(`eval at ${run.envSteps} steps: return ${lastEval.mean.toFixed(1)} +- ${lastEval.std.toFixed(1)} (best ${run.bestEvalReturn.toFixed(1)})`);
+  return { 'eval/return': lastEval.mean, 'eval/return_std': lastEval.std };
+}
+
+function savePolicySnapshot(run: Run, dir: string, evalResult: EvaluationResult): Promise<void> {
+  return writeDirAtomically(dir, (tmp) => saveCheckpoint(tmp, run.learner.policy, { task: run.config.task, step: run.envSteps, evalReturn: evalResult.mean, evalReturnStd: evalResult.std, evalEpisodes: evalResult.episodes, evalMode: evalResult.mode }));
+}
+
+/** A resumable checkpoint: the policy, state.bin (value net, Adam moments), trainer.json and the in-flight episodes. */
+async function saveTrainerCheckpoint(run: Run): Promise<void> {
+  const { config, learner } = run;
+  const target = path.join(run.ckptRoot, checkpointName(run.iteration));
+  await writeDirAtomically(target, async (tmp) => {
+    await saveCheckpoint(path.join(tmp, 'policy'), learner.policy, { task: config.task, step: run.envSteps });
+    const adamState = learner.adam.getState();
+    const floatLengths = writeFloatArrays(path.join(tmp, 'state.bin'), [
+      ...learner.valueNet.trainableVariables().map((v) => v.dataSync()),
+      ...adamState.m,
+      ...adamState.v,
+    ]);
+    const json: TrainerJson = {
+      version: 1, config, iteration: run.iteration, envSteps: run.envSteps, wallSeconds: run.wallSeconds(), curveRows: run.curve.rowCount,
+      bestEvalReturn: run.bestEvalReturn, nextEvalAt: run.nextEvalAt, resumes: run.resumes,
+      rng: { actions: run.actRng.saveState(), minibatches: run.mbRng.saveState() }, adamStep: adamState.step, floatLengths,
+      rewardScaler: learner.rewardScaler ? learner.rewardScaler.getState() : null, adaptiveLr: run.adaptiveLr, envState: run.recorder.save(tmp, run.envSeed, run.stage.taskOptions),
+    };
+    fs.writeFileSync(path.join(tmp, 'trainer.json'), JSON.stringify(json));
+  });
+  pruneCheckpoints(run.ckptRoot, config.keepCheckpoints);
 }

@@ -28,3 +28,8 @@ export function expertsRoot(): string {
 export function datasetsRoot(): string {
   return process.env.APC_DATASETS_DIR ? path.resolve(process.env.APC_DATASETS_DIR) : path.join(packageRoot(), 'data', 'datasets');
 }
+
+/** Evaluations written by `evaluate` without --out: $APC_EVALUATIONS_DIR or <package>/data/evaluations (git ignores it). */
+export function evaluationsRoot(): string {
+  return process.env.APC_EVALUATIONS_DIR ? path.resolve(process.env.APC_EVALUATIONS_DIR) : path.join(packageRoot(), 'data', 'evaluations');
+}
