@@ -46,7 +46,7 @@ test('unknown presets, --set errors and bad values: message and usage, no stack'
   refused('train', ['--task', 'cartpole-swingup', '--out', out, '--set', 'taskOptions={"episodeLenght": 5}'], /unknown task option 'episodeLenght' for task cartpole-swingup/);
   refused('distill', ['--task', 'cartpole-swingup', '--teacher', 'x', '--student-view', 'student', '--out', out, '--set', 'nokey'], /--set expects key=value pairs/);
   refused('sweep', ['--figure', 'nope'], /--figure must be one of fig1-toy, /);
-  refused('sweep', ['--figure', 'fig1-toy', '--profile', 'huge'], /profile must be one of quick, paper, got 'huge'/);
+  refused('sweep', ['--figure', 'fig1-toy', '--profile', 'huge'], /profile must be one of quick, paper, full, got 'huge'/);
   refused('demo', ['--policy', 'clever'], /--policy must be one of random, zero, expert, got 'clever'/);
   refused('worker', [], /--queue redis:\/\/HOST:PORT is required/);
   refused('bench-env', ['--envs', '0'], /--envs needs a positive integer, got 0/);

@@ -24,7 +24,7 @@ import { checkTaskName, parseFlags, runCli, UsageError } from './args';
 import { connectQueue, formatStatus, queueStatus, runQueuedSweep } from '../experiments/queue';
 import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
 
-const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper] [--force] [--shard INDEX/COUNT] [--queue redis://HOST:PORT [--attempts 3]] | --queue redis://HOST:PORT --status | --rekey [--dry-run]`;
+const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper|full] [--force] [--shard INDEX/COUNT] [--queue redis://HOST:PORT [--attempts 3]] | --queue redis://HOST:PORT --status | --rekey [--dry-run]`;
 
 async function main(): Promise<void> {
   // Switches (--force, --rekey, --dry-run, --status) stand alone or take true / false.
