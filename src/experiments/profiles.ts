@@ -4,6 +4,7 @@
  * title and caption carry the profile with its seeds, episodes and trajectories, so a figure says its own scale.
  */
 export type ProfileName = 'quick' | 'paper';
+/** The compute profiles: `quick` (pipeline check, minutes) and `paper` (the scale of the committed results). */
 export const PROFILE_NAMES: readonly ProfileName[] = ['quick', 'paper'];
 
 /** Parse a profile name; the error names the accepted values. */
