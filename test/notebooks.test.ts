@@ -30,6 +30,11 @@ const NOTEBOOKS: { file: string; figure: string; legend: string[]; legendMatch?:
   { file: '06-toy-problem.ipynb', figure: 'fig1-toy', legend: ['BC', 'Naive ABC', 'APC'] },
 ];
 
+/** A cell's outputs as executed: MIME bundles and streams. */
+type Output = { output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]> };
+type Notebook = { cells: { cell_type: string; source: string | string[]; metadata?: Record<string, unknown>; outputs?: Output[] }[] };
+const joined = (x: string | string[] | undefined) => [x ?? ''].flat().join('');
+
 /** The tutorial: computes live (no figure of the paper), checked by its own test below. */
 const TOUR = '00-tour.ipynb';
 
@@ -93,6 +98,25 @@ for (const nb of NOTEBOOKS) {
     assert.ok(text('text/markdown').includes(statsMarkdown(summary)), 'what this run shows is generated from the summary');
     assert.ok(executed.cells.every((c) => !(c.metadata && 'execution' in c.metadata)), 'no execution timestamps');
 
+    // A section notebook's "how it works" cell (issue 28): the method's core call on a tiny batch, before the
+    // regenerate-from-cache cells, with its printed output; seeded, so it prints what the committed notebook shows.
+    if (nb.file !== '06-toy-problem.ipynb') {
+      const cells = (executed as unknown as Notebook).cells;
+      const at = cells.findIndex((c) => c.cell_type === 'markdown' && joined(c.source).startsWith('**How it works.**'));
+      assert.ok(at >= 0, `${nb.file} has a "How it works" cell`);
+      const howCell = cells[at + 1];
+      assert.equal(howCell.cell_type, 'code');
+      assert.ok(cells.slice(at + 2).some((c) => /runSweep/.test(joined(c.source))), 'it comes before the regenerate-from-cache cells');
+      const printed = (howCell.outputs ?? []).filter((o) => o.name === 'stdout').map((o) => joined(o.text)).join('');
+      assert.ok(printed.split('\n').filter(Boolean).length >= 2, `the how-it-works cell prints its result (got: ${printed})`);
+      const committedCells = (JSON.parse(fs.readFileSync(path.join(ROOT, 'notebooks', nb.file), 'utf8')) as Notebook).cells;
+      const committedHow = committedCells[committedCells.findIndex((c) => c.cell_type === 'markdown' && joined(c.source).startsWith('**How it works.**')) + 1];
+      const stderr = (outs: Output[] | undefined) => (outs ?? []).filter((o) => o.name === 'stderr').map((o) => joined(o.text)).join('');
+      // Where the committed run used another learner path (its stderr line names it) the last digits may differ.
+      if (stderr(howCell.outputs) === stderr(committedHow.outputs)) assert.deepEqual(howCell.outputs, committedHow.outputs, `${nb.file}'s how-it-works cell prints what the committed notebook shows`);
+      else assert.equal((howCell.outputs ?? []).length, (committedHow.outputs ?? []).length);
+    }
+
     if (nb.file === '06-toy-problem.ipynb') {
       const dom = renderedDom(pathToFileURL(`${base}.html`).href);
       assert.equal((dom.match(/<g class="trace scatter/g) ?? []).length, figure.data.length, 'the interactive page renders every trace');
@@ -100,10 +124,6 @@ for (const nb of NOTEBOOKS) {
   });
 }
 
-/** A cell's outputs as executed: MIME bundles and streams. */
-type Output = { output_type: string; name?: string; text?: string | string[]; data?: Record<string, string | string[]> };
-type Notebook = { cells: { cell_type: string; source: string | string[]; metadata?: Record<string, unknown>; outputs?: Output[] }[] };
-const joined = (x: string | string[] | undefined) => [x ?? ''].flat().join('');
 
 test(`the tour ${TOUR} runs in the quick profile in under 5 minutes, with its pictures as PNG and the same outputs as committed`, { timeout: 600_000 }, () => {
   const outDir = path.join(work, 'executed-tour');
