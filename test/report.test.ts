@@ -18,6 +18,9 @@ import {
   tQuantile, tCdf, meanInterval, pairedTTest, figureSummary, summaryJson, statsMarkdown, stableSvgIds, STABLE_PLOT_ID,
   loadSummaries, readmeBlock, resultsBlock, withResultsBlock, RESULTS_BEGIN, RESULTS_END, COMPARISONS,
 } from '../src/report';
+import { claimVerdict } from '../src/report/summary';
+import { cellWork, computeBlock, computeRows, estimateSeconds, hoursOn, readmeComputeBlock } from '../src/report/compute-table';
+import { parseProfile } from '../src/experiments/profiles';
 import { FIGURE_IDS, figurePlan, loadStoredRows, packageRoot, ResultCache, resultsRoot, type FigurePlan, type ResultRow } from '../src/experiments';
 
 /** Synthetic rows: return = 10 * x + seed (+ 5 for APC); known means and sample stds. Test data, not results. */
@@ -255,6 +258,7 @@ test('figureSummary: points with t CIs, paired comparisons over shared seeds, th
   const words = statsMarkdown(s);
   assert.match(words, /This run \(profile `paper`; seeds 0, 1, 2\)/);
   assert.match(words, /\*\*task-a, beta 0\*\*, DAgger \+ APC vs DAgger: not significant at 100 \(\+2\.00, p = 0\.074\), 200 \(\+2\.00, p = 0\.074\) env steps; n = 3 seeds\./);
+  assert.match(words, /The paper's claim \(DAgger \+ APC above DAgger\): this scale cannot tell at 100, 200 env steps\./);
   // Two rows for one seed and point cannot be summarised.
   assert.throws(() => figureSummary(daggerPlan(grid), [...rowsOut, rowsOut[0]]), /two rows for seed 0/);
 });
@@ -325,4 +329,56 @@ test('the quick profile keeps its result cells where git ignores them, apart fro
   } finally {
     if (old !== undefined) process.env.APC_RESULTS_DIR = old;
   }
+});
+
+test('compute table: a full-profile cell costs its paper counterpart times the ratio of updates or environment steps', () => {
+  const measured = [
+    { config: { figure: 'f', kind: 'offline', task: 'a', method: 'apc', trainSteps: 1000 }, wallSeconds: 100 },
+    { config: { figure: 'f', kind: 'offline', task: 'a', method: 'apc', trainSteps: 1000 }, wallSeconds: 300 },
+    { config: { figure: 'f', kind: 'offline', task: 'b', method: 'bc', trainSteps: 2000 }, wallSeconds: 40 },
+  ];
+  assert.equal(estimateSeconds({ figure: 'f', kind: 'offline', task: 'a', method: 'apc', trainSteps: 5000 }, measured), 1000);
+  // no counterpart on this task: the same method on another task, else the figure's mean
+  assert.equal(estimateSeconds({ figure: 'f', kind: 'offline', task: 'c', method: 'bc', trainSteps: 4000 }, measured), 80);
+  assert.equal(estimateSeconds({ figure: 'f', kind: 'offline', task: 'c', method: 'naive-abc', trainSteps: 1000 }, measured), (100 + 300 + 20) / 3);
+  assert.equal(estimateSeconds({ figure: 'f', kind: 'offline', task: 'a', method: 'apc', trainSteps: 1 }, []), null);
+  assert.equal(cellWork({ figure: 'f', kind: 'dagger', envSteps: 2e6 }), 2e6);
+  assert.equal(hoursOn(16, 32, 1), 2);
+  assert.equal(hoursOn(64, 32, 1), 1);
+});
+
+test('the full profile plans the paper\'s ranges: 1 to 1000 trajectories and 5 seeds, DAgger and kickstarting to 2M steps on Run and Walls', () => {
+  assert.equal(parseProfile('full'), 'full');
+  const f2 = figurePlan('fig2-offline', 'full');
+  assert.deepEqual([...new Set(f2.grid.map((c) => c.trajectories))].sort((a, b) => Number(a) - Number(b)), [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]);
+  assert.deepEqual([...new Set(f2.grid.map((c) => c.seed))], [0, 1, 2, 3, 4]);
+  assert.ok(f2.grid.every((c) => c.evalEpisodes === 150));
+  const f3 = figurePlan('fig3-compression', 'full');
+  assert.deepEqual([...new Set(f3.grid.map((c) => c.trajectories))], [1, 5, 20, 50]);
+  assert.equal(new Set(f3.grid.map((c) => JSON.stringify(c.studentTorso))).size, 4);
+  const f4 = figurePlan('fig4-privileged', 'full');
+  assert.deepEqual([...new Set(f4.grid.map((c) => c.trajectories))], [1, 2, 5, 10, 20, 50]);
+  for (const id of ['fig5-dagger', 'fig6-kickstart'] as const) {
+    const p = figurePlan(id, 'full');
+    assert.ok(p.grid.every((c) => c.envSteps === 2_000_000 && c.evalEpisodes === 150), `${id}: 2M steps, 150 episodes`);
+    assert.deepEqual([...new Set(p.grid.map((c) => c.task))], ['humanoid-run', 'humanoid-walls'], `${id} on Run and Walls`);
+  }
+  const f6 = figurePlan('fig6-kickstart', 'full');
+  assert.deepEqual([...new Set(f6.grid.map((c) => `${c.method}/${c.lambda}`))], ['rl/0', 'bc/1', 'bc/2', 'apc/1']);
+  assert.equal(f6.grid.length, 2 * 4 * 5);
+  // the paper profile is unchanged by the full one: Figure 5 and 6 on humanoid-run only
+  assert.deepEqual([...new Set(figurePlan('fig6-kickstart', 'paper').grid.map((c) => c.task))], ['humanoid-run']);
+});
+
+test('the README\'s compute table is what npm run compute-table generates from the stored cells', () => {
+  const readme = fs.readFileSync(path.join(packageRoot(), 'README.md'), 'utf8');
+  assert.equal(readmeComputeBlock(readme), computeBlock(computeRows()), 'README compute table is stale: run npm run compute-table');
+});
+
+test('the paper\'s claim per comparison: holds where significant its way, contradicted where significant the other way, else this scale cannot tell', () => {
+  const c = (x: number, meanDiff: number, p: number | null) => ({ task: 't', x, a: 'APC', b: 'BC', headline: true, n: 3, meanDiff, ciLow: 0, ciHigh: 0, p });
+  const g = { a: 'APC', b: 'BC', items: [c(1, 5, 0.01), c(2, -5, 0.02), c(5, 3, 0.4), c(10, 1, null)] };
+  assert.equal(claimVerdict(g, true, 'trajectories'), "The paper's claim (APC above BC): holds at 1 trajectories; is contradicted at 2 trajectories; this scale cannot tell at 5, 10 trajectories.");
+  // lower is better (the toy's error): a negative difference is the claimed direction
+  assert.equal(claimVerdict(g, false, 'states'), "The paper's claim (APC below BC): holds at 2 states; is contradicted at 1 states; this scale cannot tell at 5, 10 states.");
 });

@@ -179,8 +179,8 @@ import { trainPPO } from '../src/rl/ppo';
 import { evaluatePolicy } from '../src/rl/evaluate';
 import { loadCheckpoint } from '../src/policies';
 import type { PPOConfig } from '../src/rl/config';
-import { distanceBin, distanceBinLabels } from '../src/cli/peg-probe';
-import { censusBins } from '../src/cli/peg-census';
+import { distanceBin, distanceBinLabels } from '../src/training/cli/peg-probe';
+import { censusBins } from '../src/training/cli/peg-census';
 
 const TINY: Partial<PPOConfig> & { task: string } = {
   task: 'cartpole-swingup', seed: 3, numEnvs: 4, workers: 0, rolloutLength: 32, epochs: 2, minibatches: 2,
@@ -290,8 +290,9 @@ test('a resume may change the curriculum (taskOptions, evalTaskOptions): recorde
 });
 
 /** Runs `dist/src/cli/<name>.js` with `args`; asserts that --help exits 0 printing `usage`. */
+/** `name`: a command of src/cli, or a path under src (e.g. training/cli/peg-probe). */
 function cliRunner(name: string, usage: RegExp): (args: string[]) => SpawnSyncReturns<string> {
-  const cli = path.join(__dirname, '..', 'src', 'cli', `${name}.js`);
+  const cli = path.join(__dirname, '..', 'src', ...(name.includes('/') ? [] : ['cli']), `${name}.js`);
   const run = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
   const help = run(['--help']);
   assert.equal(help.status, 0);
@@ -470,7 +471,7 @@ test('curriculum stages switch task options at their env step; a resume lands in
 });
 
 test('peg-probe CLI: counts reached, lifted and inserted starts per start type; bad input is named', () => {
-  const run = cliRunner('peg-probe', /usage: node dist\/src\/cli\/peg-probe.js --policy DIR \[--starts floor,in-hand,/);
+  const run = cliRunner('training/cli/peg-probe', /usage: npm run training:peg-probe -- --policy DIR \[--starts floor,in-hand,/);
   assert.match(run([]).stderr, /--policy is required/);
   assert.match(run(['--policy', 'x', '--starts', 'floor,moon']).stderr, /--starts: unknown start 'moon'; accepted: floor, in-hand, in-hand-closed/);
   assert.match(run(['--policy', 'x', '--episodes', '0']).stderr, /--episodes must be a positive integer/);
@@ -519,7 +520,7 @@ test('peg-census bins: counts per |x| bin and in all; unsettled pegs count as st
 });
 
 test('getup-probe CLI: counts risen starts per blend share; bad input is named', () => {
-  const cli = path.join(__dirname, '..', 'src', 'cli', 'getup-probe.js');
+  const cli = path.join(__dirname, '..', 'src', 'training', 'cli', 'getup-probe.js');
   const run = (args: string[]) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   assert.throws(() => run([]), /--policy is required/);
   assert.throws(() => run(['--policy', 'x', '--poses', '0']), /--poses must be a positive integer/);

@@ -2,6 +2,9 @@
  * dm_control suite Humanoid domain (Stand / Walk / Run), the paper's main expert-cloning benchmark
  * ("Humanoid Run", Sections 5.1-5.3). Model, observations (67-d), reward and episode initialisation follow
  * dm_control's suite/humanoid.py and humanoid.xml; the MJCF below is written here from those published numbers.
+ * `failed()` (head below `failHeight`, after `getUpSteps` for a dropped pose) is the Task contract's training
+ * signal, not dm_control's. The training-only start-pose curricula, assist force and shaping are the training
+ * variant in src/training/variants/humanoid.ts.
  */
 import { compileModel, nameToId, type Mujoco, type Physics } from '../physics/mujoco';
 import type { Rng } from '../util/rng';
@@ -97,22 +100,6 @@ export interface HumanoidModelOptions {
  * force and torque sensors, sites, lights, cameras other than `egocentric`, and materials are left out
  * (no observation uses them); only `torso_subtreelinvel` (the centre-of-mass velocity) is kept.
  */
-/** Spherical interpolation between unit quaternions (w, x, y, z), along the shorter arc. */
-export function slerp(q0: ArrayLike<number>, q1: ArrayLike<number>, t: number): number[] {
-  let dot = q0[0] * q1[0] + q0[1] * q1[1] + q0[2] * q1[2] + q0[3] * q1[3];
-  const sign = dot < 0 ? -1 : 1;
-  dot = Math.min(1, Math.abs(dot));
-  const theta = Math.acos(dot);
-  let a = 1 - t, b = t;
-  if (theta > 1e-6) {
-    a = Math.sin((1 - t) * theta) / Math.sin(theta);
-    b = Math.sin(t * theta) / Math.sin(theta);
-  }
-  const q = [0, 1, 2, 3].map((k) => a * q0[k] + sign * b * q1[k]);
-  const n = Math.hypot(q[0], q[1], q[2], q[3]);
-  return q.map((v) => v / n);
-}
-
 export function humanoidXml(options: HumanoidModelOptions = {}): string {
   const group = options.bodyGeomGroup ?? 0;
   const [fx, fy] = options.floorSize ?? [100, 100];
@@ -409,33 +396,6 @@ export class HumanoidPhysics {
   }
 
   /**
-   * A training-curriculum start between standing and dm_control's random pose: draws the random pose as
-   * `initializeRandomPose` does, then takes the fraction `alpha` of the way to it from the upright keyframe
-   * (hinges linearly from 0, the root orientation by slerp from upright facing the random pose's heading), and
-   * sets the humanoid down with its lowest point 1 cm above the floor, at rest. alpha = 0 is upright, 1 is the
-   * random pose lying on the floor. Returns the random-pose draws.
-   */
-  initializeBlendedPose(rng: Rng, alpha: number): number {
-    if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must be in [0, 1], got ${alpha}`);
-    const tries = this.initializeRandomPose(rng);
-    const { model, data } = this.physics;
-    const qpos: Float64Array = (data as any).qpos;
-    for (let i = 7; i < this.nq; i++) qpos[i] *= alpha;
-    // Heading of the random pose's torso x-axis (xmat column 0), and the upright quaternion with that yaw.
-    const xmat: Float64Array = (data as any).xmat;
-    const yaw = Math.atan2(xmat[9 * this.torsoId + 3], xmat[9 * this.torsoId]);
-    const q1 = [qpos[3], qpos[4], qpos[5], qpos[6]];
-    const q0 = [Math.cos(yaw / 2), 0, 0, Math.sin(yaw / 2)];
-    const q = slerp(q0, q1, alpha);
-    for (let k = 0; k < 4; k++) qpos[3 + k] = q[k];
-    qpos[0] = 0; qpos[1] = 0; qpos[2] = this.standingTorsoHeight;
-    this.mj.mj_forward(model, data);
-    qpos[2] += 0.01 - this.lowestHeight();
-    this.mj.mj_forward(model, data);
-    return tries;
-  }
-
-  /**
    * Upright standing keyframe: all joints at zero (their spring rest positions), feet on the floor at (x, y),
    * facing `yaw`, zero velocity and control. Optional uniform joint noise of +-`jointNoise` rad, clipped to the range.
    */
@@ -542,20 +502,6 @@ export function humanoidRewardTerms(hp: HumanoidPhysics, moveSpeed: number): Hum
 export interface HumanoidOptions extends TaskOptions {
   /** Target horizontal centre-of-mass speed in m/s; 0 = stand (reward for not moving). Default 10 (Run). */
   moveSpeed?: number;
-  /**
-   * 'random': dm_control's collision-free random pose dropped from 1.5 m (default); 'upright': the standing
-   * keyframe; 'mixed' (a training curriculum): random with probability `randomPoseFraction`, else upright.
-   */
-  initialPose?: 'random' | 'upright' | 'mixed';
-  /** With initialPose 'mixed', the share of episodes that start from the random pose (default 0.5). */
-  randomPoseFraction?: number;
-  /**
-   * With initialPose 'mixed', the share of episodes that start from a blend of the upright keyframe and the random
-   * pose, set down at rest on the floor, a uniform fraction of the way to the random pose (default 0; see
-   * `HumanoidPhysics.initializeBlendedPose`). A reverse curriculum for getting up: some blends need only balance,
-   * some a short rise, some the whole get-up. The rest of the 'mixed' episodes start upright.
-   */
-  blendPoseFraction?: number;
   /** `failed()` is true when the head is below this height in metres (default 0.9; see `failed`). */
   failHeight?: number;
   /**
@@ -563,38 +509,6 @@ export interface HumanoidOptions extends TaskOptions {
    * before `failed()` reports the fall (default 100 = 2.5 s; see `failed`).
    */
   getUpSteps?: number;
-  /**
-   * Training-only (default 0): control steps a humanoid that had risen and falls (head below `failHeight`) is
-   * given to get its head back above it before `failed()` reports the fall; 0 fails it at once, as before. The
-   * true task lets a fallen runner try again for the rest of its 25 s; with early termination on every fall, the
-   * states after one were never trained.
-   */
-  regetUpSteps?: number;
-  /**
-   * Training-only shaping (default 0): adds `headHeightBonus * min(1, head height / 1.4 m)` to every reward, so
-   * that a humanoid lying on the floor (the random pose) is paid for each stage of getting up, where dm_control's
-   * standing factor pays nothing below ~1 m. Upright it is a constant, like an alive bonus.
-   */
-  headHeightBonus?: number;
-  /**
-   * Training-only potential-based shaping (default 0; Ng, Harada and Russell 1999): adds
-   * `headRiseShaping * (phi(t) - phi(t - 1))` with phi = min(1, head height / 1.4 m), from control step
-   * DROP_STEPS on (the landing of a dropped pose is no one's doing). Every centimetre the head rises pays at once
-   * and every centimetre it drops costs as much, so a pose held still earns nothing from it. `headHeightBonus`
-   * pays a kneeling humanoid (head ~0.7 m) half of standing's bonus on every step, and the session-6 probes found
-   * most unrisen starts sitting at ~0.7 m until the get-up time ran out.
-   */
-  headRiseShaping?: number;
-  /**
-   * Training-only "hand of God" curriculum (default 0; Yu, Turk and Liu 2018 decay a virtual assistant force in
-   * the same way): an episode that starts below `failHeight` (a random or a blended pose) draws an assist share
-   * c ~ U(0, assistForce), and an upward force of c x the humanoid's weight pulls at the torso's centre of mass
-   * until the head, once below `failHeight` or after ASSIST_LANDED_STEPS, reaches ASSIST_RELEASE_HEIGHT, or
-   * `getUpSteps` control steps have passed. (A dropped random pose passes 1.2 m on its way down, the slower the
-   * larger c.) The policy does not observe c; episodes with c near 0 are the unassisted task. Upright starts are
-   * never assisted.
-   */
-  assistForce?: number;
   /** Control steps per episode (default 1000 = 25 s). */
   episodeLength?: number;
 }
@@ -645,82 +559,28 @@ export abstract class HumanoidTaskBase implements Task {
 }
 
 /** Control steps (0.5 s) a humanoid dropped from 1.5 m needs to land; its head counts as risen only after. */
-const DROP_STEPS = 20;
-
-/** Head height (m) at which `assistForce` lets go: a crouch, between `failHeight` (0.9) and standing (~1.47). */
-export const ASSIST_RELEASE_HEIGHT = 1.2;
-
-/**
- * Control steps (2 s) after which an assisted drop has landed even at the largest assist (c = 0.8 leaves 0.2 g:
- * ~1.4 s from a 1.9 m head): a humanoid that landed on its feet is then let go at ASSIST_RELEASE_HEIGHT too.
- */
-const ASSIST_LANDED_STEPS = 80;
-
-/** Gravity (m/s^2) of the humanoid model, for `assistForce`'s share of its weight. */
-const GRAVITY = 9.81;
+export const DROP_STEPS = 20;
 
 /** dm_control suite Humanoid: Stand (moveSpeed 0), Walk (1) and Run (10) are this class with different flags. */
 export class HumanoidTask extends HumanoidTaskBase {
   readonly spec: TaskSpec;
   readonly humanoid: HumanoidPhysics;
   readonly moveSpeed: number;
-  readonly initialPose: 'random' | 'upright' | 'mixed';
-  readonly randomPoseFraction: number;
-  readonly blendPoseFraction: number;
   readonly failHeight: number;
   readonly getUpSteps: number;
-  readonly regetUpSteps: number;
-  readonly headHeightBonus: number;
-  readonly headRiseShaping: number;
-  readonly assistForce: number;
-  /** `headRiseShaping`'s potential after the last control step. */
-  private headPotential = 0;
-  /** Whether the head has been above `failHeight` since the episode began. */
-  private risen = true;
-  /** The control step at which the head of a risen humanoid last went below `failHeight` (-1 while above). */
-  private downSince = -1;
-  /** This episode's assist share of the body weight (0 when not assisted), and whether it has let go. */
-  private assist = 0;
-  private assistReleased = true;
-  /** Whether the head has been below `failHeight` this episode (a dropped pose passes 1.2 m on its way down). */
-  private headWasDown = false;
-  /** The force (N) now in xfrc_applied, written only when it changes; and the humanoid's weight (N). */
-  private appliedAssist = 0;
-  private readonly weight: number;
+  /** Whether the head has been above `failHeight` since the episode began (after the drop of a random pose). */
+  protected risen = true;
 
   constructor(mj: Mujoco, options: HumanoidOptions = {}, name = 'humanoid-run', tags: string[] = ['humanoid', 'locomotion']) {
     super();
     const moveSpeed = options.moveSpeed ?? HUMANOID_RUN_SPEED;
     if (!(moveSpeed >= 0) || !Number.isFinite(moveSpeed)) throw new RangeError(`moveSpeed must be a finite number >= 0, got ${moveSpeed}`);
-    const initialPose = options.initialPose ?? 'random';
-    if (initialPose !== 'random' && initialPose !== 'upright' && initialPose !== 'mixed') {
-      throw new RangeError(`initialPose must be 'random', 'upright' or 'mixed', got ${String(initialPose)}`);
-    }
-    const fraction = options.randomPoseFraction ?? 0.5;
-    if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`randomPoseFraction must be in [0, 1], got ${fraction}`);
-    const blendFraction = options.blendPoseFraction ?? 0;
-    if (!(blendFraction >= 0 && fraction + blendFraction <= 1)) {
-      throw new RangeError(`blendPoseFraction must be >= 0 with randomPoseFraction + blendPoseFraction <= 1, got ${blendFraction} (randomPoseFraction ${fraction})`);
-    }
     const getUpSteps = options.getUpSteps ?? 100;
     if (!(Number.isInteger(getUpSteps) && getUpSteps >= 0)) throw new RangeError(`getUpSteps must be an integer >= 0, got ${getUpSteps}`);
     this.moveSpeed = moveSpeed;
-    this.initialPose = initialPose;
-    this.randomPoseFraction = fraction;
-    this.blendPoseFraction = blendFraction;
     this.getUpSteps = getUpSteps;
-    const regetUpSteps = options.regetUpSteps ?? 0;
-    if (!(Number.isInteger(regetUpSteps) && regetUpSteps >= 0)) throw new RangeError(`regetUpSteps must be an integer >= 0, got ${regetUpSteps}`);
-    this.regetUpSteps = regetUpSteps;
-    this.headHeightBonus = options.headHeightBonus ?? 0;
-    if (!(Number.isFinite(this.headHeightBonus) && this.headHeightBonus >= 0)) throw new RangeError(`headHeightBonus must be a finite number >= 0, got ${options.headHeightBonus}`);
-    this.headRiseShaping = options.headRiseShaping ?? 0;
-    if (!(Number.isFinite(this.headRiseShaping) && this.headRiseShaping >= 0)) throw new RangeError(`headRiseShaping must be a finite number >= 0, got ${options.headRiseShaping}`);
     this.failHeight = options.failHeight ?? 0.9;
-    this.assistForce = options.assistForce ?? 0;
-    if (!(this.assistForce >= 0 && this.assistForce <= 2)) throw new RangeError(`assistForce must be in [0, 2] (a share of the body weight), got ${options.assistForce}`);
     this.humanoid = new HumanoidPhysics(compileModel(mj, humanoidXml(), name));
-    this.weight = (this.humanoid.physics.model as any).body_subtreemass[this.humanoid.torsoId] * GRAVITY;
     this.spec = {
       name,
       tags: [...tags],
@@ -733,110 +593,63 @@ export class HumanoidTask extends HumanoidTaskBase {
     this.humanoid.setUprightPose();
   }
 
-  /**
-   * dm_control's initialize_episode (or the upright keyframe with `initialPose: 'upright'`, or with 'mixed' the
-   * random pose, a blend or the keyframe, in the shares `randomPoseFraction`, `blendPoseFraction` and the rest).
-   */
+  /** dm_control's initialize_episode: the collision-free random pose, dropped from 1.5 m. */
   reset(rng: Rng): void {
-    const u = this.initialPose === 'mixed' ? rng.uniform() : 0;
-    const random = this.initialPose === 'random' || (this.initialPose === 'mixed' && u < this.randomPoseFraction);
-    const blend = !random && this.initialPose === 'mixed' && u < this.randomPoseFraction + this.blendPoseFraction;
-    if (random) this.humanoid.initializeRandomPose(rng);
-    else if (blend) this.humanoid.initializeBlendedPose(rng, rng.uniform());
-    else this.humanoid.setUprightPose();
+    this.humanoid.initializeRandomPose(rng);
     this.steps = 0;
-    // A dropped random pose passes above failHeight while falling; a blend starts at rest on the floor.
-    this.risen = blend ? this.humanoid.headHeight() >= this.failHeight : !random;
-    this.downSince = -1;
-    // Drawn only when assisting, so that runs without the assist keep their random streams.
-    this.assist = this.assistForce > 0 && !this.risen ? rng.uniform() * this.assistForce : 0;
-    this.assistReleased = this.assist === 0;
-    this.headWasDown = this.humanoid.headHeight() < this.failHeight;
-    this.appliedAssist = 0; // the pose initialisers reset the data, xfrc_applied included
-    this.headPotential = this.headRisePotential();
-  }
-
-  /** `headRiseShaping`'s potential: min(1, head height / 1.4 m). */
-  headRisePotential(): number {
-    return Math.min(1, this.humanoid.headHeight() / HUMANOID_STAND_HEIGHT);
-  }
-
-  /** The upward assist force (N) on the torso this control step: 0 once released or after `getUpSteps`. */
-  assistNewtons(): number {
-    if (this.assistReleased || this.steps >= this.getUpSteps) return 0;
-    return this.assist * this.weight;
+    // A dropped random pose passes above failHeight while falling, which is no rise.
+    this.risen = false;
   }
 
   override step(action: ArrayLike<number>): StepResult {
-    const force = this.assistNewtons();
-    if (force !== this.appliedAssist) {
-      (this.humanoid.physics.data as any).xfrc_applied[6 * this.humanoid.torsoId + 2] = force;
-      this.appliedAssist = force;
-    }
     const result = super.step(action);
-    if (this.headRiseShaping > 0) {
-      const phi = this.headRisePotential();
-      if (this.steps > DROP_STEPS) result.reward += this.headRiseShaping * (phi - this.headPotential);
-      this.headPotential = phi;
-    }
     // The random pose is dropped from 1.5 m: the head passes above failHeight while falling, which is no rise.
     if (!this.risen && this.steps > DROP_STEPS && this.humanoid.headHeight() >= this.failHeight) this.risen = true;
-    if (this.risen) {
-      if (this.humanoid.headHeight() >= this.failHeight) this.downSince = -1;
-      else if (this.downSince < 0) this.downSince = this.steps;
-    }
-    if (!this.assistReleased) {
-      const head = this.humanoid.headHeight();
-      if (head < this.failHeight) this.headWasDown = true;
-      else if ((this.headWasDown || this.steps >= ASSIST_LANDED_STEPS) && head >= ASSIST_RELEASE_HEIGHT) this.assistReleased = true;
-    }
     return result;
   }
 
   protected override taskState(): number[] {
-    return [
-      ...super.taskState(), this.risen ? 1 : 0,
-      ...(this.assistForce > 0 ? [this.assist, this.assistReleased ? 1 : 0, this.headWasDown ? 1 : 0] : []),
-      ...(this.headRiseShaping > 0 ? [this.headPotential] : []),
-      ...(this.regetUpSteps > 0 ? [this.downSince] : []),
-    ];
+    return [...super.taskState(), this.risen ? 1 : 0];
   }
 
   observe(): ObservationGroups {
     return observeProprio(this.humanoid);
   }
 
+  /** dm_control's reward: standing x upright x small control x move. */
   reward(): number {
-    const r = humanoidRewardTerms(this.humanoid, this.moveSpeed).reward;
-    return this.headHeightBonus > 0 ? r + this.headHeightBonus * Math.min(1, this.humanoid.headHeight() / HUMANOID_STAND_HEIGHT) : r;
+    return humanoidRewardTerms(this.humanoid, this.moveSpeed).reward;
   }
 
   /**
    * Training-only fall signal: head below `failHeight` (0.9 m by default; standing puts it at ~1.47 m). At 0.9 m
    * dm_control's standing factor is already below 0.01, so the reward is ~0 from then on. An episode that began
    * from the random pose (dropped, usually landing on the floor) is not failed until it has had `getUpSteps`
-   * control steps to get its head above `failHeight`: then it fails if it has not risen. A risen humanoid (an
-   * upright start is one) fails when it falls, or with `regetUpSteps` when its head has stayed down that long.
+   * control steps to get its head above `failHeight`: then it fails if it has not risen. A risen humanoid fails
+   * when it falls.
    */
   failed(): boolean {
     if (this.humanoid.headHeight() >= this.failHeight) return false;
     if (!this.risen) return this.steps >= this.getUpSteps;
-    const since = this.downSince < 0 ? this.steps : this.downSince;
-    return this.steps - since >= this.regetUpSteps;
+    return true;
   }
 }
 
-for (const [task, moveSpeed, description] of [
+/** The suite's humanoid tasks: name, target speed (m/s), description and tags. */
+export const HUMANOID_TASKS: ReadonlyArray<{ name: string; moveSpeed: number; description: string; tags: string[] }> = ([
   ['humanoid-stand', 0, 'dm_control humanoid: stand up and stay still (head above 1.4 m)'],
   ['humanoid-walk', HUMANOID_WALK_SPEED, 'dm_control humanoid: move at >= 1 m/s'],
   ['humanoid-run', HUMANOID_RUN_SPEED, 'dm_control humanoid: move at >= 10 m/s (the paper\'s Humanoid Run)'],
-] as const) {
-  const tags = ['humanoid', 'locomotion', 'dm_control', ...(task === 'humanoid-run' ? ['paper'] : [])];
+] as const).map(([name, moveSpeed, description]) => ({
+  name, moveSpeed, description, tags: ['humanoid', 'locomotion', 'dm_control', ...(name === 'humanoid-run' ? ['paper'] : [])],
+}));
+
+for (const { name, moveSpeed, description, tags } of HUMANOID_TASKS) {
   registerTask({
-    name: task,
+    name,
     tags,
     description,
-    options: { initialPose: "'random' | 'upright' | 'mixed'", randomPoseFraction: 'number', blendPoseFraction: 'number', failHeight: 'number', getUpSteps: 'integer', regetUpSteps: 'integer', headHeightBonus: 'number', headRiseShaping: 'number', assistForce: 'number', episodeLength: 'integer' },
-    create: (mj, options) => new HumanoidTask(mj, { ...options, moveSpeed }, task, tags),
+    options: { failHeight: 'number', getUpSteps: 'integer', episodeLength: 'integer' },
+    create: (mj, options) => new HumanoidTask(mj, { ...options, moveSpeed }, name, tags),
   });
 }

@@ -1,4 +1,7 @@
-/** The environments layer: importing this module registers every domain's tasks. */
+/**
+ * The environments layer: importing this module registers every domain's faithful tasks. Their training variants
+ * register from src/training/variants, which imports this module.
+ */
 export * from './types';
 export * from './registry';
 // Domain files (each registers its tasks when imported):

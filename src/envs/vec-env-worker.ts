@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   };
   let block: EnvBlock;
   try {
+    // The parent's training variants (src/training/variants), registered here too: the same tasks in every thread.
+    for (const m of init.variantModules) require(m);
     const b = init.buffers;
     const buf: StepBuffers = {
       actions: new Float32Array(b.actions), reward: new Float32Array(b.reward), done: new Uint8Array(b.done),

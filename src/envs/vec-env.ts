@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import './index'; // registers every task
 import { EnvBlock, type EpisodeReplay, type StepBuffers } from './env-block';
-import { makeTask } from './registry';
+import { makeTask, variantModules } from './registry';
 import { checkAction, type TaskOptions, type TaskSpec } from './types';
 
 export interface VecEnvOptions {
@@ -58,6 +58,8 @@ export interface WorkerInit {
   end: number;
   seed: number;
   restore?: EpisodeReplay;
+  /** Modules that registered training variants in the parent thread; the worker loads them before building tasks. */
+  variantModules: string[];
   slot: number;
   control: SharedArrayBuffer;
   errors: SharedArrayBuffer;
@@ -140,7 +142,7 @@ export class VecEnv {
     const workers: Worker[] = [];
     for (let w = 0; w < W - 1; w++) {
       const init: WorkerInit = {
-        task: opts.task, taskOptions, start: bound(w + 1), end: bound(w + 2), seed: opts.seed, restore: opts.restore, slot: w,
+        task: opts.task, taskOptions, start: bound(w + 1), end: bound(w + 2), seed: opts.seed, restore: opts.restore, variantModules: variantModules(), slot: w,
         control, errors, buffers: raw as WorkerInit['buffers'],
       };
       const worker = new Worker(path.join(__dirname, 'vec-env-worker.js'), { workerData: init });

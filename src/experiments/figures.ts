@@ -131,6 +131,10 @@ export function resolveTasks(figure: string, paperTasks: string[], fallbacks: st
   return { tasks, substitutions };
 }
 
+/** The full profile's dataset sizes (paper Figure 2), and Insert Peg's longer range (to 10000 trajectories). */
+const FULL_TRAJECTORIES = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
+const FULL_TRAJECTORIES_PEG = [...FULL_TRAJECTORIES, 2000, 5000, 10000];
+
 /** Profile scales (this reproduction's choices; the paper evaluates with 150 episodes at action noise 0.2). */
 interface Scale {
   seeds: number[];
@@ -150,6 +154,10 @@ const SCALES: Record<ProfileName, Scale> = {
   // trajectories, 3000 cloning updates (with early stopping; the paper trains longer on larger datasets); online
   // methods 200k environment steps with 5 curve points of 50 episodes each.
   paper: { seeds: [0, 1, 2], evalEpisodes: 150, trajectories: [1, 2, 5], trainSteps: 3_000, onlineSteps: 200_000, curvePoints: 5, onlineEvalEpisodes: 50 },
+  // The paper's own ranges (Figure 2: 1 to 1000 trajectories, Insert Peg to 10000; DAgger and kickstarting to 2M
+  // environment steps; the paper's kickstarting runs go to 1e9), 5 seeds, 150 episodes everywhere. Planned and
+  // costed (npm run compute-table), not computed on this machine.
+  full: { seeds: [0, 1, 2, 3, 4], evalEpisodes: 150, trajectories: FULL_TRAJECTORIES, trainSteps: 20_000, onlineSteps: 2_000_000, curvePoints: 10, onlineEvalEpisodes: 150 },
 };
 
 /**
@@ -278,7 +286,9 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
       // The paper's students (Figure 3): [256], [256, 64], [256, 256] against the expert's [256, 256, 256]. A
       // substituted task's expert may be narrower: widths then scale by its width / 256 (cheetah-run's [128, 128]
       // expert gets [128], [128, 32], [128, 128], [128, 128, 128]), so the students still span r < 1 to r > 1.
-      const { tasks } = resolveTasks(id, ['humanoid-run']);
+      // The full profile has the paper's three columns (Run, Walls, Insert Peg); the paper profile Run only.
+      const fig3Tasks = profile === 'full' ? ['humanoid-run', 'humanoid-walls', 'manipulator-insert-peg'] : ['humanoid-run'];
+      const { tasks } = resolveTasks(id, fig3Tasks);
       const width = expertWidth(tasks[0]);
       const paperStudents = [[256], [256, 64], [256, 256], [256, 256, 256]];
       const students = profile === 'quick' ? [[64, 64]] : paperStudents.map((t) => t.map((n) => Math.max(1, Math.round((n * width) / 256))));
@@ -288,7 +298,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         // ratio r = product of the expert's torso widths / product of the student's (256^3 / widths: [256] 65536,
         // [256, 64] 1024, [256, 256] 256, [256, 256, 256] 1). The rows also carry compressionRatio, the ratio of
         // parameter counts (student / expert), which the scale names as such.
-        what: 'Expert compression (smaller students)', paperTasks: ['humanoid-run'], rowKey: 'method',
+        what: 'Expert compression (smaller students)', paperTasks: fig3Tasks, rowKey: 'method',
         series: { key: 'student', suffix: { key: 'r', prefix: 'r=' } },
         paperClaim: 'APC transfers the expert into students with far fewer parameters; the gap to BC grows as data shrinks ' +
           '(paper Figure 3).',
@@ -298,7 +308,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
           r: `product of the expert's torso widths (${expertTorso.join('x')}) / product of the student's; parameter-count ratios are the rows' compressionRatio`,
         },
         // 4 students x 3 methods: fewer seeds and dataset sizes than Figure 2, and M at most 4, fit this machine's budget.
-        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4 } : {}),
+        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4 } : profile === 'full' ? { seeds: [0, 1, 2], trajectories: [1, 5, 20, 50] } : {}),
       });
     }
     case 'fig4-privileged':
@@ -317,10 +327,12 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         // size (2 trajectories), batch 32, M at most 4 and 1500 updates keep the 18 paper cells within ~45 min.
         ...(profile === 'paper'
           ? { trajectories: [2], trainSteps: 1_500, cloning: { batchSize: 32 }, maxAugmented: 4 }
-          : { trajectories: [1], cloning: { batchSize: 16, numAugmented: 2 } }),
+          : profile === 'full'
+            ? { seeds: [0, 1, 2], trajectories: [1, 2, 5, 10, 20, 50] }
+            : { trajectories: [1], cloning: { batchSize: 16, numAugmented: 2 } }),
       });
     case 'fig5-dagger': {
-      const { tasks, substitutions } = resolveTasks(id, ['humanoid-run']);
+      const { tasks, substitutions } = resolveTasks(id, profile === 'full' ? ['humanoid-run', 'humanoid-walls'] : ['humanoid-run']);
       const scale = { seeds: s.seeds, evalEpisodes: s.onlineEvalEpisodes, envSteps: s.onlineSteps, beta: [0, 0.3], cloning: selectionText(tasks, profile, ['apc'], ONLINE_FORMS) };
       return {
         id, profile, substitutions, scale,
@@ -336,7 +348,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
       // trains on the true task (dm_control's random initial pose, 1000 steps, no curriculum, no early termination,
       // no shaping) and is evaluated on it with the students' protocol, and the teacher's line is measured with
       // exactly that protocol (the rows' expertReturn).
-      const { tasks, substitutions } = resolveTasks(id, ['humanoid-run'], FALLBACK_TASKS, KICKSTART_TEACHER);
+      const { tasks, substitutions } = resolveTasks(id, profile === 'full' ? ['humanoid-run', 'humanoid-walls'] : ['humanoid-run'], FALLBACK_TASKS, KICKSTART_TEACHER);
       const k = KICKSTART[profile];
       const scale = {
         seeds: s.seeds, evalEpisodes: k.evalEpisodes, evalNoise: CLONING.evalNoise, envSteps: s.onlineSteps, curvePoints: k.curvePoints,
@@ -378,6 +390,7 @@ export const KICKSTART_ARMS = [
 const KICKSTART: Record<ProfileName, { evalEpisodes: number; curvePoints: number }> = {
   quick: { evalEpisodes: 4, curvePoints: 2 },
   paper: { evalEpisodes: 150, curvePoints: 4 },
+  full: { evalEpisodes: 150, curvePoints: 10 },
 };
 
 /** The torso of `task`'s expert (its manifest), [256, 256, 256] when unknown. */
@@ -424,7 +437,8 @@ function offlinePlan(
     title: title(o.what, tasks, substitutions, profile, scale),
     // Per method: BC and APC carry APC's sigma_s and M (BC ignores them), Naive ABC its own (selection.ts).
     grid: tasks.flatMap((task) => CLONING_METHODS.flatMap((method) => grid({
-      figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes, trajectories: s.trajectories, seed: s.seeds,
+      figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes,
+      trajectories: profile === 'full' && o.trajectories === undefined && task === 'manipulator-insert-peg' ? FULL_TRAJECTORIES_PEG : s.trajectories, seed: s.seeds,
       trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning })),
       ...oneOf(expertFields(task)),
     }) as unknown as CellConfig[])),

@@ -1,11 +1,12 @@
 /**
- * Compute profiles: `quick` (minutes on 2 cores; what the tests and a freshly opened notebook run) and `paper`
- * (the scale of the committed figures). Selected by APC_PROFILE; `npm run figures` sets paper. Every figure's
+ * Compute profiles: `quick` (minutes on 2 cores; what the tests and a freshly opened notebook run), `paper`
+ * (the scale of the committed figures) and `full` (the paper's own ranges, for users with many machines: defined
+ * and planned here, not computed; its cells go to data/results-full/). Selected by APC_PROFILE; `npm run figures` sets paper. Every figure's
  * title and caption carry the profile with its seeds, episodes and trajectories, so a figure says its own scale.
  */
-export type ProfileName = 'quick' | 'paper';
-/** The compute profiles: `quick` (pipeline check, minutes) and `paper` (the scale of the committed results). */
-export const PROFILE_NAMES: readonly ProfileName[] = ['quick', 'paper'];
+export type ProfileName = 'quick' | 'paper' | 'full';
+/** The compute profiles: `quick` (pipeline check, minutes), `paper` (the scale of the committed results) and `full` (the paper's own ranges). */
+export const PROFILE_NAMES: readonly ProfileName[] = ['quick', 'paper', 'full'];
 
 /** Parse a profile name; the error names the accepted values. */
 export function parseProfile(name: string): ProfileName {

@@ -26,14 +26,18 @@ export function aggregatePlan(plan: FigurePlan, rows: ResultRow[], spread: Sprea
   return aggregateSeeds(labelled, { by: groupKeys(plan), value: 'return', spread });
 }
 
-/** Mean expert return per task from the rows' `expertReturn` column (absent: no line). */
+/**
+ * Mean expert return per task from the rows' `expertReturn` column (absent: no line). Labelled 'Expert', or
+ * 'Teacher (half expert)' where every row of the task names the `half` checkpoint (Figure 6's kickstarting teacher).
+ */
 export function expertLines(rows: ResultRow[]): Record<string, { y: number; label: string }> {
-  const byTask = new Map<string, number[]>();
+  const byTask = new Map<string, { ys: number[]; half: boolean }>();
   for (const r of rows) {
     if (typeof r.expertReturn !== 'number') continue;
-    byTask.set(r.task, [...(byTask.get(r.task) ?? []), r.expertReturn]);
+    const e = byTask.get(r.task) ?? { ys: [], half: true };
+    byTask.set(r.task, { ys: [...e.ys, r.expertReturn], half: e.half && r.expertCheckpoint === 'half' });
   }
-  return Object.fromEntries([...byTask].map(([t, ys]) => [t, { y: ys.reduce((a, b) => a + b, 0) / ys.length, label: 'Expert' }]));
+  return Object.fromEntries([...byTask].map(([t, { ys, half }]) => [t, { y: ys.reduce((a, b) => a + b, 0) / ys.length, label: half ? 'Teacher (half expert)' : 'Expert' }]));
 }
 
 /** Distinct labels ordered by the number in their "(r=0.33)"-style suffix. */

@@ -332,6 +332,26 @@ export function fmtP(p: number | null): string {
   return p < 0.01 ? p.toFixed(3) : p.toPrecision(2);
 }
 
+/**
+ * What the paper claims for a comparison (a better than b: higher return, or lower error where lower is better)
+ * against this run: where it holds (significant in the claimed direction), where it is contradicted (significant
+ * the other way) and where this scale cannot tell (not significant, or fewer than 2 seeds).
+ */
+export function claimVerdict(g: { a: string; b: string; items: SummaryComparison[] }, higherIsBetter: boolean, unit: string): string {
+  const better = (c: SummaryComparison) => (higherIsBetter ? c.meanDiff > 0 : c.meanDiff < 0);
+  const sig = (c: SummaryComparison) => c.p !== null && c.p < ALPHA && c.meanDiff !== 0;
+  const list = (cs: SummaryComparison[]) => cs.map((c) => fmtX(c.x)).join(', ');
+  const holds = g.items.filter((c) => sig(c) && better(c));
+  const against = g.items.filter((c) => sig(c) && !better(c));
+  const unclear = g.items.filter((c) => !sig(c));
+  const parts = [
+    ...(holds.length > 0 ? [`holds at ${list(holds)} ${unit}`] : []),
+    ...(against.length > 0 ? [`is contradicted at ${list(against)} ${unit}`] : []),
+    ...(unclear.length > 0 ? [`this scale cannot tell at ${list(unclear)} ${unit}`] : []),
+  ];
+  return `The paper's claim (${g.a} ${higherIsBetter ? 'above' : 'below'} ${g.b}): ${parts.join('; ')}.`;
+}
+
 /** The label of a comparison's panel: task, and the student / beta where the figure has them. */
 export function comparisonPanel(c: { task: string; student?: string; r?: number; beta?: number }): string {
   return [c.task, ...(c.student !== undefined ? [`student ${c.student}${c.r !== undefined ? ` (r = ${Number.isInteger(c.r) ? c.r : fmtNumber(c.r)})` : ''}`] : []), ...(c.beta !== undefined ? [`beta ${c.beta}`] : [])].join(', ');
@@ -375,7 +395,7 @@ export function statsMarkdown(summary: FigureSummary): string {
     if (ns_.length > 0) parts.push(`not significant at ${ns_.map((c) => `${at(c)} (${detail(c)})`).join(', ')} ${unit}`);
     const untestable = g.items.filter((c) => c.p === null);
     if (untestable.length > 0) parts.push(`not testable at ${untestable.map((c) => `${at(c)} (${fmtSigned(c.meanDiff)})`).join(', ')} ${unit} (fewer than 2 seeds)`);
-    lines.push(`- **${g.panel}**, ${g.a} vs ${g.b}: ${parts.join('; ')}; n = ${ns.join('/')} seed${ns.length === 1 && ns[0] === 1 ? '' : 's'}.`);
+    lines.push(`- **${g.panel}**, ${g.a} vs ${g.b}: ${parts.join('; ')}; n = ${ns.join('/')} seed${ns.length === 1 && ns[0] === 1 ? '' : 's'}. ${claimVerdict(g, summary.higherIsBetter, unit)}`);
   }
   if (summary.comparisons.length === 0) lines.push('- No pair of the figure\'s comparisons was measured on common seeds.');
   return lines.join('\n');

@@ -6,6 +6,7 @@
  */
 import type { Expert } from '../policies/types';
 import { Rng } from '../util/rng';
+import '../training/variants'; // training configs name the variants' options (curricula, shaping)
 import { VecEnv } from './env-adapter';
 
 export interface EvaluateOptions {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { checkOptionsOf } from '../envs/registry';
+import '../training/variants'; // training configs name the variants' options (curricula, shaping)
 import { readManifest, loadCheckpoint } from '../policies';
 import { DivergenceError, DIVERGED_MAGNITUDE, checkFiniteWeights, diverged, formatTerms } from '../util/finite';
 import { readJsonFile } from '../util/json';

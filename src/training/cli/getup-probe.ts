@@ -2,17 +2,17 @@
  * How far a humanoid-run policy gets up from the reverse curriculum's blended start poses (training stage 4):
  * for each blend share alpha, the number of starts whose head is above 0.9 m after 300 control steps of the
  * policy's mean action. alpha 0 is the upright keyframe facing a random heading, 1 the random pose on the floor.
- *   node dist/src/cli/getup-probe.js --policy data/experts/humanoid-run/run/checkpoints/000006535/policy
+ *   npm run training:getup-probe -- --policy data/experts/humanoid-run/run/checkpoints/000006535/policy
  *                                    [--poses 20] [--seed 900] [--steps 300]
  */
-import '../envs';
-import { makeTask } from '../envs/registry';
-import type { HumanoidTask } from '../envs/humanoid';
-import { loadCheckpoint, initBackend } from '../policies';
-import { Rng } from '../util/rng';
-import { parseFlags } from './args';
+import '../variants'; // the faithful tasks and their training variants
+import { makeTask } from '../../envs/registry';
+import { initializeBlendedPose, type HumanoidTaskTraining } from '../variants/humanoid';
+import { loadCheckpoint, initBackend } from '../../policies';
+import { Rng } from '../../util/rng';
+import { parseFlags } from '../../cli/args';
 
-const USAGE = 'usage: node dist/src/cli/getup-probe.js --policy DIR [--poses 20] [--seed 900] [--steps 300]';
+const USAGE = 'usage: npm run training:getup-probe -- --policy DIR [--poses 20] [--seed 900] [--steps 300]';
 const ALPHAS = [0, 0.25, 0.5, 0.75, 1];
 const RISEN_HEIGHT = 0.9;
 
@@ -24,13 +24,13 @@ async function main(): Promise<void> {
   }
   await initBackend();
   const { policy } = await loadCheckpoint(flags.policy);
-  const task = (await makeTask('humanoid-run', { initialPose: 'upright' })) as HumanoidTask;
+  const task = (await makeTask('humanoid-run', { initialPose: 'upright' })) as HumanoidTaskTraining;
   const cells: string[] = [];
   for (const alpha of ALPHAS) {
     let risen = 0;
     for (let p = 0; p < flags.poses; p++) {
       task.reset(new Rng(1));
-      task.humanoid.initializeBlendedPose(new Rng(flags.seed + p), alpha);
+      initializeBlendedPose(task.humanoid, new Rng(flags.seed + p), alpha);
       for (let k = 0; k < flags.steps; k++) {
         const o = task.observe();
         const groups: Record<string, Float32Array> = {};

@@ -4,22 +4,23 @@
  * pinned upright until it rests, then searches the grip as the `floorGraspStart` curriculum does (`floorGripCensus`):
  * the hand along the peg's axis, its grasp site at the peg's, no part of the arm in the floor. Counts are split by
  * the resting peg's |x| (its grasp site), since the arm's reach to the floor ends near |x| = 0.3 m.
- *   node dist/src/cli/peg-census.js [--starts 200] [--seed 7000] [--out census.json]
+ *   npm run training:peg-census -- [--starts 200] [--seed 7000] [--out census.json]
  */
 import * as fs from 'node:fs';
-import '../envs';
-import { makeTask } from '../envs/registry';
-import type { FloorGripOutcome, ManipulatorInsertPeg } from '../envs/manipulator';
-import { Rng } from '../util/rng';
-import { parseFlags } from './args';
-import { ProgressBar } from '../util/progress';
+import '../variants'; // the faithful tasks and their training variants
+import { makeTask } from '../../envs/registry';
+import type { FloorGripOutcome, ManipulatorInsertPegTraining } from '../variants/manipulator';
+import type { ManipulatorInsertPeg } from '../../envs/manipulator';
+import { Rng } from '../../util/rng';
+import { parseFlags } from '../../cli/args';
+import { ProgressBar } from '../../util/progress';
 
-const USAGE = 'usage: node dist/src/cli/peg-census.js [--starts 200] [--seed 7000] [--out FILE.json]';
+const USAGE = 'usage: npm run training:peg-census -- [--starts 200] [--seed 7000] [--out FILE.json]';
 /** Upper edges (m) of the |x| bins; the last bin is open. */
 export const CENSUS_X_BINS = [0.1, 0.2, 0.25, 0.3, 0.35];
 
 /** Distance (m) from the arm's root joint to its grasp site at full stretch: the three links and the hand's grasp site. */
-export function graspReach(task: ManipulatorInsertPeg): number {
+export function graspReach(task: ManipulatorInsertPegTraining): number {
   const { links, grasp } = task.armGeometry;
   return links[0] + links[1] + links[2] + grasp;
 }
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2), { starts: 200, seed: 7000, out: '' }, USAGE);
   if (!Number.isInteger(flags.starts) || flags.starts <= 0) throw new RangeError(`--starts must be a positive integer, got ${flags.starts}`);
   if (!Number.isInteger(flags.seed)) throw new RangeError(`--seed must be an integer, got ${flags.seed}`);
-  const task = (await makeTask('manipulator-insert-peg', { camera: false, pInHand: 0, pInTarget: 0 })) as ManipulatorInsertPeg;
+  const task = (await makeTask('manipulator-insert-peg', { camera: false, pInHand: 0, pInTarget: 0 })) as ManipulatorInsertPegTraining;
   const sx: Float64Array = (task.arm as any).physics.data.site_xpos;
   const site = task.arm.site;
   const g = site.pegGrasp;

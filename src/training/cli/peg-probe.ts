@@ -6,17 +6,18 @@
  * inserted count by the start's peg-to-slot distance (the mean of the peg and tip site distances: the frontier of
  * the `slot-blend` curriculum). `--noise S` adds Gaussian noise of std S to the mean action (seeded by `--seed`),
  * to tell whether a policy fails for lack of exploration.
- *   node dist/src/cli/peg-probe.js --policy data/experts/manipulator-insert-peg/run/best [--starts floor-grip-open,floor] [--noise 0.3]
+ *   npm run training:peg-probe -- --policy data/experts/manipulator-insert-peg/run/best [--starts floor-grip-open,floor] [--noise 0.3]
  */
-import '../envs';
-import { makeTask } from '../envs/registry';
-import { pegRewardTerms, pegToSlotDistance, stagedShaping, type ManipulatorInsertPeg, type ManipulatorOptions } from '../envs/manipulator';
-import { loadCheckpoint, initBackend } from '../policies';
-import { Rng } from '../util/rng';
-import { parseFlags } from './args';
+import '../variants'; // the faithful tasks and their training variants
+import { makeTask } from '../../envs/registry';
+import { pegRewardTerms } from '../../envs/manipulator';
+import { pegToSlotDistance, stagedShaping, type ManipulatorInsertPegTraining, type PegTrainingOptions } from '../variants/manipulator';
+import { loadCheckpoint, initBackend } from '../../policies';
+import { Rng } from '../../util/rng';
+import { parseFlags } from '../../cli/args';
 
 /** Start types, each as task options (the camera is always off). */
-export const PEG_STARTS: Record<string, ManipulatorOptions> = {
+export const PEG_STARTS: Record<string, PegTrainingOptions> = {
   /** dm_control's floor start (86.5% of the true task's episodes). */
   floor: { pInHand: 0, pInTarget: 0 },
   /** dm_control's in-hand start: the fingers as drawn. */
@@ -37,7 +38,7 @@ export const PEG_STARTS: Record<string, ManipulatorOptions> = {
   'in-slot': { pInHand: 0, pInTarget: 1 },
 };
 
-const USAGE = `usage: node dist/src/cli/peg-probe.js --policy DIR [--starts ${Object.keys(PEG_STARTS).join(',')}] [--episodes 10] [--steps 1000] [--seed 500] [--noise 0]`;
+const USAGE = `usage: npm run training:peg-probe -- --policy DIR [--starts ${Object.keys(PEG_STARTS).join(',')}] [--episodes 10] [--steps 1000] [--seed 500] [--noise 0]`;
 const REACHED = 0.05;
 const HELD_STEPS = 100;
 /** Upper edges (m) of the start-distance bins of the inserted counts; the last bin is open. */
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   console.log(`${flags.policy}: ${flags.episodes} starts of each type, ${flags.steps} steps, ${acting}, seeds ${flags.seed}-${flags.seed + flags.episodes - 1}`);
   const labels = distanceBinLabels();
   for (const name of starts) {
-    const task = (await makeTask('manipulator-insert-peg', { camera: false, ...PEG_STARTS[name] })) as ManipulatorInsertPeg;
+    const task = (await makeTask('manipulator-insert-peg', { camera: false, ...PEG_STARTS[name] })) as ManipulatorInsertPegTraining;
     const s = task.arm.site;
     let total = 0, reached = 0, lifted = 0, inserted = 0, finalDistance = 0;
     const binStarts = labels.map(() => 0), binInserted = labels.map(() => 0);
