@@ -1,24 +1,22 @@
-/** Public entry point of the library (what notebooks import by package name). */
-export * from './util/rng';
-export * from './physics/mujoco';
-export * from './physics/raycam';
-export * from './envs';
-export * from './envs/humanoid';
-export * from './envs/humanoid-walls';
-export * from './envs/rewards';
-export * from './envs/control-task';
-export * from './envs/cartpole';
-export * from './envs/cheetah';
-export * from './envs/manipulator';
-export * from './training/variants'; // the tasks' training variants (moved out of src/envs)
-export * from './policies';
-export * from './experiments';
-export * from './report';
-export { trainPPO, type AuxLoss, type TrainOptions, type TrainResult } from './rl/ppo';
-export { DEFAULT_PPO, resolvePPOConfig, type PPOConfig } from './rl/config';
-export { computeGae, clippedSurrogateLoss, valueLoss, RewardScaler, type GaeInput, type LossOutput, type Metrics } from './rl/ppo-losses';
-export { evaluatePolicy, meanStd, DEFAULT_EVALUATE, type EvaluateOptions, type EvaluationResult } from './rl/evaluate';
-export { ppoPreset, presetTasks, PROFILES, type Profile } from './rl/presets';
-export { CurveWriter, readCurve, CURVE_COLUMNS, type CurveRow } from './rl/curve';
-export { VecEnv, type VecEnvOptions, type VecStep } from './envs/vec-env';
-export { ProgressBar, formatDuration, type ProgressBarOptions, type ProgressStream } from './util/progress';
+/**
+ * apc-repro: augmented policy cloning (Galashov, Merel, Heess, NeurIPS 2022) in TypeScript.
+ *
+ * The top level is the documented API of `src/api.ts`: make a task, load and query an expert, collect a dataset,
+ * build a cloning batch with a strategy (BC, Naive ABC, APC), train a student, evaluate it, and run DAgger or
+ * kickstarting. The machinery that regenerates the paper's figures (plans, result cache, sweeps; aggregation,
+ * statistics, Plotly figures) is reached through the {@link experiments} and {@link report} namespaces.
+ *
+ * ```ts
+ * import * as apc from 'apc-repro';
+ * const expert = await apc.loadExpert('cartpole-swingup');
+ * ```
+ *
+ * @packageDocumentation
+ */
+export * from './api';
+
+/** Figure machinery: compute profiles, per-figure plans, the result cache and sweeps (src/experiments). */
+export * as experiments from './experiments';
+
+/** Figure drawing: Danfo aggregation, statistics over seeds, Plotly figures and their HTML/PNG/SVG export (src/report). */
+export * as report from './report';

@@ -4,13 +4,16 @@
  * of updates K. Plain data with a documented default on every field; `resolveCloningConfig` validates it.
  */
 
+/** The cloning strategies of Algorithm 1. */
 export const STRATEGIES = ['bc', 'naive-abc', 'apc'] as const;
 /** `bc`: eqn 3. `naive-abc`: perturbed states, recorded action. `apc`: perturbed states, expert re-queried (eqn 10). */
 export type Strategy = (typeof STRATEGIES)[number];
+/** The cloning losses. */
 export const LOSSES = ['nll', 'cross-entropy'] as const;
 /** `nll`: -log pi(mu_E | s) (eqn 3 / 10). `cross-entropy`: closed-form H[pi_E || pi] (used by DAgger, kickstarting). */
 export type CloningLoss = (typeof LOSSES)[number];
 
+/** Settings of one cloning run (Algorithm 1); defaults in DEFAULT_CLONING. */
 export interface CloningConfig {
   /** Default 'apc'. */
   strategy: Strategy;
@@ -44,6 +47,7 @@ export interface CloningConfig {
   perturbScale: Record<string, number[]> | null;
 }
 
+/** The default of every cloning setting (documented on CloningConfig). */
 export const DEFAULT_CLONING: CloningConfig = {
   strategy: 'apc',
   sigmaS: 0.1,

@@ -27,6 +27,7 @@ export interface SampleSet {
   actionDim: number;
 }
 
+/** The rows of one cloning update: the student's inputs, targets and per-row weights (eqn 10). */
 export interface TrainingBatch {
   rows: number;
   /** The student's view groups, rows * groupSize. */

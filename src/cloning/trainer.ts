@@ -27,6 +27,7 @@ export interface TrainStudentArgs {
   onValidate?: (update: number, validationNll: number) => void;
 }
 
+/** What trainStudent returns: updates run, the best validation update and NLL, the validation history, expert queries. */
 export interface TrainStudentResult {
   updates: number;
   bestUpdate: number;

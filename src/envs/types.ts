@@ -8,6 +8,7 @@ import type { Rng } from '../util/rng';
 /** `state`: state-derived vector (may be perturbed by APC). `image`: H x W x C camera (never perturbed). */
 export type ObservationKind = 'state' | 'image';
 
+/** One named observation group of a task: its shape, kind and whether it is privileged. */
 export interface ObservationGroupSpec {
   name: string;
   /** [n] for vectors, [H, W, C] for images. */
@@ -20,6 +21,7 @@ export interface ObservationGroupSpec {
 /** A record of named Float32Arrays (flattened, row-major for images). */
 export type ObservationGroups = Record<string, Float32Array>;
 
+/** What a task is: name, tags, action size, observation groups, timestep, episode length and named views. */
 export interface TaskSpec {
   name: string;
   tags: string[];
@@ -39,12 +41,14 @@ export interface TaskSpec {
   episodeMetric?: { name: string; unit: string; description: string };
 }
 
+/** What one control step returns. */
 export interface StepResult {
   reward: number;
   /** The time limit was reached (dm_control tasks have no other terminal state). */
   timeLimit: boolean;
 }
 
+/** A task: reset, step, observe and reward (dm_control's verbs), with its spec. */
 export interface Task {
   readonly spec: TaskSpec;
   /** Start an episode with randomness drawn only from `rng`. */
@@ -54,6 +58,7 @@ export interface Task {
    * Throws a RangeError naming the problem, without touching the state, for a wrong length or NaN.
    */
   step(action: ArrayLike<number>): StepResult;
+  /** Every observation group of the current state. */
   observe(): ObservationGroups;
   /** Reward of the current state, in [0, 1]. */
   reward(): number;
@@ -68,9 +73,11 @@ export interface Task {
   episodeMetric?(): number;
   /** Full physics state (time, qpos, qvel, act, ctrl, plus task variables) for determinism checks. */
   getState(): Float64Array;
+  /** Free the physics (the task is unusable afterwards). */
   close(): void;
 }
 
+/** Options of a task (typed per task; an unknown key is refused). */
 export interface TaskOptions {
   /** Override the episode length in control steps (tests and quick profiles). */
   episodeLength?: number;

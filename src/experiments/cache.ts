@@ -33,6 +33,7 @@ export interface CellConfig {
   [field: string]: unknown;
 }
 
+/** A stored result cell: its key, figure, code version, config and rows, with when and how long it took. */
 export interface StoredResult<R = ResultRow> {
   key: string;
   figure: string;
@@ -46,6 +47,7 @@ export interface StoredResult<R = ResultRow> {
 
 export { canonicalJson } from '../util/json';
 
+/** The cache key of a cell: a hash of its canonical JSON config and the code version. */
 export function configKey(config: CellConfig, codeVersion: string = CODE_VERSION): string {
   return createHash('sha256').update(canonicalJson({ config, codeVersion })).digest('hex');
 }
@@ -84,6 +86,7 @@ export function badRows(figure: string, rows: unknown[]): string | null {
 /** What a cache file holds: a result, or why it cannot be used (damaged), or nothing (no file). */
 export type CacheEntry<R> = { stored: StoredResult<R>; damaged: null } | { stored: null; damaged: string } | null;
 
+/** The result cache: one JSON file per cell under <root>/<figure>/<key>.json, written atomically. */
 export class ResultCache {
   /** Where damaged cells are reported (they are then recomputed). Default: stderr. */
   warn: (line: string) => void = (line) => process.stderr.write(line + '\n');
@@ -117,6 +120,7 @@ export class ResultCache {
     return entry;
   }
 
+  /** The file that holds (or will hold) the result of `config`. */
   file(config: CellConfig): string {
     return path.join(this.root, checkFigure(config.figure), `${configKey(config, this.codeVersion)}.json`);
   }
@@ -169,6 +173,7 @@ export class ResultCache {
   }
 }
 
+/** Options of `cached`. */
 export interface CachedOptions {
   /** Recompute even when a stored result exists (it is then overwritten). Default false. */
   force: boolean;

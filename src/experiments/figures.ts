@@ -17,7 +17,9 @@ import {
 
 import { DAGGER_LABELS, KICKSTART_LABELS, METHOD_ORDER, STRATEGY_LABELS } from '../cloning/labels';
 
+/** The paper figures this suite regenerates. */
 export const FIGURE_IDS = ['fig1-toy', 'fig2-offline', 'fig3-compression', 'fig4-privileged', 'fig5-dagger', 'fig6-kickstart'] as const;
+/** One of FIGURE_IDS. */
 export type FigureId = (typeof FIGURE_IDS)[number];
 
 /** Method keys (as the cloning strategies name them) and their legend labels (the paper's names): src/cloning/labels.ts. */
@@ -56,6 +58,7 @@ export interface PlotPlan {
   higherIsBetter: boolean;
 }
 
+/** A figure's plan for a profile: its title, the paper's claim, task substitutions, scale, cell grid and how to draw it. */
 export interface FigurePlan {
   id: FigureId;
   profile: ProfileName;
@@ -78,6 +81,7 @@ export function expertCheckpoint(task: string, checkpoint = 'expert'): string {
   return expertCheckpointDir(task, checkpoint);
 }
 
+/** Whether `task` has the expert checkpoint `checkpoint` (default 'expert'). */
 export function hasExpert(task: string, checkpoint = 'expert'): boolean {
   return fs.existsSync(expertCheckpoint(task, checkpoint));
 }

@@ -5,6 +5,7 @@
  * title and caption carry the profile with its seeds, episodes and trajectories, so a figure says its own scale.
  */
 export type ProfileName = 'quick' | 'paper' | 'full';
+/** The compute profiles: `quick` (pipeline check, minutes), `paper` (the scale of the committed results) and `full` (the paper's own ranges). */
 export const PROFILE_NAMES: readonly ProfileName[] = ['quick', 'paper', 'full'];
 
 /** Parse a profile name; the error names the accepted values. */

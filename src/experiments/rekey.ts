@@ -17,6 +17,7 @@ import { expertSha256 } from '../util/experts';
 /** Cell kinds that read the task's `expert/` checkpoint and whose protocol is unchanged since they were stored. */
 const MIGRATED_KINDS = ['offline', 'dagger', 'select'];
 
+/** What happened to one stored cell in `rekeyStoredResults`. */
 export interface RekeyOutcome {
   figure: string;
   file: string;

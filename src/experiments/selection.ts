@@ -14,6 +14,7 @@ import { ResultCache, type CellConfig } from './cache';
 import type { ProfileName } from './profiles';
 import { expertFields } from '../util/experts';
 
+/** The figure id under which the validation-only selection of sigma_s and M is cached. */
 export const SELECTION_FIGURE = 'select-cloning';
 
 /** The candidates: sigma_s (in the form's units), M perturbed copies per recorded state. */
@@ -21,10 +22,12 @@ export const SELECTION_GRID = { sigmaS: [0.01, 0.03, 0.1, 0.3], numAugmented: [2
 
 /** The forms of sigma_s: 'raw' (observation units, the paper's) and 'expert-std' (x the expert normaliser's std). */
 export const SIGMA_SCALES = ['raw', 'expert-std'] as const;
+/** A form of sigma_s: `raw` or `expert-std`. */
 export type SigmaScale = (typeof SIGMA_SCALES)[number];
 
 /** The methods whose sigma_s and M are selected (the ones that perturb). */
 export const SELECTED_METHODS = ['apc', 'naive-abc'] as const;
+/** A method whose sigma_s and M are selected on validation data. */
 export type SelectedMethod = (typeof SELECTED_METHODS)[number];
 
 /** What the offline cells share besides sigma_s and M (paper section 5: dataset and evaluation noise 0.2). */
@@ -61,6 +64,7 @@ export function selectionGrid(task: string, base: SelectionBase, method: Selecte
   return cells;
 }
 
+/** The selected sigma_s, M and form of sigma_s of a task and method, and where they came from. */
 export interface Selected {
   sigmaS: number;
   numAugmented: number;

@@ -13,9 +13,11 @@ export interface SweepProgress {
   start(total: number, label: string): void;
   /** Called after each computed cell. */
   tick(info: { done: number; total: number; config: CellConfig; wallSeconds: number }): void;
+  /** Called once after the last cell. */
   finish(): void;
 }
 
+/** Options of `runSweep`. */
 export interface SweepOptions {
   /** Recompute every cell. Default false. */
   force: boolean;
@@ -28,6 +30,7 @@ export interface SweepOptions {
   claimPollMs?: number;
 }
 
+/** What `runSweep` returns: every cell's stored result and rows, and how many were computed or reused. */
 export interface SweepResult<R> {
   results: StoredResult<R>[];
   /** Flat rows of every cell, in grid order. */

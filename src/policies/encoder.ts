@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../util/rng';
 import { type Activation, activationGrad, checkActivation, DenseStack, initMatrix, type WeightInit } from './mlp';
 
+/** Architecture of the conv encoder of image groups. */
 export interface ImageEncoderConfig {
   /** Output channels of each conv layer (default [16, 32]). */
   channels: number[];

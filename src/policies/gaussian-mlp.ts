@@ -12,6 +12,7 @@ import { type Activation, checkActivation, DenseStack, type WeightInit } from '.
 import { RunningNormalizer } from './normalizer';
 import { firstNonFinite } from '../util/finite';
 
+/** Architecture of a Gaussian MLP policy; every field has a default (DEFAULT_GAUSSIAN_MLP). */
 export interface GaussianMLPConfig {
   /** Hidden layer sizes (default [256, 256, 256], the paper's student and expert torso). */
   torso: number[];
@@ -78,6 +79,7 @@ export function rawStdFor(std: number, minStd: number, maxStd: number): number {
   return Math.log(p / (1 - p));
 }
 
+/** A Gaussian MLP policy (paper section 3): normalised state groups (and conv-encoded images) through a torso to the action mean and std. Experts and students are both GaussianMLPs. */
 export class GaussianMLP implements Expert {
   readonly view: string[];
   readonly actionDim: number;
@@ -241,6 +243,7 @@ export class GaussianMLP implements Expert {
     return [...this.imageGroups.flatMap((g) => this.encoders.get(g)!.variableNames(`encoder/${g}`)), ...this.net.variableNames('mlp'), ...(this.rawStd ? ['std/raw'] : [])];
   }
 
+  /** Shape of every trainable weight, in `weightNames` order. */
   weightShapes(): number[][] {
     return this.trainableVariables().map((v) => [...v.shape]);
   }
@@ -274,6 +277,7 @@ export class GaussianMLP implements Expert {
     return this.net.macsPerRow();
   }
 
+  /** Free the weights' tensors (the policy is unusable afterwards). */
   dispose(): void {
     for (const v of this.trainableVariables()) v.dispose();
     this.normalizer?.dispose();

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/** A normaliser's statistics as plain data (count, per-dimension mean and variance). */
 export interface NormalizerState {
   /** Number of rows seen, plus the tiny prior count (keeps the first update well defined). */
   count: number;
@@ -17,6 +18,7 @@ export interface NormalizerState {
   epsilon?: number;
 }
 
+/** Settings of a running normaliser; defaults in DEFAULT_NORMALIZER. */
 export interface NormalizerOptions {
   /** Clip normalised values to [-clip, clip] (default 10). */
   clip: number;
@@ -28,6 +30,7 @@ export interface NormalizerOptions {
 
 export const DEFAULT_NORMALIZER: NormalizerOptions = { clip: 10, epsilon: 1e-8, priorCount: 1e-4 };
 
+/** Running mean / variance of the state vector; policies normalise (and clip) their state inputs with it. */
 export class RunningNormalizer {
   readonly clip: number;
   readonly epsilon: number;
@@ -108,10 +111,12 @@ export class RunningNormalizer {
     return out;
   }
 
+  /** The statistics as plain data. */
   getState(): NormalizerState {
     return { count: this.count, mean: Array.from(this.mean), var: Array.from(this.var), clip: this.clip, epsilon: this.epsilon };
   }
 
+  /** Replace the statistics (same dimension). */
   setState(s: NormalizerState): void {
     if (!s || !Array.isArray(s.mean) || !Array.isArray(s.var)) throw new RangeError('setState: expected { count, mean: number[], var: number[] }');
     if (s.mean.length !== this.dim || s.var.length !== this.dim) {
@@ -125,6 +130,7 @@ export class RunningNormalizer {
     this.invalidate();
   }
 
+  /** A normaliser holding these statistics. */
   static fromState(s: NormalizerState): RunningNormalizer {
     const n = new RunningNormalizer(s.mean.length, { clip: s.clip ?? DEFAULT_NORMALIZER.clip, epsilon: s.epsilon ?? DEFAULT_NORMALIZER.epsilon });
     n.setState(s);
@@ -138,6 +144,7 @@ export class RunningNormalizer {
     this.invStdT = null;
   }
 
+  /** Free its tensors. */
   dispose(): void {
     this.invalidate();
   }

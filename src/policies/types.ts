@@ -15,6 +15,7 @@ export interface GaussianParams {
   std: Float32Array;
 }
 
+/** Anything that can be queried for a Gaussian over actions at a batch of states. */
 export interface Expert {
   /** Observation groups this policy reads, in order. */
   readonly view: string[];

@@ -25,6 +25,7 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** Options of `figureHtml` and `publishFigure`. */
 export interface HtmlOptions {
   /** 'local': <script src> with a relative path to node_modules/plotly.js-dist (small files; needs the
    *  checkout's node_modules); 'inline': the 10 MB bundle inside the file (self-contained). Default 'local'. */
@@ -149,6 +150,7 @@ Plotly.newPlot('figure', fig.data, fig.layout, { staticPlot: true })
   }
 }
 
+/** The files written by `publishFigure`. */
 export interface PublishedFigure {
   html: string;
   png: string;

@@ -10,6 +10,7 @@
 import type { AggregatePoint } from './frame';
 import { STRATEGY_LABELS } from '../cloning/labels';
 
+/** A Plotly figure as plain JSON: traces (`data`) and `layout`. */
 export interface PlotlyFigure {
   data: Record<string, unknown>[];
   layout: Record<string, unknown>;
@@ -18,6 +19,7 @@ export interface PlotlyFigure {
 /** Plotly's line dash names used here. */
 export type Dash = 'solid' | 'dash' | 'dot' | 'dashdot';
 
+/** Options of `lineGrid`. */
 export interface LineGridOptions {
   title: string;
   /** Key of AggregatePoint.keys giving the x value. Default 'x'. */
@@ -29,7 +31,14 @@ export interface LineGridOptions {
   /** Key choosing the panel row; null = a single row. Default null. */
   rowKey: string | null;
   /** Key choosing the line dash, with the dash of each value (e.g. beta: { 0: 'solid', 0.3: 'dash' }). */
-  dash?: { key: string; styles: Record<string, Dash>; label: (value: string) => string };
+  dash?: {
+    /** The key whose value picks the dash. */
+    key: string;
+    /** The dash of each value. */
+    styles: Record<string, Dash>;
+    /** The legend's words for a value. */
+    label: (value: string) => string;
+  };
   xTitle: string;
   yTitle: string;
   xLog: boolean;
@@ -51,6 +60,7 @@ export interface LineGridOptions {
 
 /** Colours of the three methods, kept across figures (other series cycle through PALETTE). */
 export const METHOD_COLORS: Record<string, string> = { [STRATEGY_LABELS.bc]: '#1f77b4', [STRATEGY_LABELS['naive-abc']]: '#ff7f0e', [STRATEGY_LABELS.apc]: '#2ca02c', Expert: '#444444' };
+/** Colours given in turn to series without a colour of their own. */
 export const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
 function uniq<T>(xs: T[]): T[] {

@@ -19,12 +19,14 @@ export function dfd(): typeof Danfo {
  * 'std': mean ± sample std; 'minmax': min to max; 'sem': mean ± standard error.
  */
 export type Spread = 'std' | 'minmax' | 'sem' | 'ci95';
+/** The bands that can be drawn around a mean. */
 export const SPREADS: readonly Spread[] = ['std', 'minmax', 'sem', 'ci95'];
 /** How each spread is named on a figure. */
 export const SPREAD_NAMES: Record<Spread, string> = {
   ci95: '95% CI of the mean over seeds (t distribution)', std: 'mean ± std over seeds', minmax: 'min to max over seeds', sem: 'mean ± standard error over seeds',
 };
 
+/** Options of `aggregateSeeds`. */
 export interface AggregateOptions {
   /** Columns that identify a curve point. Default ['task', 'method', 'x']. */
   by: string[];

@@ -12,6 +12,7 @@ import { ALPHA, comparisonGroups, fmtP, fmtX, fmtSigned, readSummary, type Figur
 
 /** The block's markers (the table between them is generated from figures/*.summary.json: do not edit it by hand). */
 export const RESULTS_BEGIN = '<!-- results:begin -->';
+/** The line that ends the block. */
 export const RESULTS_END = '<!-- results:end -->';
 
 /** The summaries of the paper profile's figures found in `dir`, in figure order. */

@@ -106,6 +106,7 @@ export interface MeanInterval {
   ciHigh: number | null;
 }
 
+/** Mean of `xs` with its `level` confidence interval (t distribution); the interval is null with fewer than 2 values. */
 export function meanInterval(xs: readonly number[], level = 0.95): MeanInterval {
   if (xs.length === 0) throw new RangeError('meanInterval needs at least one value');
   if (!(level > 0 && level < 1)) throw new RangeError(`level must be in (0, 1), got ${level}`);

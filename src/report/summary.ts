@@ -19,6 +19,7 @@ import { DAGGER_LABELS, KICKSTART_LABELS, STRATEGY_LABELS, kickstartLabel, metho
 export const ALPHA = 0.05;
 /** What the intervals are (written on the figures and in the summaries). */
 export const INTERVAL_NOTE = '95% CI of the mean over seeds (t distribution)';
+/** What the comparisons' tests are (written in the summaries). */
 export const TEST_NOTE = 'paired two-sided t-test over seeds (same seeds, datasets and evaluation starts), no correction for multiple comparisons';
 
 /** The legend label of Figure 6's control arm, kickstarting with twice the cloning weight. */
@@ -65,6 +66,7 @@ const X_UNITS: Record<FigureId, string> = {
   'fig5-dagger': 'env steps', 'fig6-kickstart': 'env steps',
 };
 
+/** One point of a figure: mean over seeds with its 95% CI and n. */
 export interface SummaryPoint {
   task: string;
   method: string;
@@ -83,6 +85,7 @@ export interface SummaryPoint {
   ciHigh: number | null;
 }
 
+/** A paired comparison of methods a and b at one x: mean difference, CI and p-value. */
 export interface SummaryComparison {
   task: string;
   x: number;
@@ -102,6 +105,7 @@ export interface SummaryComparison {
   p: number | null;
 }
 
+/** The expert a figure compares with: checkpoint, sha256 and return. */
 export interface ExpertProtocol {
   checkpoint: string;
   sha256: string | null;
@@ -109,6 +113,7 @@ export interface ExpertProtocol {
   return: number | null;
 }
 
+/** A figure's statistics as stored beside it (`<figure>.summary.json`). */
 export interface FigureSummary {
   figure: string;
   profile: string;
@@ -162,6 +167,7 @@ function studentOrder(p: { student?: string; r?: number }, q: { student?: string
   return String(p.student ?? '').localeCompare(String(q.student ?? ''));
 }
 
+/** Options of `figureSummary`. */
 export interface SummaryOptions {
   /** The comparisons tested (default COMPARISONS[plan.id]). */
   comparisons: ComparisonSpec[];
@@ -283,6 +289,7 @@ export function summaryJson(summary: FigureSummary): string {
   return `${JSON.stringify(summary, null, 2)}\n`;
 }
 
+/** Write the summary beside its figure (`summaryFile`); returns the file. */
 export function writeSummary(summary: FigureSummary, dir?: string): string {
   const file = summaryFile(summary.figure, summary.profile, dir);
   writeFileAtomic(file, summaryJson(summary));
@@ -316,10 +323,12 @@ export function fmtNumber(v: number): string {
   return v.toPrecision(3);
 }
 
+/** A signed measured value in words: +, − or ± then `fmtNumber` of its size. */
 export function fmtSigned(v: number): string {
   return `${v > 0 ? '+' : v < 0 ? '−' : '±'}${fmtNumber(Math.abs(v))}`;
 }
 
+/** A p-value in words: n/a, < 0.001, or 2-3 significant digits. */
 export function fmtP(p: number | null): string {
   if (p === null) return 'n/a';
   if (p < 0.001) return '< 0.001';

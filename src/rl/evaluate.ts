@@ -38,6 +38,7 @@ export const DEFAULT_EVALUATE: Omit<EvaluateOptions, 'task'> = {
   taskOptions: {},
 };
 
+/** An evaluation: every episode return (paired order), their mean, std and standard error, and the task's metric. */
 export interface EvaluationResult {
   task: string;
   mode: 'mean' | 'noise';

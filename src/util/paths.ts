@@ -7,6 +7,7 @@ import * as path from 'node:path';
 
 let root: string | null = null;
 
+/** The package root: the folder holding apc-repro's package.json. */
 export function packageRoot(): string {
   if (root !== null) return root;
   let dir = __dirname;

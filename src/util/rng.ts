@@ -8,8 +8,10 @@ import seedrandom from 'seedrandom';
 /** seedrandom's ARC4 generator with `{ state: true }` exposes its state (not in @types/seedrandom). */
 type StatefulPrng = seedrandom.PRNG & { state(): object };
 
+/** A saved state of an Rng (its ARC4 state and cached normal). */
 export type RngState = { arc4: object; spare: number | null };
 
+/** A seeded random source (ARC4): uniforms, integers, normals, shuffles; child streams by label; saveable state. */
 export class Rng {
   private gen: StatefulPrng;
   /** Cached second normal from the Box-Muller pair (part of the saved state). */
@@ -85,10 +87,12 @@ export class Rng {
     return xs;
   }
 
+  /** The state to resume this exact stream from (`Rng.fromState`). */
   saveState(): RngState {
     return { arc4: this.gen.state(), spare: this.spare };
   }
 
+  /** A source that continues the stream saved by `saveState`. */
   static fromState(state: RngState): Rng {
     return new Rng('', state);
   }
