@@ -85,6 +85,10 @@ const GRIP_LIFT = [0, 0.003, 0.006];
 const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
 const GRIP_PEG_DEPTH = 0.003;
+/** Deepest overlap (m) of the open hand with the peg on its way in along the blade. */
+const GRIP_PATH_DEPTH = 0.0015;
+/** Within this distance (m) of the peg the hand moves along straight Cartesian lines, `nearStep` per control step. */
+const NEAR_PEG = 0.08;
 /** Indices of the finger and thumb joints among MANIPULATOR_ARM_JOINTS (each followed by its tip joint). */
 const FINGER = MANIPULATOR_ARM_JOINTS.indexOf('finger');
 const THUMB = MANIPULATOR_ARM_JOINTS.indexOf('thumb');
@@ -100,6 +104,15 @@ export function handClearance(hand: PlanarPose): number {
   let low = Infinity;
   for (const [v, u, r] of HAND_OUTLINE) low = Math.min(low, hand.z + u * c + v * s - r);
   return low;
+}
+
+/** Root angle offsets (rad) of the straight-arm via poses, tried in order. */
+const VIA_ROOTS = [0, 0.5, -0.5, 1, -1, 1.5, -1.5, 2, -2, 2.5, -2.5, Math.PI];
+
+/** Up to n entries of `list` spread evenly over it (the first always kept). */
+function spread<T>(list: T[], n: number): T[] {
+  if (list.length <= n) return list;
+  return Array.from({ length: n }, (_, i) => list[Math.floor((i * list.length) / n)]);
 }
 
 /** Tunable constants of the controller (defaults: PEG_CONTROLLER_DEFAULTS). */
@@ -130,6 +143,8 @@ export interface PegControllerOptions {
   liftHeight: number;
   /** Grasp command (-1 open, +1 closed) while approaching: fingers half open, narrow enough for the floor. */
   approachGrasp: number;
+  /** Largest step (m) of the hand's set-point per control step near the peg. */
+  nearStep: number;
   /** Lead time (s) with which the closing hand aims at a moving peg. */
   catchLead: number;
   /** Lowest height (m) allowed to the arm's joints and hand by the inverse kinematics. */
@@ -151,6 +166,7 @@ export const PEG_CONTROLLER_DEFAULTS: Readonly<PegControllerOptions> = {
   liftHeight: 0.12,
   floorMargin: 0.015,
   catchLead: 0.05,
+  nearStep: 0.01,
   approachGrasp: 0.4,
 };
 
@@ -357,6 +373,19 @@ export class PegController {
     return false;
   }
 
+  /** A straight arm (root angle VIA_ROOTS from the current one) with free joint-space paths from here and on to `goal`. */
+  viaPose(goal: ArrayLike<number>, obstacles: readonly PlanarCapsule[]): Float64Array | null {
+    for (const off of VIA_ROOTS) {
+      const via = Float64Array.from([this.q[0] + off, 0, 0, 0]);
+      if (this.collides(via, obstacles)) continue;
+      if (this.pathCollides(this.q, via, obstacles)) continue;
+      const onward = Float64Array.from(goal);
+      onward[0] = via[0] + wrapAngle(goal[0] - via[0]);
+      if (!this.pathCollides(via, onward, obstacles)) return via;
+    }
+    return null;
+  }
+
   /** Whether the straight joint-space path from `from` to `to` meets an obstacle (checked at 8 points). */
   pathCollides(from: ArrayLike<number>, to: ArrayLike<number>, obstacles: readonly PlanarCapsule[]): boolean {
     const q = new Float64Array(4);
@@ -413,17 +442,23 @@ export class PegController {
     }
     if (inSlot > 0.5) return { phase: 'rest', goal: null, grasp: 0 };
     // The grip: the hand's pose is the peg's. Pregrasp: backed off against the blade.
+    // A peg in the air between the fingers (dm_control's in-hand start): close, chasing it as it falls.
+    const inHand = relativePose(peg, hand);
+    if (peg.z > 0.06 && Math.abs(inHand.x) < 0.02 && Math.abs(inHand.z) < 0.02 && Math.abs(inHand.a) < 0.35) {
+      const v = this.pegVelocity();
+      return { phase: 'grasp', goal: { x: peg.x + o.catchLead * v[0], z: peg.z + o.catchLead * v[1], a: peg.a - o.catchLead * v[2] }, grasp: 1 };
+    }
+    if (this.pegSpeed() > o.settleSpeed && peg.z > 0.05) return { phase: 'settle', goal: null, grasp: -1 };
     const plan = this.planGrip(peg);
     if (plan === null) return { phase: 'drag', goal: null, grasp: -1 };
     const grip = plan.pose;
     const rel = relativePose(grip, hand);
-    // Close on a peg between the fingers (the in-hand start, or the end of the slide).
-    if (Math.abs(rel.x) < 0.02 && Math.abs(rel.z) < 0.02 && Math.abs(rel.a) < 0.35 && (peg.z > 0.06 || (Math.abs(rel.x) < 0.006 && Math.abs(rel.z) < 0.006))) {
-      // Chase a falling peg: aim where it will be `catchLead` seconds on.
-      const v = this.pegVelocity();
-      return { phase: 'grasp', goal: { x: grip.x + o.catchLead * v[0], z: grip.z + o.catchLead * v[1], a: grip.a - o.catchLead * v[2] }, grasp: 1 };
+    // At the planned grip, or closing on the peg near it: close.
+    const t = this.touch();
+    const touching = Math.max(t[1], t[3]) > 0 || Math.max(t[2], t[4]) > 0;
+    if ((Math.abs(rel.x) < 0.005 && Math.abs(rel.z) < 0.006 && Math.abs(rel.a) < 0.1) || (touching && Math.hypot(inHand.x, inHand.z) < 0.02 && Math.abs(inHand.a) < 0.35)) {
+      return { phase: 'grasp', goal: hand, grasp: 1 };
     }
-    if (this.pegSpeed() > o.settleSpeed && peg.z > 0.05) return { phase: 'settle', goal: null, grasp: -1 };
     const open = this.fingerCommand(plan.opening);
     // Slide on along the peg's axis once lined up behind the grip.
     const axis: PlanarPose = { x: grip.x, z: grip.z, a: peg.a };
@@ -496,13 +531,13 @@ export class PegController {
           for (const along of GRIP_ALONG) {
             const pose: PlanarPose = { x: peg.x - along * fp[0], z: peg.z - along * fp[1] + lift, a };
             if (handClearance(pose) < -0.015) continue;
-            for (const q of this.inverseAll(pose, current).slice(0, 3)) {
+            for (const q of spread(this.inverseAll(pose, current), 10)) {
               for (const opening of GRIP_OPENINGS) {
                 if (!check(q, opening, GRIP_PEG_DEPTH)) continue;
                 let pathOk = true;
-                for (const back of [0.015, 0.03, this.options.pregraspBack]) {
+                for (const back of [0.008, 0.016, 0.03, this.options.pregraspBack]) {
                   const qb = this.inverse({ x: pose.x - back * fp[0], z: pose.z - back * fp[1], a }, q);
-                  if (qb === null || !check(qb, opening, GRIP_PEG_DEPTH)) { pathOk = false; break; }
+                  if (qb === null || !check(qb, opening, GRIP_PATH_DEPTH)) { pathOk = false; break; }
                 }
                 if (pathOk) return { pose, opening };
               }
@@ -534,11 +569,15 @@ export class PegController {
       const f = dist > o.maxStep ? o.maxStep / dist : 1;
       const set: PlanarPose = { x: hand.x + f * dx, z: hand.z + f * dz, a: hand.a + wrapAngle(goal.a - hand.a) };
       const obstacles = phase === 'insert' || phase === 'hold' || phase === 'align-slot' ? [] : [this.slotObstacle()];
-      const qGoal = this.inverse(goal, this.q, obstacles) ?? this.inverse(goal, this.q) ?? this.inverse(set, this.q);
-      // A straight joint-space path into an obstacle: straighten the arm upwards first.
+      // Near the peg: straight Cartesian steps (the set-point); elsewhere straight in joint space to the goal.
+      const s = this.task.arm.site;
+      const near = phase === 'lift' || (this.task.arm.siteDistance(s.grasp, s.peg) < NEAR_PEG && phase !== 'carry');
+      const nearSet: PlanarPose = { x: hand.x + Math.min(1, o.nearStep / Math.max(dist, 1e-9)) * dx, z: hand.z + Math.min(1, o.nearStep / Math.max(dist, 1e-9)) * dz, a: hand.a + Math.max(-0.1, Math.min(0.1, wrapAngle(goal.a - hand.a))) };
+      const qGoal = near ? (this.inverse(nearSet, this.q) ?? this.inverse(goal, this.q, obstacles)) : (this.inverse(goal, this.q, obstacles) ?? this.inverse(goal, this.q) ?? this.inverse(set, this.q));
+      // A straight joint-space path into an obstacle: via a straightened arm from which both legs are free.
       if (qGoal !== null && obstacles.length > 0 && this.pathCollides(this.q, qGoal, obstacles)) {
-        qGoal[0] = this.q[0] - wrapAngle(this.q[0]);
-        qGoal[1] = qGoal[2] = qGoal[3] = 0;
+        const via = this.viaPose(qGoal, obstacles);
+        if (via !== null) qGoal.set(via);
       }
       qTarget = qGoal;
       if (qGoal !== null) {
