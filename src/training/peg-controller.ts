@@ -109,6 +109,13 @@ export function handClearance(hand: PlanarPose): number {
 /** Root angle offsets (rad) of the straight-arm via poses, tried in order. */
 const VIA_ROOTS = [0, 0.5, -0.5, 1, -1, 1.5, -1.5, 2, -2, 2.5, -2.5, Math.PI];
 
+/** The solution of the 3 x 3 system A y = b (Cramer's rule; A symmetric positive definite here). */
+function solve3(A: number[][], b: number[]): number[] {
+  const det = (m: number[][]): number => m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  const d = det(A);
+  return [0, 1, 2].map((k) => det(A.map((row, i) => row.map((v, j) => (j === k ? b[i] : v)))) / d);
+}
+
 /** Up to n entries of `list` spread evenly over it (the first always kept). */
 function spread<T>(list: T[], n: number): T[] {
   if (list.length <= n) return list;
@@ -158,7 +165,7 @@ export const PEG_CONTROLLER_DEFAULTS: Readonly<PegControllerOptions> = {
   maxStep: 0.03,
   pregraspBack: 0.05,
   hoverHeight: 0.08,
-  preInsertBack: 0.04,
+  preInsertBack: 0.08,
   carryBack: 0.06,
   insertTolerance: [0.003, 0.05],
   holdDistance: 0.025,
@@ -572,8 +579,9 @@ export class PegController {
       // Near the peg: straight Cartesian steps (the set-point); elsewhere straight in joint space to the goal.
       const s = this.task.arm.site;
       const near = phase === 'lift' || (this.task.arm.siteDistance(s.grasp, s.peg) < NEAR_PEG && phase !== 'carry');
-      const nearSet: PlanarPose = { x: hand.x + Math.min(1, o.nearStep / Math.max(dist, 1e-9)) * dx, z: hand.z + Math.min(1, o.nearStep / Math.max(dist, 1e-9)) * dz, a: hand.a + Math.max(-0.1, Math.min(0.1, wrapAngle(goal.a - hand.a))) };
-      const qGoal = near ? (this.inverse(nearSet, this.q) ?? this.inverse(goal, this.q, obstacles)) : (this.inverse(goal, this.q, obstacles) ?? this.inverse(goal, this.q) ?? this.inverse(set, this.q));
+      const step = phase === 'lift' ? o.maxStep : o.nearStep;
+      const nearSet: PlanarPose = { x: hand.x + Math.min(1, step / Math.max(dist, 1e-9)) * dx, z: hand.z + Math.min(1, step / Math.max(dist, 1e-9)) * dz, a: hand.a + Math.max(-0.1, Math.min(0.1, wrapAngle(goal.a - hand.a))) };
+      const qGoal = near ? this.differentialStep(nearSet, hand) : (this.inverse(goal, this.q, obstacles) ?? this.inverse(goal, this.q) ?? this.inverse(set, this.q));
       // A straight joint-space path into an obstacle: via a straightened arm from which both legs are free.
       if (qGoal !== null && obstacles.length > 0 && this.pathCollides(this.q, qGoal, obstacles)) {
         const via = this.viaPose(qGoal, obstacles);
@@ -594,6 +602,30 @@ export class PegController {
     out[GRASP] = grasp;
     this.last = { phase, goal, ik, target: qTarget };
     return out;
+  }
+
+  /**
+   * Joint targets one resolved-rate step towards `set`: q + J^T (J J^T + lambda^2 I)^-1 (set - hand), J the grasp
+   * site's planar Jacobian (x, z and the hand's angle over the four arm joints) from `mj_jacSite`. Continuous where
+   * the analytic solutions switch branches.
+   */
+  differentialStep(set: PlanarPose, hand: PlanarPose): Float64Array {
+    const mj = this.task.physics.mj as any;
+    const { model, data } = this.task.physics;
+    mj.mj_jacSite(model, data, this.jacp, this.jacr, this.task.arm.site.grasp);
+    const jp: Float64Array = this.jacp.GetView(), jr: Float64Array = this.jacr.GetView();
+    const nv = this.nv, dof = this.task.arm.armDofAdr;
+    // Rows x, z, a (the hinges turn about -y, so the hand's angle rate is minus the y angular velocity).
+    const J = [0, 1, 2].map((r) => Array.from(dof.subarray(0, 4), (c) => (r === 0 ? jp[c] : r === 1 ? jp[2 * nv + c] : -jr[nv + c])));
+    const e = [set.x - hand.x, set.z - hand.z, 0.05 * wrapAngle(set.a - hand.a)];
+    // The angle row weighted 0.05 m/rad, so that a radian counts as 5 cm.
+    for (let c = 0; c < 4; c++) J[2][c] *= 0.05;
+    const lambda2 = 1e-4;
+    const A = [0, 1, 2].map((i) => [0, 1, 2].map((j) => J[i].reduce((acc, v, c) => acc + v * J[j][c], 0) + (i === j ? lambda2 : 0)));
+    const y = solve3(A, e);
+    const q = Float64Array.from(this.q);
+    for (let c = 0; c < 4; c++) q[c] += J[0][c] * y[0] + J[1][c] * y[1] + J[2][c] * y[2];
+    return q;
   }
 
   /** Cartesian PD at the grasp site through its Jacobian: tau = J^T K (set - hand) + bias. */
