@@ -646,3 +646,86 @@ export class PegController {
 
 /** Index of the finger joints among MANIPULATOR_ARM_JOINTS (kept for diagnostics). */
 export const FINGER_JOINTS = MANIPULATOR_ARM_JOINTS.slice(4);
+
+// ---------------------------------------------------------------------------------------------------------
+// Evaluation.
+// ---------------------------------------------------------------------------------------------------------
+
+/** The true reward at or above which the peg counts as inserted (its sites within ~1 cm of the slot's). */
+export const INSERTED_REWARD = 0.9;
+
+/** One evaluated episode. */
+export interface PegEpisode {
+  seed: number;
+  initType: string;
+  return: number;
+  /** Whether the peg was inserted (true reward >= INSERTED_REWARD) at the episode's last step. */
+  success: boolean;
+  /** Control steps spent in each phase. */
+  phases: Partial<Record<PegPhase, number>>;
+}
+
+/** Run one episode of `task` (already reset) under the controller for its full length. */
+export function runPegEpisode(task: ManipulatorInsertPeg, controller: PegController, seed: number): PegEpisode {
+  const action = new Float64Array(5);
+  const phases: Partial<Record<PegPhase, number>> = {};
+  let ret = 0, last = 0;
+  for (let t = 0; t < task.spec.episodeLength; t++) {
+    controller.act(action);
+    const p = controller.last.phase;
+    phases[p] = (phases[p] ?? 0) + 1;
+    last = task.step(action).reward;
+    ret += last;
+  }
+  return { seed, initType: task.initType, return: ret, success: last >= INSERTED_REWARD, phases };
+}
+
+/** Mean and (population) standard deviation. */
+export function meanStd(xs: readonly number[]): { mean: number; std: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return { mean, std: Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length) };
+}
+
+/** The summary written by `npm run peg-controller`. */
+export interface PegEvaluation {
+  task: string;
+  controller: string;
+  episodes: number;
+  seeds: number[];
+  returns: number[];
+  success: boolean[];
+  initTypes: string[];
+  mean: number;
+  std: number;
+  successFraction: number;
+  byStartType: Record<string, { episodes: number; mean: number; std: number; successFraction: number }>;
+  phases: Partial<Record<PegPhase, number>>[];
+  options: PegControllerOptions;
+}
+
+/** Summarise evaluated episodes. */
+export function summarisePegEpisodes(task: string, episodes: readonly PegEpisode[], options: PegControllerOptions): PegEvaluation {
+  const returns = episodes.map((e) => e.return);
+  const { mean, std } = meanStd(returns);
+  const byStartType: PegEvaluation['byStartType'] = {};
+  for (const type of [...new Set(episodes.map((e) => e.initType))].sort()) {
+    const of = episodes.filter((e) => e.initType === type);
+    const s = meanStd(of.map((e) => e.return));
+    byStartType[type] = { episodes: of.length, mean: s.mean, std: s.std, successFraction: of.filter((e) => e.success).length / of.length };
+  }
+  return {
+    task,
+    controller: 'scripted, privileged state (issue 22 part 1): planar IK, joint PD + qfrc_bias, mj_jacSite resolved-rate steps near the peg',
+    episodes: episodes.length,
+    seeds: episodes.map((e) => e.seed),
+    returns,
+    success: episodes.map((e) => e.success),
+    initTypes: episodes.map((e) => e.initType),
+    mean,
+    std,
+    successFraction: episodes.filter((e) => e.success).length / episodes.length,
+    byStartType,
+    phases: episodes.map((e) => e.phases),
+    options,
+  };
+}
