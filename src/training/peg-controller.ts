@@ -76,7 +76,7 @@ const HAND_PINCH = 0.027;
 /** Distance (m) along the blade from the peg's grasp site to the middle of its handle (between pommel and guard). */
 const HANDLE = 0.028;
 /** Tilts (rad) of the grip from the blade's direction, tried in order (towards pointing down first). */
-const GRIP_TILTS = [0, 0.1, 0.2];
+const GRIP_TILTS = [0, 0.1, 0.2, 0.3, 0.4];
 /** Distances (m) the grip is backed along the blade from the peg's grasp site, tried in order. */
 const GRIP_ALONG = [0, 0.005, 0.01];
 /** Heights (m) of the grip above the peg's grasp site, tried in order. */
@@ -85,6 +85,10 @@ const GRIP_LIFT = [0, 0.003, 0.006];
 const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
 const GRIP_PEG_DEPTH = 0.003;
+/** How far (m, rad) a peg may move from where its grip was planned before it is planned again. */
+const PLAN_KEEP: readonly [number, number] = [0.002, 0.02];
+/** Distance (m) of both the grasp and the pinch sites to the peg's within which the hand closes (the task's own grasp sites). */
+const CLOSE_SITES = 0.012;
 /** Deepest overlap (m) of the open hand with the peg on its way in along the blade. */
 const GRIP_PATH_DEPTH = 0.0015;
 /** Within this distance (m) of the peg the hand moves along straight Cartesian lines, `nearStep` per control step. */
@@ -204,7 +208,7 @@ export class PegController {
   private readonly scratch: any;
   private readonly geomBody: Int32Array;
   private readonly armBodies: Set<number>;
-  private planCache: { peg: PlanarPose; plan: { pose: PlanarPose; opening: number } | null } | null = null;
+  private planCache: { peg: PlanarPose; local: PlanarPose | null; opening: number } | null = null;
 
   constructor(task: ManipulatorInsertPeg, options: Partial<PegControllerOptions> = {}) {
     this.task = task;
@@ -463,7 +467,9 @@ export class PegController {
     // At the planned grip, or closing on the peg near it: close.
     const t = this.touch();
     const touching = Math.max(t[1], t[3]) > 0 || Math.max(t[2], t[4]) > 0;
-    if ((Math.abs(rel.x) < 0.005 && Math.abs(rel.z) < 0.006 && Math.abs(rel.a) < 0.1) || (touching && Math.hypot(inHand.x, inHand.z) < 0.02 && Math.abs(inHand.a) < 0.35)) {
+    const sites = this.task.arm.site;
+    const between = this.task.arm.siteDistance(sites.grasp, sites.pegGrasp) < CLOSE_SITES && this.task.arm.siteDistance(sites.pinch, sites.pegPinch) < CLOSE_SITES;
+    if ((Math.abs(rel.x) < 0.005 && Math.abs(rel.z) < 0.006 && Math.abs(rel.a) < 0.1) || between || (touching && Math.hypot(inHand.x, inHand.z) < 0.02 && Math.abs(inHand.a) < 0.35)) {
       return { phase: 'grasp', goal: hand, grasp: 1 };
     }
     const open = this.fingerCommand(plan.opening);
@@ -497,10 +503,14 @@ export class PegController {
    * grip) or 1 mm (on the way). Null when none exists (the peg must first be moved). Cached for a peg at rest.
    */
   planGrip(peg: PlanarPose): { pose: PlanarPose; opening: number } | null {
+    // A plan follows a peg nudged by less than PLAN_KEEP (kept in the peg's frame), so that a touch on the way in
+    // does not switch grips; further moves plan again.
     const c = this.planCache;
-    if (c !== null && Math.abs(c.peg.x - peg.x) < 0.002 && Math.abs(c.peg.z - peg.z) < 0.002 && Math.abs(wrapAngle(c.peg.a - peg.a)) < 0.02) return c.plan;
+    if (c !== null && Math.hypot(c.peg.x - peg.x, c.peg.z - peg.z) < PLAN_KEEP[0] && Math.abs(wrapAngle(c.peg.a - peg.a)) < PLAN_KEEP[1]) {
+      return c.local === null ? null : { pose: composePose(peg, c.local), opening: c.opening };
+    }
     const plan = this.searchGrip(peg);
-    this.planCache = { peg, plan };
+    this.planCache = { peg, local: plan === null ? null : relativePose(peg, plan.pose), opening: plan?.opening ?? 0 };
     return plan;
   }
 
