@@ -85,6 +85,8 @@ const GRIP_LIFT = [0, 0.003, 0.006];
 const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
 const GRIP_PEG_DEPTH = 0.003;
+/** Touch reading (log1p of N) on both sides of the hand above which a held peg counts as firmly gripped. */
+const FIRM_TOUCH = 1.5;
 /** How far (m, rad) a peg may move from where its grip was planned before it is planned again. */
 const PLAN_KEEP: readonly [number, number] = [0.002, 0.02];
 /** Distance (m) of both the grasp and the pinch sites to the peg's within which the hand closes (the task's own grasp sites). */
@@ -427,6 +429,11 @@ export class PegController {
     const terms = pegRewardTerms(this.task.arm);
     const inSlot = (terms.bring + terms.bringTip) / 2;
     const held = this.holding();
+    if (held && inSlot < 0.9) {
+      // Squeeze a held peg firmly before moving it (a loose grip loses it at the first jerk).
+      const t = this.touch();
+      if (Math.min(Math.max(t[1], t[3]), Math.max(t[2], t[4])) < FIRM_TOUCH) return { phase: 'grasp', goal: hand, grasp: 1 };
+    }
     if (held) {
       // The peg's pose in the hand, and the hand pose that would put the peg at a desired pose.
       const grip = relativePose(hand, peg);
@@ -600,7 +607,8 @@ export class PegController {
       qTarget = qGoal;
       if (qGoal !== null) {
         for (let i = 0; i < 4; i++) {
-          const e = Math.max(-o.maxJointError, Math.min(o.maxJointError, qGoal[i] - this.q[i]));
+          const cap = phase === 'carry' ? o.maxJointError / 2 : o.maxJointError;
+          const e = Math.max(-cap, Math.min(cap, qGoal[i] - this.q[i]));
           tau[i] = o.kp[i] * e - o.kd[i] * this.qd[i] + bias[dof[i]];
         }
       } else {
