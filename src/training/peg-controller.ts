@@ -85,6 +85,11 @@ const GRIP_LIFT = [0, 0.003, 0.006];
 const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
 const GRIP_PEG_DEPTH = 0.003;
+/** Margins (rad) the inverse kinematics keeps from the shoulder's and elbow's limits, and from the wrist's. */
+const JOINT_MARGIN = 0.1;
+const WRIST_MARGIN = 0.6;
+/** How far back (m) along the slot's axis the held peg's grasp site is when its tip just clears the slot's walls. */
+const SLOT_CLEAR = 0.07;
 /** Touch reading (log1p of N) on both sides of the hand above which a held peg counts as firmly gripped. */
 const FIRM_TOUCH = 1.5;
 /** How far (m, rad) a peg may move from where its grip was planned before it is planned again. */
@@ -358,7 +363,11 @@ export class PegController {
         const q3 = wrapAngle(goal.a - a1 - q2);
         const q = [q0, q1, q2, q3];
         let ok = true;
-        for (let i = 1; i < 4 && ok; i++) ok = q[i] >= range[2 * ids[i]] && q[i] <= range[2 * ids[i] + 1];
+        // Within the joint limits less a margin; the wrist less still (bent further, the hand or a held peg meets the lower arm).
+        for (let i = 1; i < 4 && ok; i++) {
+          const m = i === 3 ? WRIST_MARGIN : JOINT_MARGIN;
+          ok = q[i] >= range[2 * ids[i]] + m && q[i] <= range[2 * ids[i] + 1] - m;
+        }
         if (!ok) continue;
         const ez = pz + links[1] * Math.cos(a1);
         if (ez < floor || wz < floor) continue;
@@ -448,15 +457,19 @@ export class PegController {
         return { phase: 'insert', goal: handFor(pegGoal), grasp: 1 };
       }
       // The slot's axis behind it: the held peg is brought onto it from `far` and slid along it to `pre`.
-      if (rel.z < -o.preInsertBack + 0.01 && rel.z > -o.preInsertBack - o.carryBack - 0.01 && Math.abs(rel.x) < 0.015 && Math.abs(rel.a) < 0.15) {
-        const along = Math.min(-o.preInsertBack, rel.z + 0.03);
+      // Both backed-off distances shrink where the arm cannot reach them (a slot at the edge of the workspace);
+      // the blade's tip stays above the slot's walls (SLOT_CLEAR) until the push.
+      const reachable = (back: number): boolean => this.inverse(handFor(composePose(slot, { x: 0, z: -back, a: 0 })), this.q) !== null;
+      const pre = [o.preInsertBack, (o.preInsertBack + SLOT_CLEAR) / 2, SLOT_CLEAR].find(reachable) ?? o.preInsertBack;
+      const far = [pre + o.carryBack, pre + o.carryBack / 2, pre + 0.01].find(reachable) ?? pre + o.carryBack;
+      if (rel.z < -pre + 0.01 && rel.z > -far - 0.01 && Math.abs(rel.x) < 0.015 && Math.abs(rel.a) < 0.15) {
+        const along = Math.min(-pre, rel.z + 0.03);
         return { phase: 'align-slot', goal: handFor(composePose(slot, { x: 0, z: along, a: 0 })), grasp: 1 };
       }
       if (peg.z < o.liftHeight && hand.z < o.liftHeight) {
         return { phase: 'lift', goal: handFor({ x: peg.x, z: peg.z + 0.08, a: peg.a }), grasp: 1 };
       }
-      const far = composePose(slot, { x: 0, z: -o.preInsertBack - o.carryBack, a: 0 });
-      return { phase: 'carry', goal: handFor(far), grasp: 1 };
+      return { phase: 'carry', goal: handFor(composePose(slot, { x: 0, z: -far, a: 0 })), grasp: 1 };
     }
     if (inSlot > 0.5) return { phase: 'rest', goal: null, grasp: 0 };
     // The grip: the hand's pose is the peg's. Pregrasp: backed off against the blade.
