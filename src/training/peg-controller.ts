@@ -85,6 +85,8 @@ const GRIP_LIFT = [0, 0.003, 0.006];
 const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
 const GRIP_PEG_DEPTH = 0.003;
+/** Height (m) above the floor that joint-space paths keep the arm's joints and grasp site at. */
+const PATH_FLOOR = 0.03;
 /** Margins (rad) the inverse kinematics keeps from the shoulder's and elbow's limits, and from the wrist's. */
 const JOINT_MARGIN = 0.1;
 const WRIST_MARGIN = 0.6;
@@ -397,11 +399,13 @@ export class PegController {
 
   /** A straight arm (root angle VIA_ROOTS from the current one) with free joint-space paths from here and on to `goal`. */
   viaPose(goal: ArrayLike<number>, obstacles: readonly PlanarCapsule[]): Float64Array | null {
+    // An arm already against the slot may leave it: only the later part of the way out is checked.
+    const skip = this.collides(this.q, obstacles) ? 3 : 0;
     for (const off of VIA_ROOTS) {
       const via = Float64Array.from([this.q[0] + off, 0, 0, 0]);
       if (this.collides(via, obstacles)) continue;
-      if (this.pathCollides(this.q, via, obstacles)) continue;
-      const onward = Float64Array.from(goal);
+      if (this.pathCollides(this.q, via, obstacles, skip)) continue;
+      const onward = Float64Array.from(goal as ArrayLike<number>);
       onward[0] = via[0] + wrapAngle(goal[0] - via[0]);
       if (!this.pathCollides(via, onward, obstacles)) return via;
     }
@@ -409,11 +413,18 @@ export class PegController {
   }
 
   /** Whether the straight joint-space path from `from` to `to` meets an obstacle (checked at 8 points). */
-  pathCollides(from: ArrayLike<number>, to: ArrayLike<number>, obstacles: readonly PlanarCapsule[]): boolean {
+  pathCollides(from: ArrayLike<number>, to: ArrayLike<number>, obstacles: readonly PlanarCapsule[], skip = 0): boolean {
     const q = new Float64Array(4);
-    for (let k = 1; k <= 8; k++) {
+    // On the way, the joints and the grasp site also stay above the floor (PATH_FLOOR, or as low as the ends are).
+    const lowest = (c: ArrayLike<number>): number => {
+      const { points, grasp } = this.forward(c);
+      return Math.min(points[1][1], points[2][1], points[3][1], grasp.z);
+    };
+    const floor = Math.min(PATH_FLOOR, lowest(from) - 0.005, lowest(to) - 0.005);
+    for (let k = 1 + skip; k <= 8; k++) {
       for (let i = 0; i < 4; i++) q[i] = from[i] + (k / 8) * (to[i] - from[i]);
       if (this.collides(q, obstacles)) return true;
+      if (k < 8 && lowest(q) < floor) return true;
     }
     return false;
   }
@@ -502,9 +513,12 @@ export class PegController {
     }
     const pre = composePose(axis, { x: 0, z: -o.pregraspBack, a: wrapAngle(grip.a - peg.a) });
     // Descend onto the pregrasp pose from the hover point above it, once over it and turned to it.
-    const over = Math.abs(hand.x - pre.x) < 0.02 && hand.z > pre.z - 0.01 && hand.z < pre.z + o.hoverHeight + 0.02 && Math.abs(wrapAngle(hand.a - pre.a)) < 0.2;
+    // (Lower hover points where the slot leaves the arm no way to the first.)
+    const obstacles = [this.slotObstacle()];
+    const hover = [o.hoverHeight, o.hoverHeight / 2, 0].find((h) => this.inverseAll({ x: pre.x, z: pre.z + h, a: pre.a }, this.q, obstacles).length > 0) ?? o.hoverHeight;
+    const over = Math.abs(hand.x - pre.x) < 0.02 && hand.z > pre.z - 0.01 && hand.z < pre.z + hover + 0.02 && Math.abs(wrapAngle(hand.a - pre.a)) < 0.2;
     if (over) return { phase: 'approach', goal: pre, grasp: open };
-    return { phase: 'approach', goal: { x: pre.x, z: pre.z + o.hoverHeight, a: pre.a }, grasp: open };
+    return { phase: 'approach', goal: { x: pre.x, z: pre.z + hover, a: pre.a }, grasp: open };
   }
 
   /** Grasp command that servoes the fingers' mean angle (the grasp tendon) to `opening` (rad). */
