@@ -403,7 +403,8 @@ export class PegController {
     const skip = this.collides(this.q, obstacles) ? 3 : 0;
     for (const off of VIA_ROOTS) {
       const via = Float64Array.from([this.q[0] + off, 0, 0, 0]);
-      if (this.collides(via, obstacles)) continue;
+      const { points, grasp } = this.forward(via);
+      if (Math.min(points[3][1], grasp.z) < PATH_FLOOR + 0.05 || this.collides(via, obstacles)) continue;
       if (this.pathCollides(this.q, via, obstacles, skip)) continue;
       const onward = Float64Array.from(goal as ArrayLike<number>);
       onward[0] = via[0] + wrapAngle(goal[0] - via[0]);
