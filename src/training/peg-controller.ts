@@ -3,8 +3,12 @@
  * distilled from. Each control step it reads the simulator (arm joints, peg and slot poses, touch), picks a phase
  * from that state alone (no memory between steps), turns the phase's desired hand pose into joint targets by the
  * planar arm's inverse kinematics, and drives the task's own torque motors (actions in [-1, 1], ctrl x gear = torque)
- * with joint-space PD plus MuJoCo's bias forces (`qfrc_bias`: gravity and Coriolis). Where the inverse kinematics
- * has no solution it falls back to a Cartesian PD through the grasp site's Jacobian (`mj_jacSite`).
+ * with joint-space PD plus MuJoCo's bias forces (`qfrc_bias`: gravity and Coriolis). Near the peg and while lifting
+ * it moves in straight Cartesian steps by resolved rate through the grasp site's Jacobian (`mj_jacSite`); where the
+ * inverse kinematics has no solution it falls back to a Cartesian PD through the same Jacobian. Grips on a lying peg
+ * are planned on a scratch MjData (contacts of the open hand at the grip and on the way in). The one thing kept
+ * between steps is a memo of that search, reused while the peg stays within 2 mm and 0.02 rad of where it was run.
+ * Measured performance and its limits: the README's Experts section.
  *
  * Planar conventions: all arm hinges turn about -y, so a link at cumulative angle a points along (-sin a, cos a) in
  * the (x, z) plane. A pose here is (x, z, a) with that forward direction: the hand's is its grasp site and the sum of
@@ -71,10 +75,6 @@ export function segmentDistance(p1: [number, number], q1: [number, number], p2: 
 /** A capsule obstacle in the plane: a segment and a radius (m). */
 export interface PlanarCapsule { from: [number, number]; to: [number, number]; radius: number }
 
-/** Forward distance (m) from the grasp site to the fingertips' midpoint of a hand closed on the handle. */
-const HAND_PINCH = 0.027;
-/** Distance (m) along the blade from the peg's grasp site to the middle of its handle (between pommel and guard). */
-const HANDLE = 0.028;
 /** Tilts (rad) of the grip from the blade's direction, tried in order (towards pointing down first). */
 const GRIP_TILTS = [0, 0.1, 0.2, 0.3, 0.4];
 /** Distances (m) the grip is backed along the blade from the peg's grasp site, tried in order. */
@@ -161,8 +161,6 @@ export interface PegControllerOptions {
   settleSpeed: number;
   /** Height (m) of the peg's grasp site above which a held peg counts as lifted. */
   liftHeight: number;
-  /** Grasp command (-1 open, +1 closed) while approaching: fingers half open, narrow enough for the floor. */
-  approachGrasp: number;
   /** Largest step (m) of the hand's set-point per control step near the peg. */
   nearStep: number;
   /** Lead time (s) with which the closing hand aims at a moving peg. */
@@ -187,7 +185,6 @@ export const PEG_CONTROLLER_DEFAULTS: Readonly<PegControllerOptions> = {
   floorMargin: 0.015,
   catchLead: 0.05,
   nearStep: 0.01,
-  approachGrasp: 0.4,
 };
 
 const GEARS = [12, 8, 4, 2];
@@ -689,9 +686,6 @@ export class PegController {
     }
   }
 }
-
-/** Index of the finger joints among MANIPULATOR_ARM_JOINTS (kept for diagnostics). */
-export const FINGER_JOINTS = MANIPULATOR_ARM_JOINTS.slice(4);
 
 // ---------------------------------------------------------------------------------------------------------
 // Evaluation.
