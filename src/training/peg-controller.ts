@@ -215,6 +215,8 @@ export class PegController {
   private readonly geomBody: Int32Array;
   private readonly armBodies: Set<number>;
   private planCache: { peg: PlanarPose; local: PlanarPose | null; opening: number } | null = null;
+  /** The planar arm read from the model: root joint (x, z), the three link lengths, the grasp site's distance along the hand (m). */
+  readonly geometry: { root: [number, number]; links: [number, number, number]; grasp: number };
 
   constructor(task: ManipulatorInsertPeg, options: Partial<PegControllerOptions> = {}) {
     this.task = task;
@@ -224,6 +226,14 @@ export class PegController {
     this.jacp = new mj.DoubleBuffer(3 * this.nv);
     this.jacr = new mj.DoubleBuffer(3 * this.nv);
     const model = task.physics.model as any;
+    const bp: Float64Array = model.body_pos;
+    const body = (n: string): number => nameToId(task.physics, 'body', n);
+    const up = body('upper_arm'), mid = body('middle_arm'), low = body('lower_arm'), hand = body('hand');
+    this.geometry = {
+      root: [bp[3 * up], bp[3 * up + 2]],
+      links: [bp[3 * mid + 2], bp[3 * low + 2], bp[3 * hand + 2]],
+      grasp: (model.site_pos as Float64Array)[3 * task.arm.site.grasp + 2],
+    };
     this.scratch = new mj.MjData(model);
     this.geomBody = Int32Array.from(model.geom_bodyid as Int32Array);
     const parent = Int32Array.from(model.body_parentid as Int32Array);
@@ -314,7 +324,7 @@ export class PegController {
 
   /** Forward kinematics: the joint points and the grasp site for joint angles q (root, shoulder, elbow, wrist). */
   forward(q: ArrayLike<number>): { points: [number, number][]; grasp: PlanarPose } {
-    const { root, links, grasp } = this.task.armGeometry;
+    const { root, links, grasp } = this.geometry;
     const points: [number, number][] = [[root[0], root[1]]];
     let a = 0, x = root[0], z = root[1];
     for (let i = 0; i < 3; i++) {
@@ -339,7 +349,7 @@ export class PegController {
   /** All solutions `inverse` considers (one per root angle and elbow branch), nearest first. */
   inverseAll(goal: PlanarPose, current: ArrayLike<number>, obstacles: readonly PlanarCapsule[] = []): Float64Array[] {
     const found: { q: Float64Array; cost: number }[] = [];
-    const { root, links, grasp } = this.task.armGeometry;
+    const { root, links, grasp } = this.geometry;
     const m = this.task.physics.model as any;
     const range: Float64Array = m.jnt_range;
     const ids = this.task.arm.armJointIds;
