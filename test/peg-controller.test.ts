@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '../src/envs';
+import '../src/training/variants'; // pInHand / pInTarget starts are the training variant's options
 import { makeTask } from '../src/envs/registry';
 import type { ManipulatorInsertPeg } from '../src/envs/manipulator';
 import {
