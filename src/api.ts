@@ -32,6 +32,7 @@ import { evaluatePolicy, type EvaluationResult } from './rl/evaluate';
 import { renderStatic } from './report/export';
 import type { PlotlyFigure } from './report/figure';
 import { Rng } from './util/rng';
+import { EVAL_SEED } from './util/seeds';
 
 export type { Task, TaskSpec, TaskOptions, ObservationGroupSpec, ObservationGroups, ObservationKind, StepResult } from './envs/types';
 export type { Expert, GaussianParams, ObservationBatch } from './policies/types';
@@ -367,7 +368,7 @@ export interface EvaluateArgs {
 export function evaluate(policy: GaussianMLP, options: EvaluateArgs): Promise<EvaluationResult> {
   return evaluatePolicy(policy, {
     task: options.task, episodes: options.episodes ?? 150, mode: options.mode ?? 'noise', noiseStd: options.noiseStd ?? 0.2,
-    seed: options.seed ?? 12345, workers: options.workers ?? 0, taskOptions: options.taskOptions ?? {},
+    seed: options.seed ?? EVAL_SEED, workers: options.workers ?? 0, taskOptions: options.taskOptions ?? {},
   });
 }
 

@@ -25,6 +25,7 @@ import { resolveCloningConfig, type Strategy } from '../cloning/config';
 import { initStudentNormalizer, trainStudent } from '../cloning/trainer';
 import type { SampleSet } from '../cloning/strategies';
 import { resolveStudentView } from '../cloning/views';
+import { DISTILL_EVAL_SEED } from '../util/seeds';
 
 export interface DistillConfig {
   /** Registered task name. Required. */
@@ -314,7 +315,7 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
       let evalMetric: number | null = null;
       const last = state.envSteps >= config.envSteps;
       if (state.round % config.evalEvery === 0 || last) {
-        const ev = await evaluatePolicy(student, { task: config.task, episodes: config.evalEpisodes, mode: 'mean', seed: 777, workers: config.workers });
+        const ev = await evaluatePolicy(student, { task: config.task, episodes: config.evalEpisodes, mode: 'mean', seed: DISTILL_EVAL_SEED, workers: config.workers });
         evalReturn = ev.mean;
         evalMetric = ev.metric ? ev.metric.mean : ev.mean;
         if (state.bestMetric === null || evalMetric > state.bestMetric) {

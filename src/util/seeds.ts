@@ -20,3 +20,9 @@ export function validationDatasetSeed(seed: number): number {
 export function daggerEnvSeed(seed: number): number {
   return 5000 + seed;
 }
+
+/**
+ * Episode seed of distillation's training-time evaluations (src/training/distill.ts): apart from EVAL_SEED, so that
+ * choosing the best round never looks at the episodes the final 150-episode evaluation reports.
+ */
+export const DISTILL_EVAL_SEED = 777;
