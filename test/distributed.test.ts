@@ -157,7 +157,7 @@ test(`${FIGURE} (quick) through Redis with two workers, one SIGKILLed while it h
   // The reference: a local sweep of the same figure into its own results root, beside the queued one.
   const localSweep = run('sweep', ['--figure', FIGURE, '--profile', 'quick'], { APC_RESULTS_DIR: local });
   const enqueuer = run('sweep', ['--figure', FIGURE, '--profile', 'quick', '--queue', url], { APC_RESULTS_DIR: queued });
-  // Short locks (queuedFigure) so that the killed worker's cell is requeued within seconds (cells run in threads, so
+  // Short locks (queuedFigure) so that the killed worker's cell is requeued within seconds (cells run in child processes, so
   // the lock is renewed while they compute).
   try {
     await queuedFigure(grid, queued, local, hold, localSweep, enqueuer, t0);

@@ -2,13 +2,13 @@
  * Scale-out of figure sweeps on a BullMQ job queue in Redis (DESIGN "Flows: scale-out"). The enqueuer puts a
  * figure's missing cells on the queue, one job per cell with the cell's cache key as job id (so a cell is never
  * queued twice), waits, and writes each returned cell into the result cache atomically, as a local sweep does.
- * Workers on any machine with a clone compute cells with the local sweep's computeCell, in a worker thread so the
+ * Workers on any machine with a clone compute cells with the local sweep's computeCell, in a child process so the
  * job lock stays renewed while a cell runs; a worker killed mid-cell loses its lock and BullMQ's stalled-job check
  * gives the cell to another worker. Not a paper component.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Worker as Thread } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
 import { DelayedError, Queue, Worker, type Job, type RedisOptions } from 'bullmq';
 import { EXPERT_HASHED_FILES, expertCheckpointDir, expertSha256 } from '../util/experts';
 import { ProgressBar, type ProgressStream } from '../util/progress';
@@ -182,7 +182,7 @@ export function checkJob(job: CellJob, codeVersion: string = CODE_VERSION): void
 // Worker
 
 export interface CellWorkerOptions {
-  /** Cells computed at once, each in its own thread. Default 1. */
+  /** Cells computed at once, each in its own child process. Default 1. */
   concurrency: number;
   /** Job lock in seconds, renewed every half of it while a cell runs. Default 30 (BullMQ's). */
   lockSeconds: number;
@@ -202,7 +202,7 @@ export interface CellWorkerOptions {
   queueName: string;
 }
 
-/** A running worker: BullMQ's Worker and a close that also ends the cell threads. */
+/** A running worker: BullMQ's Worker and a close that also ends the cell processes. */
 export interface CellWorker {
   worker: Worker<CellJob, CellReturn>;
   /** Stop taking jobs; `force` ends running cells at once (their jobs are requeued by the stalled check). */
@@ -220,15 +220,18 @@ async function testHold(jobId: string): Promise<void> {
   while (!fs.existsSync(path.join(dir, 'release'))) await new Promise((r) => setTimeout(r, 100));
 }
 
-/** computeCell(config) in a worker thread (queue-thread.ts), so the job lock keeps being renewed meanwhile. */
-function computeInThread(config: CellConfig, threads: Set<Thread>): Promise<ResultRow[]> {
+/**
+ * computeCell(config) in a child process (queue-cell.ts), so that the job lock keeps being renewed meanwhile and the
+ * cell runs on the same learner path as a local sweep (the native BLAS addon loads once per process).
+ */
+function computeInChild(config: CellConfig, children: Set<ChildProcess>): Promise<ResultRow[]> {
   return new Promise((resolve, reject) => {
-    const t = new Thread(path.join(__dirname, 'queue-thread.js'), { workerData: { config } });
-    threads.add(t);
+    const t = fork(path.join(__dirname, 'queue-cell.js'), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.add(t);
+    t.send({ config });
     let settled = false;
     t.once('message', (m: { rows?: ResultRow[]; error?: string; stack?: string }) => {
       settled = true;
-      void t.terminate();
       if (m.error !== undefined) {
         const e = new Error(m.error);
         if (m.stack) e.stack = m.stack;
@@ -239,9 +242,9 @@ function computeInThread(config: CellConfig, threads: Set<Thread>): Promise<Resu
       if (!settled) reject(e);
       settled = true;
     });
-    t.once('exit', (code) => {
-      threads.delete(t);
-      if (!settled) reject(new Error(`cell thread exited with code ${code} before returning rows`));
+    t.once('exit', (code, signal) => {
+      children.delete(t);
+      if (!settled) reject(new Error(`cell process exited with ${signal ?? `code ${code}`} before returning rows`));
       settled = true;
     });
   });
@@ -258,7 +261,7 @@ export async function startCellWorker(url: string, options: Partial<CellWorkerOp
     if (!(o[k] > 0)) throw new RangeError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be > 0, got ${o[k]}`);
   }
   if (!Number.isInteger(o.concurrency)) throw new RangeError(`--concurrency must be a whole number >= 1, got ${o.concurrency}`);
-  const threads = new Set<Thread>();
+  const children = new Set<ChildProcess>();
   const worker = new Worker<CellJob, CellReturn>(o.queueName, async (job, token) => {
     try {
       checkJob(job.data);
@@ -272,7 +275,7 @@ export async function startCellWorker(url: string, options: Partial<CellWorkerOp
     }
     await testHold(job.id!);
     const t0 = Date.now();
-    const rows = await computeInThread(job.data.config, threads);
+    const rows = await computeInChild(job.data.config, children);
     if (!Array.isArray(rows)) throw new TypeError(`compute for figure '${job.data.config.figure}' must return an array of rows`);
     return { rows, wallSeconds: (Date.now() - t0) / 1000, worker: o.name };
   }, {
@@ -293,7 +296,7 @@ export async function startCellWorker(url: string, options: Partial<CellWorkerOp
       // Stop BullMQ first: a cell cut short after that is not reported as a failed attempt; its job's lock expires
       // and the stalled check requeues it.
       await worker.close(force);
-      if (force) await Promise.all([...threads].map((t) => t.terminate()));
+      if (force) for (const c of children) c.kill('SIGKILL');
     },
   };
 }
