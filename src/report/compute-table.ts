@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIGURE_IDS, figurePlan, type FigureId } from '../experiments/figures';
 import { configKey, type CellConfig } from '../experiments/cache';
-import { packageRoot, resultsRoot, writeFileAtomic } from '../experiments/paths';
+import { resultsRoot } from '../experiments/paths';
+import { markedBlock, readmeBlockCommand } from './results-table';
 import { SELECTION_FIGURE } from '../experiments/selection';
 
 export const COMPUTE_BEGIN = '<!-- compute:begin -->';
@@ -129,39 +130,11 @@ export function computeBlock(rows: ComputeRow[]): string {
   return `${COMPUTE_BEGIN}\n${computeTable(rows)}\n${COMPUTE_END}`;
 }
 
-/** The block README.md holds now (markers included); the error says where the markers are missing. */
+/** The compute block README.md holds now (markers included). */
 export function readmeComputeBlock(readme: string): string {
-  const i = readme.indexOf(COMPUTE_BEGIN);
-  const j = readme.indexOf(COMPUTE_END);
-  if (i < 0 || j < i) throw new Error(`README.md has no compute block (a line '${COMPUTE_BEGIN}' followed by '${COMPUTE_END}')`);
-  return readme.slice(i, j + COMPUTE_END.length);
+  return markedBlock(readme, COMPUTE_BEGIN, COMPUTE_END, 'compute');
 }
 
-function main(argv: string[]): number {
-  const check = argv.includes('--check');
-  const unknown = argv.filter((a) => a !== '--check');
-  if (unknown.length > 0) {
-    console.error(`compute-table: unknown argument ${unknown[0]}\nusage: npm run compute-table [-- --check]`);
-    return 2;
-  }
-  const file = path.join(packageRoot(), 'README.md');
-  const readme = fs.readFileSync(file, 'utf8');
-  let current: string;
-  try {
-    current = readmeComputeBlock(readme);
-  } catch (err) {
-    console.error(`compute-table: ${(err as Error).message}`);
-    return 1;
-  }
-  const block = computeBlock(computeRows());
-  if (check) {
-    if (current === block) return 0;
-    console.error('compute-table: README.md\'s compute table differs from the stored cells; run npm run compute-table');
-    return 1;
-  }
-  if (current !== block) writeFileAtomic(file, readme.replace(current, () => block));
-  console.log(`compute-table: README.md ${current === block ? 'already up to date' : 'updated'}`);
-  return 0;
+if (require.main === module) {
+  process.exitCode = readmeBlockCommand('compute-table', 'compute', 'the stored cells', COMPUTE_BEGIN, COMPUTE_END, () => computeBlock(computeRows()), process.argv.slice(2));
 }
-
-if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -44,12 +44,17 @@ export function resultsBlock(summaries: FigureSummary[]): string {
   return `${RESULTS_BEGIN}\n${resultsTable(summaries)}\n${RESULTS_END}`;
 }
 
-/** The block README.md holds now (markers included); the error says where the markers are missing. */
+/** The generated block of `readme` between `begin` and `end` (markers included); the error names the markers. */
+export function markedBlock(readme: string, begin: string, end: string, what: string): string {
+  const i = readme.indexOf(begin);
+  const j = readme.indexOf(end);
+  if (i < 0 || j < i) throw new Error(`README.md has no ${what} block (a line '${begin}' followed by '${end}')`);
+  return readme.slice(i, j + end.length);
+}
+
+/** The results block README.md holds now (markers included). */
 export function readmeBlock(readme: string): string {
-  const i = readme.indexOf(RESULTS_BEGIN);
-  const j = readme.indexOf(RESULTS_END);
-  if (i < 0 || j < i) throw new Error(`README.md has no results block (a line '${RESULTS_BEGIN}' followed by '${RESULTS_END}')`);
-  return readme.slice(i, j + RESULTS_END.length);
+  return markedBlock(readme, RESULTS_BEGIN, RESULTS_END, 'results');
 }
 
 /** README text with its results block replaced by `block`. */
@@ -57,31 +62,35 @@ export function withResultsBlock(readme: string, block: string): string {
   return readme.replace(readmeBlock(readme), () => block);
 }
 
-function main(argv: string[]): number {
+/**
+ * The command behind a generated README block: rewrite the block between `begin` and `end` with `block()` (only
+ * that block), or with `--check` exit 1 when the README disagrees, naming `source` and the command that mends it.
+ */
+export function readmeBlockCommand(name: string, what: string, source: string, begin: string, end: string, block: () => string, argv: string[]): number {
   const check = argv.includes('--check');
   const unknown = argv.filter((a) => a !== '--check');
   if (unknown.length > 0) {
-    console.error(`results-table: unknown argument ${unknown[0]}\nusage: npm run results-table [-- --check]`);
+    console.error(`${name}: unknown argument ${unknown[0]}\nusage: npm run ${name} [-- --check]`);
     return 2;
   }
   const file = path.join(packageRoot(), 'README.md');
   const readme = fs.readFileSync(file, 'utf8');
-  const block = resultsBlock(loadSummaries());
   let current: string;
   try {
-    current = readmeBlock(readme);
+    current = markedBlock(readme, begin, end, what);
   } catch (err) {
-    console.error(`results-table: ${(err as Error).message}`);
+    console.error(`${name}: ${(err as Error).message}`);
     return 1;
   }
+  const next = block();
   if (check) {
-    if (current === block) return 0;
-    console.error('results-table: README.md\'s results table differs from figures/*.summary.json; run npm run results-table');
+    if (current === next) return 0;
+    console.error(`${name}: README.md's ${what} table differs from ${source}; run npm run ${name}`);
     return 1;
   }
-  if (current !== block) writeFileAtomic(file, withResultsBlock(readme, block));
-  console.log(`results-table: README.md ${current === block ? 'already up to date' : 'updated'}`);
+  if (current !== next) writeFileAtomic(file, readme.replace(current, () => next));
+  console.log(`${name}: README.md ${current === next ? 'already up to date' : 'updated'}`);
   return 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) process.exitCode = readmeBlockCommand('results-table', 'results', 'figures/*.summary.json', RESULTS_BEGIN, RESULTS_END, () => resultsBlock(loadSummaries()), process.argv.slice(2));
