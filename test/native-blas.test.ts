@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../src/util/rng';
 import { backendInfo, initBackend } from '../src/policies/backend';
-import { learnerPath, loadErrorMessage, nativeCounts, setLearnerPath, type LearnerPath } from '../src/policies/native-blas';
+import { learnerPath, loadErrorMessage, nativeCounts, setLearnerPath, threadControlUnavailable, type LearnerPath } from '../src/policies/native-blas';
 import { DenseStack } from '../src/policies/mlp';
 import { ConvEncoder } from '../src/policies/encoder';
 import { GaussianMLP } from '../src/policies/gaussian-mlp';
@@ -244,4 +244,104 @@ test('without nblas the learner runs on tfjs-wasm and says so once at start-up',
   assert.equal(JSON.parse(r.stdout.trim()).matmul, 'wasm');
   const lines = r.stderr.split('\n').filter((l) => l.startsWith('learner:'));
   assert.deepEqual(lines, ["learner: matrix products on tfjs-wasm (native BLAS unavailable: Cannot find module 'nblas')"]);
+});
+
+test('CI switches BLAS threads by phase (the apc-blas-threads addon is built)', (t) => {
+  if (process.env.CI !== 'true') {
+    t.skip('not under CI (CI !== "true"): the thread-control addon is optional on a developer machine');
+    return;
+  }
+  assert.equal(backendInfo().blasPhases, true, `CI must build native/blas-threads (npm ci): ${threadControlUnavailable()}`);
+});
+
+/**
+ * A child process with APC_BLAS_THREADS=2 (the thread count is the library's, so it needs its own process): phases
+ * set and restore OpenBLAS's count, and in a tiny PPO run the update's products run on 2 threads and collection's
+ * and evaluation's on 1. Returns the child's report.
+ */
+function phaseReport(threads: number): {
+  start: number; inAct: number; after: number; nested: number; afterThrow: number; afterReject: number; busyLearn: number; busyAct: number;
+  evalOnly: Record<string, number>; ppo: Record<string, number>; weights: number[][];
+} {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'native-blas-phases-'));
+  const src = path.join(__dirname, '..', 'src');
+  const script = `
+    const nb = require(${JSON.stringify(path.join(src, 'policies', 'native-blas'))});
+    const { initBackend } = require(${JSON.stringify(path.join(src, 'policies'))});
+    const { evaluatePolicy } = require(${JSON.stringify(path.join(src, 'rl', 'evaluate'))});
+    const { trainPPO } = require(${JSON.stringify(path.join(src, 'rl', 'ppo'))});
+    const { loadCheckpoint } = require(${JSON.stringify(path.join(src, 'policies', 'checkpoint'))});
+    const fs = require('node:fs'), path = require('node:path');
+    (async () => {
+      await initBackend();
+      const out = {};
+      out.start = nb.currentBlasThreads();
+      out.inAct = nb.inBlasPhase('act', () => nb.currentBlasThreads());
+      out.after = nb.currentBlasThreads();
+      out.nested = nb.inBlasPhase('act', () => nb.inBlasPhase('learn', () => nb.currentBlasThreads()));
+      try { nb.inBlasPhase('act', () => { throw new Error('boom'); }); } catch {}
+      out.afterThrow = nb.currentBlasThreads();
+      await nb.inBlasPhase('act', async () => { throw new Error('boom'); }).catch(() => {});
+      out.afterReject = nb.currentBlasThreads();
+      // OS threads that accrue CPU time (/proc, clock ticks) during large products through tfjs's kernels: the
+      // count reaches nblas's sgemm, not just the addon's view of it.
+      const tf = require('@tensorflow/tfjs');
+      const ticks = () => Object.fromEntries(fs.readdirSync('/proc/self/task').map((t) => {
+        const f = fs.readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ');
+        return [t, Number(f[11]) + Number(f[12])];
+      }));
+      const busy = (phase) => nb.inBlasPhase(phase, () => {
+        const a = tf.ones([1024, 1024]);
+        tf.matMul(a, a).dispose();
+        const t0 = ticks();
+        for (let i = 0; i < 8; i++) tf.matMul(a, a).dataSync();
+        const t1 = ticks();
+        a.dispose();
+        // Busy: at least a quarter of the busiest thread's ticks (V8's helper threads accrue a few).
+        const d = Object.keys(t1).map((k) => t1[k] - (t0[k] ?? 0));
+        const top = Math.max(...d);
+        return d.filter((x) => x >= Math.max(2, top / 4)).length;
+      });
+      out.busyAct = busy('act');
+      out.busyLearn = busy('learn');
+      const reset = () => { for (const k of Object.keys(nb.productsAtThreads)) delete nb.productsAtThreads[k]; };
+      reset();
+      const config = { task: 'cartpole-swingup', seed: 3, numEnvs: 4, workers: 0, rolloutLength: 32, epochs: 2, minibatches: 2,
+        policyTorso: [32, 32], valueTorso: [32, 32], totalSteps: 128, evalEvery: 1280, evalEpisodes: 1,
+        taskOptions: { episodeLength: 50 }, checkpointEvery: 60 };
+      await trainPPO(config, ${JSON.stringify(dir)});
+      out.ppo = { ...nb.productsAtThreads };
+      const ckpts = path.join(${JSON.stringify(dir)}, 'checkpoints');
+      const last = fs.readdirSync(ckpts).sort().pop();
+      const { policy } = await loadCheckpoint(path.join(ckpts, last, 'policy'));
+      out.weights = policy.trainableVariables().map((v) => Array.from(v.dataSync()));
+      reset();
+      await evaluatePolicy(policy, { task: 'cartpole-swingup', episodes: 2, seed: 1, workers: 0, taskOptions: { episodeLength: 20 } });
+      out.evalOnly = { ...nb.productsAtThreads };
+      console.log(JSON.stringify(out));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const env: NodeJS.ProcessEnv = { ...process.env, APC_BLAS_THREADS: String(threads), APC_LEARNER: 'native' };
+  delete env.OPENBLAS_NUM_THREADS;
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+test('BLAS phases: updates on APC_BLAS_THREADS threads, collection and evaluation on 1, same maths', (t) => {
+  if (!native) return t.skip(skipReason());
+  if (threadControlUnavailable() !== null) return t.skip(`BLAS thread control unavailable: ${threadControlUnavailable()}`);
+  const two = phaseReport(2);
+  assert.deepEqual([two.start, two.inAct, two.after, two.nested, two.afterThrow, two.afterReject], [2, 1, 2, 2, 2, 2]);
+  if (process.platform === 'linux') {
+    assert.ok(two.busyLearn >= 2, `threads busy in large products, learn phase: ${two.busyLearn} (expected >= 2)`);
+    assert.equal(two.busyAct, 1, 'threads busy in large products, act phase');
+  }
+  assert.deepEqual(Object.keys(two.evalOnly), ['1'], `evaluation's products by thread count: ${JSON.stringify(two.evalOnly)}`);
+  assert.ok((two.ppo['2'] ?? 0) > 0 && (two.ppo['1'] ?? 0) > 0, `PPO's products by thread count: ${JSON.stringify(two.ppo)}`);
+  const one = phaseReport(1);
+  assert.deepEqual(Object.keys(one.ppo), ['1']);
+  const errs = two.weights.map((w, i) => relErr(w, one.weights[i]));
+  assert.ok(Math.max(...errs) <= NET_TOL, `PPO weights, 2 vs 1 BLAS threads: relative error ${Math.max(...errs).toExponential(2)}`);
+  t.diagnostic(`PPO products by threads ${JSON.stringify(two.ppo)}; weights 2 vs 1 threads: max relative error ${Math.max(...errs).toExponential(2)}`);
 });

@@ -20,6 +20,7 @@ import { DAGGER_LABELS } from './labels';
 import { expertReturn, loadTaskExpert } from './experiment';
 import type { SampleSet } from './strategies';
 import { trainStudent } from './trainer';
+import { inBlasPhase } from '../policies/native-blas';
 
 /** The acting mixture of eqn 5 with beta = the expert's share (Figure 5's convention). */
 export class BetaMixture {
@@ -170,19 +171,22 @@ export async function runDagger(cell: DaggerCell, options: DaggerOptions = {}): 
   try {
     let obs = await vec.reset();
     for (let round = 0; round < cell.curvePoints; round++) {
-      // -- act with the mixture, relabel with the expert --
-      for (let t = 0; t < stepsPerRound; t++) {
-        const groups: Record<string, Float32Array> = {};
-        for (const g of expert.view) groups[g] = obs[g];
-        const e = expert.distribution({ batch: numEnvs, groups });
-        const s = student.distribution({ batch: numEnvs, groups });
-        const useExpert = mixture.draw(numEnvs, rng);
-        expertActed += useExpert.filter(Boolean).length;
-        const action = mixtureActions(s, e, useExpert, spec.actionDim, rng);
-        buffer.append(groups, e, numEnvs);
-        obs = (await vec.step(action)).obs;
-        envSteps += numEnvs;
-      }
+      // -- act with the mixture, relabel with the expert (BLAS phase 'act') --
+      obs = await inBlasPhase('act', async () => {
+        for (let t = 0; t < stepsPerRound; t++) {
+          const groups: Record<string, Float32Array> = {};
+          for (const g of expert.view) groups[g] = obs[g];
+          const e = expert.distribution({ batch: numEnvs, groups });
+          const s = student.distribution({ batch: numEnvs, groups });
+          const useExpert = mixture.draw(numEnvs, rng);
+          expertActed += useExpert.filter(Boolean).length;
+          const action = mixtureActions(s, e, useExpert, spec.actionDim, rng);
+          buffer.append(groups, e, numEnvs);
+          obs = (await vec.step(action)).obs;
+          envSteps += numEnvs;
+        }
+        return obs;
+      });
       // -- train on all relabelled states --
       trainStudent({ student, expert, train: buffer.view(), validation: null, config, rng });
       // -- evaluate --

@@ -8,6 +8,7 @@ import type { Expert } from '../policies/types';
 import { Adam } from '../rl/adam';
 import { GaussianMLP } from '../policies';
 import { Rng } from '../util/rng';
+import { inBlasPhase } from '../policies/native-blas';
 import { DivergenceError, DIVERGED_MAGNITUDE, checkFiniteWeights, diverged } from '../util/finite';
 import type { CloningConfig } from './config';
 import { cloningCrossEntropy, cloningNll } from './losses';
@@ -108,8 +109,15 @@ function restore(vars: tf.Variable[], values: Float32Array[]): void {
   vars.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape))));
 }
 
-/** Run K cloning updates (with early stopping on validation NLL) and leave the best weights in `student`. */
+/**
+ * Run K cloning updates (with early stopping on validation NLL) and leave the best weights in `student`. Runs in the
+ * 'learn' BLAS phase (APC_BLAS_THREADS OpenBLAS threads).
+ */
 export function trainStudent(args: TrainStudentArgs): TrainStudentResult {
+  return inBlasPhase('learn', () => trainStudentIn(args));
+}
+
+function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
   const { student, expert, train, validation, config, rng } = args;
   checkViews(train, student.view, config.strategy === 'apc' ? expert : null);
   if (train.size === 0) throw new RangeError('the training set is empty');

@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { installNativeKernels, learnerChoice, learnerPath, loadErrorMessage, nativeBlasThreads, type LearnerPath } from './native-blas';
+import { blasCorename, installNativeKernels, learnerChoice, learnerPath, loadErrorMessage, nativeBlasThreads, threadControlUnavailable, type LearnerPath } from './native-blas';
 
 let chosen: Promise<string> | null = null;
 
@@ -18,9 +18,13 @@ export function initBackend(): Promise<string> {
 }
 
 /** What initBackend picked, for logs and result metadata: backend name and, for wasm, SIMD / thread facts. */
-export function backendInfo(): { backend: string; simd: boolean | null; threads: number | null; matmul: LearnerPath | null; blasThreads: number | null } {
+export function backendInfo(): {
+  backend: string; simd: boolean | null; threads: number | null; matmul: LearnerPath | null; blasThreads: number | null;
+  /** Whether BLAS threads follow the phases (APC_BLAS_THREADS in updates, 1 while acting). */
+  blasPhases: boolean | null; blasKernel: string | null;
+} {
   const backend = tf.getBackend();
-  if (backend !== 'wasm') return { backend, simd: null, threads: null, matmul: null, blasThreads: null };
+  if (backend !== 'wasm') return { backend, simd: null, threads: null, matmul: null, blasThreads: null, blasPhases: null, blasKernel: null };
   let threads: number | null = null;
   try {
     threads = (require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
@@ -28,7 +32,11 @@ export function backendInfo(): { backend: string; simd: boolean | null; threads:
     threads = null;
   }
   const matmul = learnerPath();
-  return { backend, simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT' as never) as unknown as boolean, threads, matmul, blasThreads: matmul === 'native' ? nativeBlasThreads() : null };
+  const nativeOn = matmul === 'native';
+  return {
+    backend, simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT' as never) as unknown as boolean, threads, matmul,
+    blasThreads: nativeOn ? nativeBlasThreads() : null, blasPhases: nativeOn ? threadControlUnavailable() === null : null, blasKernel: nativeOn ? blasCorename() : null,
+  };
 }
 
 async function choose(): Promise<string> {
@@ -83,7 +91,13 @@ function setUpMatmul(): void {
   const choice = learnerChoice();
   let line: string;
   if (choice === 'wasm') line = 'learner: matrix products on tfjs-wasm (APC_LEARNER=wasm)';
-  else if (installNativeKernels()) line = `learner: matrix products on native BLAS (nblas -> system cblas_sgemm, ${nativeBlasThreads()} OpenBLAS thread(s)); APC_LEARNER=wasm for tfjs-wasm`;
+  else if (installNativeKernels()) {
+    const why = threadControlUnavailable();
+    const threads = why === null
+      ? `${nativeBlasThreads()} OpenBLAS thread(s) in updates, 1 while acting, ${blasCorename()} kernels`
+      : `${nativeBlasThreads()} OpenBLAS thread(s) in every phase: ${why}`;
+    line = `learner: matrix products on native BLAS (nblas -> system cblas_sgemm, ${threads}); APC_LEARNER=wasm for tfjs-wasm`;
+  }
   else if (choice === 'native') throw new Error(`initBackend: APC_LEARNER=native but native BLAS is unavailable (${loadErrorMessage()}); install libopenblas-dev and rebuild nblas, or unset APC_LEARNER`);
   else line = `learner: matrix products on tfjs-wasm (native BLAS unavailable: ${loadErrorMessage()})`;
   console.error(line);

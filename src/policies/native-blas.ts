@@ -6,8 +6,10 @@
  * to the backend's own kernel. Not a paper component.
  *
  * Switches: APC_LEARNER=wasm|native|auto (default auto: native when nblas loads), APC_BLAS_THREADS=N (OpenBLAS
- * threads, default 1; applied as OPENBLAS_NUM_THREADS before the library loads, since nblas exposes no
- * openblas_set_num_threads: the count is fixed for the process).
+ * threads in learner phases, default 1). Phases: the PPO update and cloning updates run on N threads ('learn'),
+ * collection and evaluation, where actor threads step environments, on 1 ('act'). nblas exposes no
+ * openblas_set_num_threads, so the switch goes through the small addon `apc-blas-threads` (native/blas-threads,
+ * built by npm ci beside nblas against the same libopenblas); without it the count N is fixed for the process.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -27,6 +29,15 @@ let sgemmFn: Sgemm | null = null;
 let loadError: string | null = null;
 let loaded = false;
 let blasThreads: number | null = null;
+
+/** openblas_set_num_threads / openblas_get_num_threads / openblas_get_corename (native/blas-threads). */
+interface ThreadControl {
+  setNumThreads(n: number): number;
+  getNumThreads(): number;
+  corename(): string;
+}
+let threadControl: ThreadControl | null = null;
+let threadControlError: string | null = null;
 
 /** APC_LEARNER, validated: 'auto' when unset. */
 export function learnerChoice(env: NodeJS.ProcessEnv = process.env): LearnerChoice {
@@ -68,6 +79,15 @@ export function loadSgemm(): Sgemm | null {
     const c = Array.from(buf.subarray(11, 15));
     if (c.join(',') !== '19,22,43,50') throw new Error(`nblas sgemm self-check gave [${c}], expected [19,22,43,50]`);
     sgemmFn = nblas.sgemm;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const control = require('apc-blas-threads') as ThreadControl;
+      if (typeof control.setNumThreads !== 'function' || control.getNumThreads() < 1) throw new Error('apc-blas-threads has no thread control');
+      threadControl = control;
+      threadsNow = control.getNumThreads();
+    } catch (e) {
+      threadControlError = (e as Error).message.split('\n')[0];
+    }
   } catch (e) {
     loadError = (e as Error).message.split('\n')[0];
     sgemmFn = null;
@@ -79,9 +99,67 @@ export function loadErrorMessage(): string | null {
   return loadError;
 }
 
-/** OpenBLAS threads the loaded library runs with (null when nblas is not loaded). */
+/** OpenBLAS threads of learner phases (null when nblas is not loaded). */
 export function nativeBlasThreads(): number | null {
   return sgemmFn ? blasThreads : null;
+}
+
+/** OpenBLAS threads now (the library's own count; null without nblas or without the thread-control addon). */
+export function currentBlasThreads(): number | null {
+  return sgemmFn && threadControl ? threadControl.getNumThreads() : null;
+}
+
+/** The OpenBLAS kernel family in use ('Haswell', 'SkylakeX', ...; null without the thread-control addon). */
+export function blasCorename(): string | null {
+  return sgemmFn && threadControl ? threadControl.corename() : null;
+}
+
+/** Whether BLAS threads follow the phases (null: yes; otherwise why not). */
+export function threadControlUnavailable(): string | null {
+  if (!sgemmFn) return loadError ?? 'native BLAS not loaded';
+  return threadControl ? null : `apc-blas-threads not built (${threadControlError})`;
+}
+
+/**
+ * A phase of work: 'learn' (the PPO update, cloning updates: APC_BLAS_THREADS threads) or 'act' (collection and
+ * evaluation, where actor threads step environments: 1 thread, so that BLAS workers do not compete with them).
+ */
+export type BlasPhase = 'learn' | 'act';
+
+let phase: BlasPhase = 'learn';
+/** The OpenBLAS thread count last set (null until a phase is entered with thread control). */
+let threadsNow: number | null = null;
+/** Phases entered since start (for tests: which code paths switch). */
+export const phaseCounts: Record<BlasPhase, number> = { learn: 0, act: 0 };
+
+function applyPhase(p: BlasPhase): void {
+  phase = p;
+  phaseCounts[p] += 1;
+  if (!sgemmFn || !threadControl || blasThreads === null) return;
+  const want = p === 'learn' ? blasThreads : 1;
+  if (threadControl.getNumThreads() !== want) threadControl.setNumThreads(want);
+  threadsNow = want;
+}
+
+/**
+ * Runs f in `p` and returns to the phase it was called in (also when f throws or its promise rejects). Nested
+ * calls restore their caller's phase. A no-op for thread counts where the native path or the addon is missing.
+ */
+export function inBlasPhase<T>(p: BlasPhase, f: () => T): T {
+  const before = phase;
+  applyPhase(p);
+  let out: T;
+  try {
+    out = f();
+  } catch (e) {
+    applyPhase(before);
+    throw e;
+  }
+  if (out instanceof Promise) {
+    return out.finally(() => applyPhase(before)) as T;
+  }
+  applyPhase(before);
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -105,6 +183,8 @@ let installed = false;
 const originals: Record<string, KernelFunc> = {};
 /** Products run natively / handed to the wasm kernel since install (for tests and benchmarks). */
 export const nativeCounts = { native: 0, fallback: 0 };
+/** Native products run per OpenBLAS thread count (for tests: updates on APC_BLAS_THREADS, acting on 1). */
+export const productsAtThreads: Record<number, number> = {};
 
 const prod = (s: number[]) => s.reduce((p, d) => p * d, 1);
 
@@ -182,6 +262,7 @@ function batchMatMulNative(args: KernelArgs): TensorInfo {
     return originals.BatchMatMul(args);
   }
   nativeCounts.native++;
+  if (threadsNow !== null) productsAtThreads[threadsNow] = (productsAtThreads[threadsNow] ?? 0) + 1;
   const out = args.backend.makeOutput(p.outShape, 'float32');
   runProducts(args.backend, a, b, out, p, transposeA, transposeB, 0);
   return out;
@@ -221,6 +302,7 @@ function fusedMatMulNative(args: KernelArgs): TensorInfo {
     return originals._FusedMatMul(args);
   }
   nativeCounts.native++;
+  if (threadsNow !== null) productsAtThreads[threadsNow] = (productsAtThreads[threadsNow] ?? 0) + 1;
   const backend = args.backend;
   const out = backend.makeOutput(p.outShape, 'float32');
   if (bias != null) {

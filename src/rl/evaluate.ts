@@ -9,6 +9,7 @@ import { Rng } from '../util/rng';
 import '../training/variants'; // training configs name the variants' options (curricula, shaping)
 import { EVAL_SEED } from '../util/seeds';
 import { VecEnv } from '../envs/vec-env';
+import { inBlasPhase } from '../policies/native-blas';
 
 export interface EvaluateOptions {
   /** Registered task name. Required. */
@@ -63,8 +64,15 @@ export function meanStd(xs: number[]): { mean: number; std: number } {
   return { mean, std };
 }
 
-/** Run `policy` for `episodes` episodes; `env` may be passed to reuse an open VecEnv with matching numEnvs. */
-export async function evaluatePolicy(policy: Expert, options: Partial<EvaluateOptions> & { task: string }, env?: VecEnv): Promise<EvaluationResult> {
+/**
+ * Run `policy` for `episodes` episodes; `env` may be passed to reuse an open VecEnv with matching numEnvs. Runs in
+ * the 'act' BLAS phase (one OpenBLAS thread while actor threads step).
+ */
+export function evaluatePolicy(policy: Expert, options: Partial<EvaluateOptions> & { task: string }, env?: VecEnv): Promise<EvaluationResult> {
+  return inBlasPhase('act', () => evaluateIn(policy, options, env));
+}
+
+async function evaluateIn(policy: Expert, options: Partial<EvaluateOptions> & { task: string }, env?: VecEnv): Promise<EvaluationResult> {
   const o: EvaluateOptions = { ...DEFAULT_EVALUATE, ...options };
   if (!Number.isInteger(o.episodes) || o.episodes <= 0) throw new RangeError(`episodes must be a positive integer, got ${o.episodes}`);
   if (o.mode !== 'mean' && o.mode !== 'noise') throw new RangeError(`mode must be 'mean' or 'noise', got '${o.mode}'`);

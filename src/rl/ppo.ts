@@ -20,6 +20,7 @@ import { writeDirAtomically, checkpointName, pruneCheckpoints, writeFloatArrays,
 import { checkRunTaskOptions, checkFiniteUpdate, checkFiniteWeights, newestIntactCheckpoint, removeStaleTemporaries } from './guards';
 import { EpisodeRecorder, type EnvState } from './episode-record';
 import { lockRunFolder } from './run-lock';
+import { inBlasPhase } from '../policies/native-blas';
 import { readJsonFile } from '../util/json';
 
 /** Auxiliary loss added to the PPO loss (kickstarting: lambda * H[pi_E || pi] on the minibatch's states). */
@@ -124,11 +125,11 @@ async function trainLocked(partial: Partial<PPOConfig> & { task: string }, outDi
     }
     while (run.envSteps < config.totalSteps) {
       const iterStart = Date.now();
-      const { episodeReturns } = await collectRollout(run);
+      const { episodeReturns } = await inBlasPhase('act', () => collectRollout(run));
       const collectSeconds = (Date.now() - iterStart) / 1000;
       const { advantages, returns } = computeTargets(run);
       const lr = learningRate(run);
-      const { sums, nUpdates } = ppoUpdate(run, advantages, returns, lr, options.auxLoss);
+      const { sums, nUpdates } = inBlasPhase('learn', () => ppoUpdate(run, advantages, returns, lr, options.auxLoss));
       // Observation statistics move after the update, so the update saw the statistics the batch was collected with.
       learner.policy.updateNormalizer(rollout.obs);
       checkFiniteWeights(`PPO iteration ${run.iteration + 1} (from env step ${run.envSteps})`, learner.vars, [...learner.policy.weightNames(), ...learner.valueNet.variableNames('value')]);

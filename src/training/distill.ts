@@ -20,6 +20,7 @@ import { makeTask } from '../envs/registry';
 import type { Expert, GaussianParams } from '../policies/types';
 import { GaussianMLP, initBackend, loadCheckpoint, saveCheckpointSync } from '../policies';
 import { evaluatePolicy } from '../rl/evaluate';
+import { inBlasPhase } from '../policies/native-blas';
 import { Rng, type RngState } from '../util/rng';
 import { resolveCloningConfig, type Strategy } from '../cloning/config';
 import { initStudentNormalizer, trainStudent } from '../cloning/trainer';
@@ -287,23 +288,26 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
     while (state.envSteps < config.envSteps && (options.maxRounds === undefined || roundsThisCall < options.maxRounds)) {
       const beta = betaAt(config, state.round);
       let teacherActed = 0;
-      // -- act with the mixture (plus DART noise), label with the teacher --
-      for (let t = 0; t < stepsPerRound; t++) {
-        const n = config.numEnvs;
-        const tObs = { batch: n, groups: Object.fromEntries(teacher.view.map((g) => [g, obs[g]])) };
-        const labels = teacher.distribution(tObs);
-        const act = beta === 1 ? labels : student.distribution({ batch: n, groups: Object.fromEntries(plan.view.map((g) => [g, obs[g]])) });
-        const action = new Float32Array(n * A);
-        for (let i = 0; i < n; i++) {
-          const useTeacher = beta === 1 || (beta > 0 && rng.uniform() < beta);
-          if (useTeacher) teacherActed++;
-          const src = useTeacher ? labels.mean : act.mean;
-          for (let a = 0; a < A; a++) action[i * A + a] = Math.max(-1, Math.min(1, src[i * A + a] + config.dartNoise * rng.normal()));
+      // -- act with the mixture (plus DART noise), label with the teacher (BLAS phase 'act') --
+      obs = await inBlasPhase('act', async () => {
+        for (let t = 0; t < stepsPerRound; t++) {
+          const n = config.numEnvs;
+          const tObs = { batch: n, groups: Object.fromEntries(teacher.view.map((g) => [g, obs[g]])) };
+          const labels = teacher.distribution(tObs);
+          const act = beta === 1 ? labels : student.distribution({ batch: n, groups: Object.fromEntries(plan.view.map((g) => [g, obs[g]])) });
+          const action = new Float32Array(n * A);
+          for (let i = 0; i < n; i++) {
+            const useTeacher = beta === 1 || (beta > 0 && rng.uniform() < beta);
+            if (useTeacher) teacherActed++;
+            const src = useTeacher ? labels.mean : act.mean;
+            for (let a = 0; a < A; a++) action[i * A + a] = Math.max(-1, Math.min(1, src[i * A + a] + config.dartNoise * rng.normal()));
+          }
+          buffer.append(Object.fromEntries(stored.map((g) => [g, obs[g]])), labels, n);
+          obs = (await vec.step(action)).obs;
+          state.envSteps += n;
         }
-        buffer.append(Object.fromEntries(stored.map((g) => [g, obs[g]])), labels, n);
-        obs = (await vec.step(action)).obs;
-        state.envSteps += n;
-      }
+        return obs;
+      });
       // -- train on the buffer --
       const t0 = Date.now();
       trainStudent({ student, expert: teacher, train: buffer.samples(), validation: null, config: cloning, rng });
