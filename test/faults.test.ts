@@ -80,6 +80,38 @@ test('a truncated .npy is refused: cut in its data or inside its header', () => 
   assert.throws(() => readNpy(f), /extra bytes/);
 });
 
+test('cachedDataset keeps a copy another process stored meanwhile (it is not removed under its readers)', async () => {
+  const root = tmp('datasets-race');
+  const expert = new ConstantExpert(['position', 'velocity'], 1);
+  const opts = { task: 'cartpole-swingup', trajectories: 1, seed: 7, episodeLength: 20, workers: 0 };
+  const sha = 'cd'.repeat(32);
+  const dir = datasetDir(root, opts, sha);
+  const d = await collectDataset(expert, opts);
+  // The other process finishes first: its whole copy appears just before ours is renamed into place.
+  // The module object itself (the compiled imports read its properties live), not this file's import namespace.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const realFs = require('node:fs') as { renameSync: typeof fs.renameSync };
+  const rename = realFs.renameSync;
+  let raced = 0;
+  realFs.renameSync = (from: fs.PathLike, to: fs.PathLike) => {
+    if (String(to) === dir && raced++ === 0) {
+      saveDataset(dir, d, { trajectories: 1, actionNoise: 0.2, seed: 7, expertSha256: sha });
+      fs.writeFileSync(path.join(dir, 'reader-was-here'), '');
+    }
+    return rename(from, to);
+  };
+  try {
+    const got = await cachedDataset(root, expert, opts, sha);
+    assert.deepEqual(Array.from(got.rewards), Array.from(d.rewards));
+  } finally {
+    realFs.renameSync = rename;
+  }
+  assert.equal(raced, 1);
+  assert.ok(fs.existsSync(path.join(dir, 'reader-was-here')), 'the copy stored first stays in place');
+  assert.deepEqual(fs.readdirSync(path.dirname(dir)), [path.basename(dir)], 'no temporary folder is left');
+  assert.deepEqual(Array.from(loadDataset(dir).rewards), Array.from(d.rewards));
+});
+
 test('a dataset records every file\'s sha256, refuses a corrupted file on load, and cachedDataset collects it again, saying so', async () => {
   const root = tmp('datasets');
   const expert = new ConstantExpert(['position', 'velocity'], 1);

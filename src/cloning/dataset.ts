@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { CorruptFileError, readJsonFile } from '../util/json';
 import type { Expert } from '../policies/types';
 import '../envs'; // registers every task
@@ -186,24 +187,37 @@ export function datasetDir(root: string, o: CollectOptions, expertSha256: string
   return path.join(root, o.task, name);
 }
 
+/** Temporary folders of this thread (with pid and thread id: unique among concurrent collectors). */
+let tmpCount = 0;
+
 /**
  * Collect-or-load: the dataset named by (task, trajectories, noise, seed, expert sha256) under `root`, cached on
  * disk. A stored dataset that fails its checks is reported through `warn` (default: stderr) and collected again.
  */
 export async function cachedDataset(root: string, expert: Expert, o: CollectOptions, expertSha256: string, warn: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<Dataset> {
   const dir = datasetDir(root, o, expertSha256);
+  let damaged = false;
   if (fs.existsSync(path.join(dir, 'manifest.json'))) {
     try {
       return loadDataset(dir);
     } catch (e) {
       if (!(e instanceof DatasetCorruptError || e instanceof CorruptFileError)) throw e;
       warn(`${e.message}; collecting it again`);
+      damaged = true;
     }
   }
   const d = await collectDataset(expert, o);
-  const tmp = `${dir}.tmp-${process.pid}`;
+  const tmp = `${dir}.tmp-${process.pid}-${threadId}-${++tmpCount}`;
   saveDataset(tmp, d, { trajectories: o.trajectories, actionNoise: o.actionNoise ?? 0.2, seed: o.seed, expertSha256 });
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(tmp, dir);
+  // Only a damaged copy is removed: a folder that appeared meanwhile was stored whole (by rename) by another
+  // process collecting the same dataset (same seed and expert, so the same data), and readers may be loading it.
+  if (damaged) fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.renameSync(tmp, dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
   return d;
 }

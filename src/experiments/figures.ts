@@ -12,7 +12,7 @@ import { expertCheckpointDir, expertFields } from '../util/experts';
 import type { CellConfig } from './cache';
 import type { ProfileName } from './profiles';
 import {
-  SELECTION_GRID, SIGMA_SCALES, selectedCloning, selectionGrid, sigmaScaleField, type Selected, type SelectedMethod, type SelectionBase, type SigmaScale,
+  FORM_MARGIN, SELECTION_GRID, SIGMA_SCALES, selectedCloning, selectionGrid, sigmaScaleField, type Selected, type SelectedMethod, type SelectionBase, type SigmaScale,
 } from './selection';
 
 import { DAGGER_LABELS, KICKSTART_LABELS, METHOD_ORDER, STRATEGY_LABELS } from '../cloning/labels';
@@ -150,8 +150,8 @@ const SCALES: Record<ProfileName, Scale> = {
   quick: { seeds: [0], evalEpisodes: 4, trajectories: [1, 2], trainSteps: 200, onlineSteps: 4_000, curvePoints: 2, onlineEvalEpisodes: 4 },
   // Paper scale within this machine's budget (2 cores): 3 seeds, 150 evaluation episodes as the paper, 1 / 2 / 5
   // trajectories, 3000 cloning updates (with early stopping; the paper trains longer on larger datasets); online
-  // methods 200k environment steps with 5 curve points of 50 episodes each.
-  paper: { seeds: [0, 1, 2], evalEpisodes: 150, trajectories: [1, 2, 5], trainSteps: 3_000, onlineSteps: 200_000, curvePoints: 5, onlineEvalEpisodes: 50 },
+  // methods 200k environment steps with 5 curve points of 150 episodes each.
+  paper: { seeds: [0, 1, 2], evalEpisodes: 150, trajectories: [1, 2, 5], trainSteps: 3_000, onlineSteps: 200_000, curvePoints: 5, onlineEvalEpisodes: 150 },
   // The paper's own ranges (Figure 2: 1 to 1000 trajectories, Insert Peg to 10000; DAgger and kickstarting to 2M
   // environment steps; the paper's kickstarting runs go to 1e9), 5 seeds, 150 episodes everywhere. Planned and
   // costed (npm run compute-table), not computed on this machine.
@@ -183,13 +183,13 @@ type Cloning = typeof CLONING & { sigmaScale?: SigmaScale };
  * for 'apc' (and 'bc', which ignores them); Naive ABC's own for 'naive-abc', APC's until one is stored. `forms`: the
  * sigma_s forms allowed to compete (the online figures keep the paper's raw form).
  */
-function cloningFor(task: string, profile: ProfileName, method: string = 'apc', forms: readonly SigmaScale[] = SIGMA_SCALES, naiveOwn = true): { cloning: Cloning; selected: Selected } {
+function cloningFor(task: string, profile: ProfileName, method: string = 'apc', forms: readonly SigmaScale[] = SIGMA_SCALES): { cloning: Cloning; selected: Selected } {
   // The quick profile (npm test's smoke runs) never reads a selection and takes the smallest M of the selection
   // grid: with M 16 a quick Naive ABC cell on humanoid-run took 153 s against BC's 20 s (17x the rows; beside two sweeps).
   const defaults = profile === 'quick' ? { ...CLONING, numAugmented: Math.min(...SELECTION_GRID.numAugmented) } : CLONING;
   const base = selectionBase(SCALES[profile]);
   let selected = selectedCloning(task, base, profile, defaults, undefined, 'apc', forms);
-  if (method === 'naive-abc' && naiveOwn) {
+  if (method === 'naive-abc') {
     const own = selectedCloning(task, base, profile, defaults, undefined, 'naive-abc', forms);
     if (own.source === 'validation') selected = own;
   }
@@ -197,15 +197,18 @@ function cloningFor(task: string, profile: ProfileName, method: string = 'apc', 
 }
 
 /** The scale entry naming each task's sigma_s and M per method and where they came from. */
-function selectionText(tasks: string[], profile: ProfileName, methods: string[] = ['apc'], forms: readonly SigmaScale[] = SIGMA_SCALES, naiveOwn = true): string {
+function selectionText(tasks: string[], profile: ProfileName, methods: string[] = ['apc'], forms: readonly SigmaScale[] = SIGMA_SCALES): string {
   const one = (sel: Selected) => `sigma_s ${sel.sigmaS}${sel.sigmaScale === 'raw' ? '' : ' x expert std'} M ${sel.numAugmented}`;
+  // Which form won: 'raw form won', or a tie within FORM_MARGIN that keeps raw ('raw form kept, expert-std within 1%').
+  const form = (sel: Selected) => (sel.forms && sel.forms.length > 1
+    ? (sel.tie ? `, raw form kept (${sel.tie.form} within ${FORM_MARGIN * 100}%)` : `, ${sel.sigmaScale} form won`) : '');
   return tasks.map((t) => {
     const apc = cloningFor(t, profile, 'apc', forms).selected;
-    const parts = [`${t} ${one(apc)} (${apc.source === 'validation' ? `chosen on validation${apc.forms && apc.forms.length > 1 ? `, ${apc.sigmaScale} form won` : ''}` : 'defaults'})`];
+    const parts = [`${t} ${one(apc)} (${apc.source === 'validation' ? `chosen on validation${form(apc)}` : 'defaults'})`];
     if (methods.includes('naive-abc')) {
-      const naive = cloningFor(t, profile, 'naive-abc', forms, naiveOwn).selected;
-      parts.push(naive.selectedBy === 'naive-abc' ? `Naive ABC ${one(naive)} (its own validation${naive.forms && naive.forms.length > 1 ? `, ${naive.sigmaScale} form won` : ''})` :
-        naiveOwn ? "Naive ABC APC's (no Naive ABC selection stored)" : "Naive ABC APC's (its own selection is used in Figure 2 only, for compute)");
+      const naive = cloningFor(t, profile, 'naive-abc', forms).selected;
+      parts.push(naive.selectedBy === 'naive-abc' ? `Naive ABC ${one(naive)} (its own validation${form(naive)})` :
+        "Naive ABC APC's (no Naive ABC selection stored)");
     }
     return parts.join(', ');
   }).join('; ');
@@ -307,9 +310,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
           r: `product of the expert's torso widths (${expertTorso.join('x')}) / product of the student's; parameter-count ratios are the rows' compressionRatio`,
         },
         // 4 students x 3 methods: fewer seeds and dataset sizes than Figure 2, and M at most 4, fit this machine's budget.
-        // Naive ABC's own validated sigma_s and M apply to Figure 2 at the paper profile; Figures 3 and 4 keep APC's
-        // there (recomputing their Naive ABC cells did not fit this machine's budget), as their scale line says.
-        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4, naiveOwnSelection: false } : profile === 'full' ? { seeds: [0, 1, 2], trajectories: [1, 5, 20, 50] } : {}),
+        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4 } : profile === 'full' ? { seeds: [0, 1, 2], trajectories: [1, 5, 20, 50] } : {}),
       });
     }
     case 'fig4-privileged':
@@ -327,7 +328,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         // A camera student's update costs ~0.5 ms per row here (conv encoder on wasm), ~20x a state row: one dataset
         // size (2 trajectories), batch 32, M at most 4 and 1500 updates keep the 18 paper cells within ~45 min.
         ...(profile === 'paper'
-          ? { trajectories: [2], trainSteps: 1_500, cloning: { batchSize: 32 }, maxAugmented: 4, naiveOwnSelection: false }
+          ? { trajectories: [2], trainSteps: 1_500, cloning: { batchSize: 32 }, maxAugmented: 4 }
           : profile === 'full'
             ? { seeds: [0, 1, 2], trajectories: [1, 2, 5, 10, 20, 50] }
             : { trajectories: [1], cloning: { batchSize: 16, numAugmented: 2 } }),
@@ -423,17 +424,14 @@ function offlinePlan(
     series?: { key: string; suffix?: { key: string; prefix: string } };
     /** Per-figure overrides of the profile's seeds, dataset sizes, updates and cloning settings; a cap on M. */
     seeds?: number[]; trajectories?: number[]; trainSteps?: number; cloning?: Partial<typeof CLONING>; maxAugmented?: number;
-    /** Naive ABC with its own validated sigma_s and M (default), or with APC's. */
-    naiveOwnSelection?: boolean;
   },
 ): FigurePlan {
   const base = SCALES[profile];
   const s = { ...base, seeds: o.seeds ?? base.seeds, trajectories: o.trajectories ?? base.trajectories, trainSteps: o.trainSteps ?? base.trainSteps };
-  const naiveOwn = o.naiveOwnSelection ?? true;
   const cap = (c: Cloning) => (o.maxAugmented !== undefined ? { ...c, numAugmented: Math.min(c.numAugmented, o.maxAugmented) } : c);
   const { tasks, substitutions } = resolveTasks(id, o.paperTasks, o.fallbacks);
   const scale = {
-    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS, SIGMA_SCALES, naiveOwn),
+    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS),
     ...(o.maxAugmented !== undefined ? { 'M at most': o.maxAugmented } : {}),
   };
   return {
@@ -443,7 +441,7 @@ function offlinePlan(
     grid: tasks.flatMap((task) => CLONING_METHODS.flatMap((method) => grid({
       figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes,
       trajectories: profile === 'full' && o.trajectories === undefined && task === 'manipulator-insert-peg' ? FULL_TRAJECTORIES_PEG : s.trajectories, seed: s.seeds,
-      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloningFor(task, profile, method, SIGMA_SCALES, naiveOwn).cloning, ...o.cloning })),
+      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning })),
       ...oneOf(expertFields(task)),
     }) as unknown as CellConfig[])),
     plot: {

@@ -93,9 +93,10 @@ function setUpMatmul(): void {
   if (choice === 'wasm') line = 'learner: matrix products on tfjs-wasm (APC_LEARNER=wasm)';
   else if (installNativeKernels()) {
     const why = threadControlUnavailable();
-    const threads = why === null
-      ? `${nativeBlasThreads()} OpenBLAS thread(s) in updates, 1 while acting, ${blasCorename()} kernels`
-      : `${nativeBlasThreads()} OpenBLAS thread(s) in every phase: ${why}`;
+    const n = nativeBlasThreads();
+    const threads = why !== null
+      ? `${n} OpenBLAS thread(s) in every phase: ${why}`
+      : n === 1 ? `1 OpenBLAS thread, ${blasCorename()} kernels` : `${n} OpenBLAS threads in updates, 1 while acting, ${blasCorename()} kernels`;
     line = `learner: matrix products on native BLAS (nblas -> system cblas_sgemm, ${threads}); APC_LEARNER=wasm for tfjs-wasm`;
   }
   else if (choice === 'native') throw new Error(`initBackend: APC_LEARNER=native but native BLAS is unavailable (${loadErrorMessage()}); install libopenblas-dev and rebuild nblas, or unset APC_LEARNER`);
