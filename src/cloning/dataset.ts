@@ -12,6 +12,7 @@ import { CorruptFileError, readJsonFile } from '../util/json';
 import type { Expert } from '../policies/types';
 import '../envs'; // registers every task
 import { VecEnv } from '../envs/vec-env';
+import { inBlasPhase } from '../policies/native-blas';
 import { Rng } from '../util/rng';
 import { NpyFormatError, readNpy, writeNpy } from './npy';
 import type { SampleSet } from './strategies';
@@ -41,7 +42,11 @@ export interface CollectOptions {
 }
 
 /** Record `trajectories` full episodes of `expert` with action noise. Deterministic given the seed. */
-export async function collectDataset(expert: Expert, o: CollectOptions): Promise<Dataset> {
+export function collectDataset(expert: Expert, o: CollectOptions): Promise<Dataset> {
+  return inBlasPhase('act', () => collectIn(expert, o));
+}
+
+async function collectIn(expert: Expert, o: CollectOptions): Promise<Dataset> {
   if (!Number.isInteger(o.trajectories) || o.trajectories <= 0) throw new RangeError(`trajectories must be a positive integer, got ${o.trajectories}`);
   const noise = o.actionNoise ?? 0.2;
   if (!(noise >= 0)) throw new RangeError(`actionNoise must be >= 0, got ${noise}`);
