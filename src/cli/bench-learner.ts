@@ -2,8 +2,9 @@
  * Learner speed: one student update (Gaussian NLL + Adam) of the paper's student, a 67-256-256-256-42 ELU MLP
  * (21 means + 21 std outputs; src/policies/gaussian-mlp.ts), batch 256 and 256 * (1 + 4) (APC with 4 augmented
  * samples per state), in one run on both learner paths of the wasm backend: its own kernels (single-threaded
- * XNNPACK) and native BLAS matrix products (src/policies/native-blas.ts, 1 OpenBLAS thread; a child process repeats
- * the native figure with 2 threads, since OpenBLAS fixes its thread count when it loads). The ceiling is the same
+ * XNNPACK) and native BLAS matrix products (src/policies/native-blas.ts, 1 OpenBLAS thread; a child process started
+ * with APC_BLAS_THREADS=2 repeats the native figure with 2 threads, which also works without the thread-control
+ * addon). The ceiling is the same
  * BLAS's sgemm alone on the update's own products (forward, dX, dW of every layer). PyTorch CPU (Debian
  * python3-torch, torch.set_num_threads(1)) runs the same update when present.
  * FLOPs per update = 6 * batch * sum(in * out): 2 for the forward matMuls, 4 for the two backward ones
@@ -165,7 +166,7 @@ function openblasCore(): string | null {
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
-/** The native update with 2 OpenBLAS threads, measured in a child process (the count is fixed when OpenBLAS loads). */
+/** The native update with 2 OpenBLAS threads, measured in a child process started with APC_BLAS_THREADS=2. */
 function twoThreadSeconds(updates: number, repeats: number): Record<number, number> | { error: string } {
   const r = spawnSync(process.execPath, [__filename, '--child', 'true', '--updates', String(updates), '--repeats', String(repeats)], {
     encoding: 'utf8',
