@@ -326,12 +326,12 @@ test("Naive ABC chooses its own sigma_s and M on validation, the expert-std form
     const std = selectionPlan('cheetah-run', 'paper', 'apc', 'expert-std');
     assert.ok(std.every((c) => c.sigmaScale === 'expert-std'));
     assert.ok(std.every((c, i) => configKey(c) !== configKey(selectionPlan('cheetah-run', 'paper', 'apc')[i])));
-    // Within FORM_MARGIN (1%) of raw's best (0.125 at sigma_s 0.1, M 8): a tie, the paper's raw form is kept.
-    store(std, (c) => (c.sigmaS === 0.3 && c.numAugmented === 2 ? 0.125 * 0.995 : 5));
+    // Within FORM_MARGIN (10%) of raw's best (0.125 at sigma_s 0.1, M 8): a tie, the paper's raw form is kept.
+    store(std, (c) => (c.sigmaS === 0.3 && c.numAugmented === 2 ? 0.125 * 0.95 : 5));
     const tied = selectedCloning('cheetah-run', base, 'paper', defaults, cache, 'apc');
     assert.deepEqual([tied.sigmaS, tied.numAugmented, tied.sigmaScale, tied.tie?.form], [0.1, 8, 'raw', 'expert-std']);
-    assert.match(figurePlan('fig2-offline', 'paper').title.replace(/<br>/g, ' '), /cheetah-run sigma_s 0.1 M 8 \(chosen on validation, raw form kept \(expert-std within 1%\)\)/);
-    store(std, (c) => (c.sigmaS === 0.3 && c.numAugmented === 2 ? 0.125 * 0.985 : 5));
+    assert.match(figurePlan('fig2-offline', 'paper').title.replace(/<br>/g, ' '), /cheetah-run sigma_s 0.1 M 8 \(chosen on validation, raw form kept \(expert-std within 10%\)\)/);
+    store(std, (c) => (c.sigmaS === 0.3 && c.numAugmented === 2 ? 0.125 * 0.85 : 5));
     assert.equal(selectedCloning('cheetah-run', base, 'paper', defaults, cache, 'apc').sigmaScale, 'expert-std', 'beyond the margin the other form wins');
     store(std, (c) => (c.sigmaS === 0.3 && c.numAugmented === 2 ? 0.001 : 5));
     const apc = selectedCloning('cheetah-run', base, 'paper', defaults, cache, 'apc');

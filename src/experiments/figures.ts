@@ -201,7 +201,7 @@ function selectionText(tasks: string[], profile: ProfileName, methods: string[] 
   const one = (sel: Selected) => `sigma_s ${sel.sigmaS}${sel.sigmaScale === 'raw' ? '' : ' x expert std'} M ${sel.numAugmented}`;
   // Which form won: 'raw form won', or a tie within FORM_MARGIN that keeps raw ('raw form kept, expert-std within 1%').
   const form = (sel: Selected) => (sel.forms && sel.forms.length > 1
-    ? (sel.tie ? `, raw form kept (${sel.tie.form} within ${FORM_MARGIN * 100}%)` : `, ${sel.sigmaScale} form won`) : '');
+    ? (sel.tie ? `, raw form kept (${sel.tie.form} within ${Math.round(FORM_MARGIN * 100)}%)` : `, ${sel.sigmaScale} form won`) : '');
   return tasks.map((t) => {
     const apc = cloningFor(t, profile, 'apc', forms).selected;
     const parts = [`${t} ${one(apc)} (${apc.source === 'validation' ? `chosen on validation${form(apc)}` : 'defaults'})`];

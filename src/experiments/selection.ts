@@ -10,7 +10,7 @@
  * share of every dimension's spread (a raw 0.1 is 0.004 of a std on some humanoid velocities and 1.4 on some walls
  * extremities). A form competes once all of its candidates are stored; the choice says which form won. The paper's raw
  * form stays unless another form's best lowers the validation error by more than FORM_MARGIN (relative): one
- * validation seed cannot tell smaller differences apart (README, "sigma_s and M are chosen on validation data only").
+ * training run per candidate cannot tell smaller differences apart.
  */
 import { ResultCache, type CellConfig } from './cache';
 import type { ProfileName } from './profiles';
@@ -28,11 +28,13 @@ export const SIGMA_SCALES = ['raw', 'expert-std'] as const;
 export type SigmaScale = (typeof SIGMA_SCALES)[number];
 
 /**
- * Relative margin by which another form's best validation MSE must beat the raw form's best to replace it. Set at
- * 1% after humanoid-run's APC selection came out 0.2% apart between the forms (0.02774 vs 0.02779): below the
- * spread between validation seeds of one configuration (README), so a tie that keeps the paper's form.
+ * Relative margin by which another form's best validation MSE must beat the raw form's best to replace it: 10%.
+ * One selection cell is one training run, and its validation MSE moves by more than small differences between
+ * forms: humanoid-run's APC cell at sigma_s 0.1, M 2 (raw) gave 0.02779 on tfjs-wasm and 0.02966 on native BLAS,
+ * 6.7% apart from float rounding alone, and 0.03660 at validation seed 1. Smaller differences are ties, and a
+ * tie keeps the paper's raw form.
  */
-export const FORM_MARGIN = 0.01;
+export const FORM_MARGIN = 0.1;
 
 /** The methods whose sigma_s and M are selected (the ones that perturb). */
 export const SELECTED_METHODS = ['apc', 'naive-abc'] as const;
