@@ -163,11 +163,11 @@ test('sigma_s and M are chosen on stored validation results only, defaults until
     assert.equal(selectedCloning('cheetah-run', base, 'quick', defaults, cache).source, 'default', 'quick profile keeps the defaults');
     // The paper profile's offline cells carry the chosen pair and the title says where it came from.
     const plan = figurePlan('fig2-offline', 'paper');
-    assert.ok(plan.grid.every((c) => c.sigmaS === 0.03 && c.numAugmented === 8));
+    assert.ok(plan.grid.filter((c) => c.method !== 'bc').every((c) => c.sigmaS === 0.03 && c.numAugmented === 8));
     assert.match(plan.title.replace(/<br>/g, ' '), /cheetah-run sigma_s 0.03 M 8 \(chosen on validation\)/);
     // The quick profile ignores the selection and clones with the grid's smallest M (fast smoke runs).
     const quick = figurePlan('fig2-offline', 'quick');
-    assert.ok(quick.grid.every((c) => c.sigmaS === 0.1 && c.numAugmented === Math.min(...SELECTION_GRID.numAugmented)));
+    assert.ok(quick.grid.filter((c) => c.method !== 'bc').every((c) => c.sigmaS === 0.1 && c.numAugmented === Math.min(...SELECTION_GRID.numAugmented)));
     assert.match(quick.title.replace(/<br>/g, ' '), /cheetah-run sigma_s 0.1 M 2 \(defaults\)/);
   } finally {
     for (const [k, v] of [['APC_EXPERTS_DIR', saved.e], ['APC_RESULTS_DIR', saved.r]] as const) {
@@ -271,6 +271,40 @@ test('--rekey moves each stored cell to its expert-keyed config, marked as migra
   });
 });
 
+test("--rekey drops APC's sigma_s, M and form from offline BC cells (BC perturbs nothing), keeping their rows", async () => {
+  await withRoots(async ({ experts, results }) => {
+    fakeCheckpoint(path.join(experts, 'cheetah-run', 'expert'));
+    const cache = new ResultCache(results);
+    const keyed = { figure: 'fig2-offline', kind: 'offline', task: 'cheetah-run', seed: 1, trajectories: 2, expertCheckpoint: 'expert', expertSha256: expertSha256('cheetah-run') };
+    const bc = { ...keyed, method: 'bc', sigmaS: 0.3, numAugmented: 2, sigmaScale: 'expert-std' };
+    const apc = { ...keyed, method: 'apc', sigmaS: 0.3, numAugmented: 2, sigmaScale: 'expert-std' };
+    const old = cache.put(bc, [{ method: 'BC', x: 2, seed: 1, return: 7.5 }], 3);
+    cache.put(apc, [{ method: 'APC', x: 2, seed: 1, return: 9 }], 3);
+    const out = rekeyStoredResults({ cache, now: new Date('2026-12-03T12:00:00Z') });
+    assert.deepEqual(out.map((o) => o.action).sort(), ['already-keyed', 'rekeyed']);
+    const moved = cache.get<Record<string, unknown>>({ ...keyed, method: 'bc' }) as unknown as Record<string, unknown> & { rows: Record<string, unknown>[] };
+    assert.ok(moved, 'found under the key without the perturbation fields');
+    assert.deepEqual([moved.droppedConfigFields, moved.previousKey, moved.migratedSha, moved.rows[0].return], [['sigmaS', 'numAugmented', 'sigmaScale'], old.key, undefined, 7.5]);
+    assert.equal(cache.get(bc), null);
+    assert.ok(cache.get(apc), 'APC keeps its sigma_s and M');
+  });
+});
+
+test("BC's offline cells carry no sigma_s or M: their keys do not move with the selection", async () => {
+  await withRoots(({ experts, results }) => {
+    fakeCheckpoint(path.join(experts, 'cheetah-run', 'expert'));
+    const cache = new ResultCache(results);
+    const bcKeys = () => figurePlan('fig2-offline', 'paper').grid.filter((c) => c.method === 'bc').map((c) => configKey(c));
+    const before = bcKeys();
+    assert.ok(figurePlan('fig2-offline', 'paper').grid.filter((c) => c.method === 'bc').every((c) => !('sigmaS' in c) && !('numAugmented' in c) && !('sigmaScale' in c)));
+    // A complete APC selection that moves APC's sigma_s: BC's keys stay, APC's move.
+    const apcBefore = figurePlan('fig2-offline', 'paper').grid.filter((c) => c.method === 'apc').map((c) => configKey(c));
+    selectionPlan('cheetah-run', 'paper', 'apc').forEach((c) => cache.put(c, [{ sigmaS: c.sigmaS, numAugmented: c.numAugmented, validationMse: c.sigmaS === 0.3 && c.numAugmented === 2 ? 0.01 : 1 }], 1));
+    assert.deepEqual(bcKeys(), before);
+    assert.notDeepEqual(figurePlan('fig2-offline', 'paper').grid.filter((c) => c.method === 'apc').map((c) => configKey(c)), apcBefore);
+  });
+});
+
 test('Figure 3 labels students with the paper r; Figure 6 has four arms from the half expert on the true task', async () => {
   assert.deepEqual([[256], [256, 64], [256, 256], [256, 256, 256]].map((t) => compressionR([256, 256, 256], t)), [65536, 1024, 256, 1]);
   await withRoots(({ experts }) => {
@@ -320,7 +354,7 @@ test("Naive ABC chooses its own sigma_s and M on validation, the expert-std form
     assert.deepEqual([naive.source, naive.selectedBy, naive.sigmaS, naive.numAugmented, naive.sigmaScale], ['validation', 'naive-abc', 0.01, 2, 'raw']);
     plan = figurePlan('fig2-offline', 'paper');
     assert.ok(plan.grid.filter((c) => c.method === 'naive-abc').every((c) => c.sigmaS === 0.01 && c.numAugmented === 2));
-    assert.ok(plan.grid.filter((c) => c.method !== 'naive-abc').every((c) => c.sigmaS === 0.1 && c.numAugmented === 8), 'BC and APC keep APC\'s pair');
+    assert.ok(plan.grid.filter((c) => c.method === 'apc').every((c) => c.sigmaS === 0.1 && c.numAugmented === 8), 'APC keeps its pair');
     assert.match(plan.title.replace(/<br>/g, ' '), /cheetah-run sigma_s 0.1 M 8 \(chosen on validation\), Naive ABC sigma_s 0.01 M 2 \(its own validation\)/);
     // The expert-std form: its cells say so; when complete and better it wins for the offline figures only.
     const std = selectionPlan('cheetah-run', 'paper', 'apc', 'expert-std');

@@ -35,8 +35,9 @@ export interface OfflineCell {
   evalEpisodes: number;
   datasetNoise: number;
   evalNoise: number;
-  numAugmented: number;
-  sigmaS: number;
+  /** M and sigma_s of the perturbing methods; BC's cells omit them (it perturbs nothing). */
+  numAugmented?: number;
+  sigmaS?: number;
   batchSize: number;
   /** Student torso (compression); default the expert's. */
   studentTorso?: number[];
@@ -170,6 +171,13 @@ interface PreparedCell {
   rngKey: string;
 }
 
+/** A field the perturbing methods' cells must carry (BC's omit it). */
+function requiredNumber(cell: OfflineCell, field: 'sigmaS' | 'numAugmented'): number {
+  const v = cell[field];
+  if (typeof v !== 'number') throw new RangeError(`a ${cell.method} cell needs ${field} (a number), got ${JSON.stringify(v)}`);
+  return v;
+}
+
 async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   await initBackend();
   const imageShift = cell.imageShift ?? 0;
@@ -194,7 +202,8 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   const sigmaScale = cell.sigmaScale ?? 'raw';
   if (sigmaScale !== 'raw' && sigmaScale !== 'expert-std') throw new RangeError(`sigmaScale must be one of raw, expert-std, got '${String(sigmaScale)}'`);
   const config = resolveCloningConfig({
-    strategy: cell.method, sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, batchSize: cell.batchSize,
+    strategy: cell.method, batchSize: cell.batchSize,
+    ...(cell.method === 'bc' ? { numAugmented: 0 } : { sigmaS: requiredNumber(cell, 'sigmaS'), numAugmented: requiredNumber(cell, 'numAugmented') }),
     numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), imageShift,
     perturbScale: sigmaScale === 'expert-std' ? expertStdScale(expert) : null,
   });

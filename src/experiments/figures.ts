@@ -440,11 +440,12 @@ function offlinePlan(
   return {
     id, profile, substitutions, scale, paperClaim: o.paperClaim,
     title: title(o.what, tasks, substitutions, profile, scale),
-    // Per method: BC and APC carry APC's sigma_s and M (BC ignores them), Naive ABC its own (selection.ts).
+    // Per method: APC carries its sigma_s and M, Naive ABC its own (selection.ts); BC none, since it perturbs nothing
+    // (its cells keep their keys whatever the selection chooses).
     grid: tasks.flatMap((task) => CLONING_METHODS.flatMap((method) => grid({
       figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes,
       trajectories: profile === 'full' && o.trajectories === undefined && task === 'manipulator-insert-peg' ? FULL_TRAJECTORIES_PEG : s.trajectories, seed: s.seeds,
-      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning })),
+      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(withoutPerturbation(method, cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning }))),
       ...oneOf(expertFields(task)),
     }) as unknown as CellConfig[])),
     plot: {
@@ -452,6 +453,17 @@ function offlinePlan(
       ...(o.series ? { seriesKey: o.series.key, seriesSuffix: o.series.suffix } : {}),
     },
   };
+}
+
+/** The cell fields BC ignores (it perturbs nothing): sigma_s, M and the form of sigma_s. */
+export const BC_IGNORED_FIELDS = ['sigmaS', 'numAugmented', 'sigmaScale'] as const;
+
+/** `cloning` without BC_IGNORED_FIELDS for 'bc', as it is for the perturbing methods. */
+function withoutPerturbation(method: string, cloning: Cloning): Partial<Cloning> {
+  if (method !== 'bc') return cloning;
+  const out: Partial<Cloning> = { ...cloning };
+  for (const k of BC_IGNORED_FIELDS) delete out[k];
+  return out;
 }
 
 function oneOf<T extends Record<string, unknown>>(o: T): { [K in keyof T]: T[K][] } {

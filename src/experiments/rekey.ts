@@ -5,12 +5,13 @@
  * `migratedSha: true`, `rekeyedAt`, `previousKey`. Its rows are kept as measured; Figure 3's rows gain the derived
  * label column `r` (the paper's compression ratio, from the config's torso widths), listed in `addedRowFields`.
  * Cells whose protocol has since changed (Figure 6's kickstarting) and cells that read no expert file (Figure 1's
- * toy) are left as they are.
+ * toy) are left as they are. Offline BC cells planned with APC's sigma_s, M and form of sigma_s lose those fields
+ * (`droppedConfigFields`): BC perturbs nothing, so its rows do not depend on them.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ResultCache, configKey, type CellConfig, type StoredResult } from './cache';
-import { compressionR, expertTorsoOf } from './figures';
+import { BC_IGNORED_FIELDS, compressionR, expertTorsoOf } from './figures';
 import { writeFileAtomic } from './paths';
 import { expertSha256 } from '../util/experts';
 
@@ -49,24 +50,31 @@ export function rekeyStoredResults(options: { cache?: ResultCache; figures?: str
       const config = stored.config as CellConfig;
       const skip = (reason: string) => out.push({ figure, file, action: 'skipped', reason });
       if (stored.codeVersion !== cache.codeVersion) { skip(`code version ${stored.codeVersion}, not ${cache.codeVersion}`); continue; }
-      if (typeof config?.expertSha256 === 'string') { out.push({ figure, file, action: 'already-keyed' }); continue; }
-      if (!MIGRATED_KINDS.includes(String(config?.kind))) {
-        skip(config?.kind === 'kickstart' ? 'Figure 6 protocol changed (half expert, true task): recompute, not migrate' : 'reads no expert checkpoint');
-        continue;
+      const needsSha = typeof config?.expertSha256 !== 'string';
+      // An offline BC cell planned with APC's sigma_s and M: BC perturbs nothing, so its rows stand without them.
+      const dropped = config?.kind === 'offline' && config.method === 'bc' ? BC_IGNORED_FIELDS.filter((k) => k in config) : [];
+      if (!needsSha && dropped.length === 0) { out.push({ figure, file, action: 'already-keyed' }); continue; }
+      let next: CellConfig = { ...config };
+      if (needsSha) {
+        if (!MIGRATED_KINDS.includes(String(config?.kind))) {
+          skip(config?.kind === 'kickstart' ? 'Figure 6 protocol changed (half expert, true task): recompute, not migrate' : 'reads no expert checkpoint');
+          continue;
+        }
+        if (typeof config.task !== 'string') { skip('config names no task'); continue; }
+        let sha: string;
+        try {
+          sha = expertSha256(config.task, 'expert');
+        } catch (e) {
+          skip(e instanceof Error ? e.message : String(e));
+          continue;
+        }
+        next = { ...next, expertCheckpoint: 'expert', expertSha256: sha };
       }
-      if (typeof config.task !== 'string') { skip('config names no task'); continue; }
-      let sha: string;
-      try {
-        sha = expertSha256(config.task, 'expert');
-      } catch (e) {
-        skip(e instanceof Error ? e.message : String(e));
-        continue;
-      }
-      const next: CellConfig = { ...config, expertCheckpoint: 'expert', expertSha256: sha };
+      for (const k of dropped) delete next[k];
       const addedRowFields: string[] = [];
       let rows = stored.rows;
       if (Array.isArray(config.studentTorso)) {
-        const r = compressionR(expertTorsoOf(config.task), config.studentTorso.map(Number));
+        const r = compressionR(expertTorsoOf(String(config.task)), config.studentTorso.map(Number));
         if (rows.some((row) => row.r === undefined)) {
           rows = rows.map((row) => (row.r === undefined ? { ...row, r } : row));
           addedRowFields.push('r');
@@ -80,8 +88,8 @@ export function rekeyStoredResults(options: { cache?: ResultCache; figures?: str
           continue;
         }
         const migrated = {
-          ...stored, key: newKey, config: next, rows, migratedSha: true, rekeyedAt: at, previousKey: stored.key,
-          ...(addedRowFields.length > 0 ? { addedRowFields } : {}),
+          ...stored, key: newKey, config: next, rows, ...(needsSha ? { migratedSha: true } : {}), rekeyedAt: at, previousKey: stored.key,
+          ...(addedRowFields.length > 0 ? { addedRowFields } : {}), ...(dropped.length > 0 ? { droppedConfigFields: dropped } : {}),
         };
         writeFileAtomic(target, JSON.stringify(migrated, null, 1) + '\n');
         if (path.resolve(target) !== path.resolve(file)) fs.rmSync(file);
