@@ -13,7 +13,7 @@ import { canonicalJson } from '../util/json';
 import { makeTask } from '../envs'; // also registers every task
 import { evaluatePolicy } from '../rl/evaluate';
 import { GaussianMLP, initBackend, loadCheckpoint } from '../policies';
-import { datasetsRoot } from '../util/paths';
+import { datasetsRoot, writeFileAtomic } from '../util/paths';
 import { expertCheckpointDir, expertSha256 } from '../util/experts';
 import { Rng } from '../util/rng';
 import { EVAL_SEED, trainDatasetSeed, validationDatasetSeed } from '../util/seeds';
@@ -125,8 +125,8 @@ export async function expertReturn(expert: GaussianMLP, o: ExpertReturnOptions):
     if (canonicalJson(stored.id) === canonicalJson(id)) return stored.mean;
   }
   const r = await evaluatePolicy(expert, { task: o.task, episodes: o.episodes, mode: id.mode as 'noise' | 'mean', noiseStd: o.noise, seed: EVAL_SEED, taskOptions: o.taskOptions ?? {}, workers: 0 });
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ id, mean: r.mean, std: r.std, sem: r.sem, returns: r.returns }) + '\n');
+  // Atomic: concurrent cells (two notebooks, two sweeps) may read it while it is written.
+  writeFileAtomic(file, JSON.stringify({ id, mean: r.mean, std: r.std, sem: r.sem, returns: r.returns }) + '\n');
   return r.mean;
 }
 

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { packageRoot } from '../util/paths';
+import { packageRoot, writeFileAtomic } from '../util/paths';
 
 export { packageRoot };
 
@@ -28,10 +28,4 @@ export function figuresDir(profile: string): string {
   return profile === 'paper' ? path.join(packageRoot(), 'figures') : path.join(packageRoot(), 'figures', profile);
 }
 
-/** Write `text` to `file` atomically (temporary file in the same folder, then rename). */
-export function writeFileAtomic(file: string, text: string | Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
+export { writeFileAtomic };

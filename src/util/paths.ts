@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 let root: string | null = null;
 
@@ -33,4 +34,17 @@ export function datasetsRoot(): string {
 /** Evaluations written by `evaluate` without --out: $APC_EVALUATIONS_DIR or <package>/data/evaluations (git ignores it). */
 export function evaluationsRoot(): string {
   return process.env.APC_EVALUATIONS_DIR ? path.resolve(process.env.APC_EVALUATIONS_DIR) : path.join(packageRoot(), 'data', 'evaluations');
+}
+
+let tmpCount = 0;
+
+/**
+ * Write `text` to `file` atomically: a temporary file in the same folder (named by pid, thread and a counter, so
+ * concurrent writers never share one), then rename. Readers see the old file or the new one, never a part.
+ */
+export function writeFileAtomic(file: string, text: string | Uint8Array): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${threadId}.${++tmpCount}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
 }
