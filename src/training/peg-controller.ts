@@ -641,11 +641,13 @@ export class PegController {
       }
       qTarget = qGoal;
       if (qGoal !== null) {
-        for (let i = 0; i < 4; i++) {
-          const cap = phase === 'carry' ? o.maxJointError / 2 : o.maxJointError;
-          const e = Math.max(-cap, Math.min(cap, qGoal[i] - this.q[i]));
-          tau[i] = o.kp[i] * e - o.kd[i] * this.qd[i] + bias[dof[i]];
-        }
+        // The error vector scaled as a whole to the cap, so that the joints move along the planned straight
+        // joint-space path (capped one by one, a long move swings the arm off it, into the floor).
+        const cap = phase === 'carry' ? o.maxJointError / 2 : o.maxJointError;
+        let big = 0;
+        for (let i = 0; i < 4; i++) big = Math.max(big, Math.abs(qGoal[i] - this.q[i]));
+        const scale = big > cap ? cap / big : 1;
+        for (let i = 0; i < 4; i++) tau[i] = o.kp[i] * scale * (qGoal[i] - this.q[i]) - o.kd[i] * this.qd[i] + bias[dof[i]];
       } else {
         ik = false;
         this.cartesianFallback(set, hand, tau, bias);
