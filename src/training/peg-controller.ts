@@ -83,6 +83,12 @@ const GRIP_ALONG = [0, 0.005, 0.01];
 const GRIP_LIFT = [0, 0.003, 0.006];
 /** Finger and thumb angles (rad) of the open hand around the handle, tried in order. */
 const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
+/**
+ * How much wider (rad) than planned the fingers open while the hand slides onto the handle: at the planned opening
+ * a fingertip catches the pommel and pushes the peg ahead. Measured on seeds 200000-200149: 0.05, 0.1, 0.15, 0.2,
+ * 0.25 give returns 188, 198, 176, 151, 84 (0: 136); wider, the lower finger meets the floor.
+ */
+const SLIDE_WIDER = 0.1;
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
 const GRIP_PEG_DEPTH = 0.003;
 /** Height (m) above the floor that joint-space paths keep the arm's joints and grasp site at. */
@@ -525,7 +531,7 @@ export class PegController {
     const slide = relativePose(axis, hand);
     if (Math.abs(slide.x) < 0.005 && Math.abs(wrapAngle(hand.a - grip.a)) < 0.1 && slide.z < 0.01 && slide.z > -o.pregraspBack - 0.02) {
       const goal = composePose(axis, { x: 0, z: Math.min(0, slide.z + 0.012), a: wrapAngle(grip.a - peg.a) });
-      return { phase: 'align', goal, grasp: open };
+      return { phase: 'align', goal, grasp: this.fingerCommand(plan.opening - SLIDE_WIDER) };
     }
     const pre = composePose(axis, { x: 0, z: -o.pregraspBack, a: wrapAngle(grip.a - peg.a) });
     // Descend onto the pregrasp pose from the hover point above it, once over it and turned to it.
