@@ -86,7 +86,7 @@ const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
 /**
  * How much wider (rad) than planned the fingers open while the hand slides onto the handle: at the planned opening
  * a fingertip catches the pommel and pushes the peg ahead. Measured on seeds 200000-200149: 0.05, 0.1, 0.15, 0.2,
- * 0.25 give returns 188, 198, 176, 151, 84 (0: 136); wider, the lower finger meets the floor.
+ * 0.25 give returns 188, 198, 176, 151, 84 (0: 136).
  */
 const SLIDE_WIDER = 0.1;
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
