@@ -105,7 +105,7 @@ test('an in-slot start is left alone: the full return', async () => {
 
 /**
  * From dm_control's floor start, run the controller until the peg has come to rest: a start is in reach when the
- * controller then plans an in-place grip (it leaves the 'settle' phase for anything but 'drag'). Then, within
+ * controller then plans an in-place grip (it leaves the 'settle' phase for anything but 'drag' or 'push'). Then, within
  * `grasp` more steps, it grasps when the peg is held and lifted (the 'lift' phase done: 'carry' or later).
  */
 async function floorGrasps(starts: number, seed0: number, grasp = 500): Promise<{ inReach: number; grasped: number; tried: number }> {
@@ -123,7 +123,7 @@ async function floorGrasps(starts: number, seed0: number, grasp = 500): Promise<
         if (ctl.last.phase !== 'settle') break;
         task.step(a);
       }
-      if (ctl.last.phase === 'drag' || ctl.last.phase === 'settle') continue;
+      if (ctl.last.phase === 'drag' || ctl.last.phase === 'push' || ctl.last.phase === 'settle') continue;
       inReach++;
       for (let k = 0; k < grasp; k++) {
         ctl.act(a);
@@ -167,13 +167,13 @@ const floorResult = () => (floor ??= floorGrasps(50, 200));
 let inHand: Promise<number> | null = null;
 const inHandResult = () => (inHand ??= inHandInserts(20, 400));
 
-test('from in-reach floor pegs it grasps in at least a fifth of 50 starts (measured 13 of 50, see the README)', async () => {
+test('from in-reach floor pegs it grasps in at least 40% of 50 starts (measured 26 of 50, see the README)', async () => {
   const r = await floorResult();
   assert.equal(r.inReach, 50, `only ${r.inReach} in-reach starts among ${r.tried}`);
-  assert.ok(r.grasped / r.inReach >= 0.2, `grasped ${r.grasped} of ${r.inReach}`);
+  assert.ok(r.grasped / r.inReach >= 0.4, `grasped ${r.grasped} of ${r.inReach}`);
 });
 
-test('from in-hand starts (peg at rest in the hand) it inserts in at least 10% of 20 (measured 20-25%, see the README)', async () => {
+test('from in-hand starts (peg at rest in the hand) it inserts in at least 10% of 20 (measured 15%, see the README)', async () => {
   const share = await inHandResult();
   assert.ok(share >= 0.1, `inserted in ${(100 * share).toFixed(0)}%`);
 });
