@@ -199,7 +199,7 @@ function cloningFor(task: string, profile: ProfileName, method: string = 'apc', 
 /** The scale entry naming each task's sigma_s and M per method and where they came from. */
 function selectionText(tasks: string[], profile: ProfileName, methods: string[] = ['apc'], forms: readonly SigmaScale[] = SIGMA_SCALES): string {
   const one = (sel: Selected) => `sigma_s ${sel.sigmaS}${sel.sigmaScale === 'raw' ? '' : ' x expert std'} M ${sel.numAugmented}`;
-  // Which form won: 'raw form won', or a tie within FORM_MARGIN that keeps raw ('raw form kept, expert-std within 1%').
+  // Which form won: 'raw form won', or a tie within FORM_MARGIN that keeps raw ('raw form kept, expert-std within 10%').
   const form = (sel: Selected) => (sel.forms && sel.forms.length > 1
     ? (sel.tie ? `, raw form kept (${sel.tie.form} within ${Math.round(FORM_MARGIN * 100)}%)` : `, ${sel.sigmaScale} form won`) : '');
   return tasks.map((t) => {
