@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { threadId } from 'node:worker_threads';
+import { tmpSuffix } from '../util/paths';
 import { CorruptFileError, readJsonFile } from '../util/json';
 import type { Expert } from '../policies/types';
 import '../envs'; // registers every task
@@ -192,9 +192,6 @@ export function datasetDir(root: string, o: CollectOptions, expertSha256: string
   return path.join(root, o.task, name);
 }
 
-/** Temporary folders of this thread (with pid and thread id: unique among concurrent collectors). */
-let tmpCount = 0;
-
 /**
  * Collect-or-load: the dataset named by (task, trajectories, noise, seed, expert sha256) under `root`, cached on
  * disk. A stored dataset that fails its checks is reported through `warn` (default: stderr) and collected again.
@@ -212,7 +209,7 @@ export async function cachedDataset(root: string, expert: Expert, o: CollectOpti
     }
   }
   const d = await collectDataset(expert, o);
-  const tmp = `${dir}.tmp-${process.pid}-${threadId}-${++tmpCount}`;
+  const tmp = `${dir}.tmp-${tmpSuffix()}`;
   saveDataset(tmp, d, { trajectories: o.trajectories, actionNoise: o.actionNoise ?? 0.2, seed: o.seed, expertSha256 });
   // Only a damaged copy is removed: a folder that appeared meanwhile was stored whole (by rename) by another
   // process collecting the same dataset (same seed and expert, so the same data), and readers may be loading it.

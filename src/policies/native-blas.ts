@@ -129,16 +129,11 @@ export type BlasPhase = 'learn' | 'act';
 let phase: BlasPhase = 'learn';
 /** The OpenBLAS thread count last set (null until a phase is entered with thread control). */
 let threadsNow: number | null = null;
-/** Phases entered since start (for tests: which code paths switch). */
-export const phaseCounts: Record<BlasPhase, number> = { learn: 0, act: 0 };
-
 function applyPhase(p: BlasPhase): void {
   phase = p;
-  phaseCounts[p] += 1;
   if (!sgemmFn || !threadControl || blasThreads === null) return;
   const want = p === 'learn' ? blasThreads : 1;
-  if (threadControl.getNumThreads() !== want) threadControl.setNumThreads(want);
-  threadsNow = want;
+  if (threadsNow !== want) threadsNow = threadControl.setNumThreads(want);
 }
 
 /**
@@ -187,6 +182,11 @@ export const nativeCounts = { native: 0, fallback: 0 };
 export const productsAtThreads: Record<number, number> = {};
 
 const prod = (s: number[]) => s.reduce((p, d) => p * d, 1);
+
+function countNative(): void {
+  nativeCounts.native++;
+  if (threadsNow !== null) productsAtThreads[threadsNow] = (productsAtThreads[threadsNow] ?? 0) + 1;
+}
 
 /** Float32 element offset of a tensor on the heap. */
 function heapIndex(backend: WasmBackend, t: TensorInfo): number {
@@ -261,8 +261,7 @@ function batchMatMulNative(args: KernelArgs): TensorInfo {
     if (active) nativeCounts.fallback++;
     return originals.BatchMatMul(args);
   }
-  nativeCounts.native++;
-  if (threadsNow !== null) productsAtThreads[threadsNow] = (productsAtThreads[threadsNow] ?? 0) + 1;
+  countNative();
   const out = args.backend.makeOutput(p.outShape, 'float32');
   runProducts(args.backend, a, b, out, p, transposeA, transposeB, 0);
   return out;
@@ -301,8 +300,7 @@ function fusedMatMulNative(args: KernelArgs): TensorInfo {
     if (active) nativeCounts.fallback++;
     return originals._FusedMatMul(args);
   }
-  nativeCounts.native++;
-  if (threadsNow !== null) productsAtThreads[threadsNow] = (productsAtThreads[threadsNow] ?? 0) + 1;
+  countNative();
   const backend = args.backend;
   const out = backend.makeOutput(p.outShape, 'float32');
   if (bias != null) {

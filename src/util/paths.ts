@@ -38,13 +38,18 @@ export function evaluationsRoot(): string {
 
 let tmpCount = 0;
 
+/** A suffix for a temporary name that no concurrent writer shares: pid, thread id and a per-thread counter. */
+export function tmpSuffix(): string {
+  return `${process.pid}.${threadId}.${++tmpCount}`;
+}
+
 /**
- * Write `text` to `file` atomically: a temporary file in the same folder (named by pid, thread and a counter, so
- * concurrent writers never share one), then rename. Readers see the old file or the new one, never a part.
+ * Write `text` to `file` atomically: a temporary file in the same folder (tmpSuffix), then rename. Readers see the
+ * old file or the new one, never a part.
  */
 export function writeFileAtomic(file: string, text: string | Uint8Array): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${threadId}.${++tmpCount}.tmp`;
+  const tmp = `${file}.${tmpSuffix()}.tmp`;
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
 }
