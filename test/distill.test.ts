@@ -55,12 +55,14 @@ test('distill: cartpole student learns from its teacher, checkpoints, and resume
   assert.equal(first[0].evalReturn, null);
   assert.ok(first[1].evalReturn !== null && Number.isFinite(first[1].evalReturn));
   assert.ok(fs.existsSync(path.join(out, 'best', 'manifest.json')));
+  assert.deepEqual(fs.readdirSync(path.join(out, 'evaluated')), ['000002']);
   // Resumed: rounds 3 and 4, up to the budget; the buffer refilled from acting (its size restarts).
   const second = await distill(config, out, { maxRounds: 10 });
   assert.deepEqual(second.map((r) => [r.round, r.envSteps, r.bufferRows]), [[3, 3072, 1024], [4, 4096, 2048]]);
   const curve = fs.readFileSync(path.join(out, 'curve.csv'), 'utf8').trim().split('\n');
   assert.equal(curve[0], 'round,env_steps,beta,teacher_share,buffer_rows,train_seconds,eval_return,eval_metric');
   assert.deepEqual(curve.slice(1).map((l) => Number(l.split(',')[0])), [1, 2, 3, 4]);
+  assert.deepEqual(fs.readdirSync(path.join(out, 'evaluated')).sort(), ['000002', '000004']);
   // After 4k labelled steps the student swings the pole up part of the way: far above a random policy (~0-30).
   assert.ok(second[1].evalReturn! > 100, `student return ${second[1].evalReturn}`);
   // Another task or student view on the same folder is refused.

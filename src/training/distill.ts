@@ -223,7 +223,8 @@ export interface DistillOptions {
 
 /**
  * Run (or resume) a distillation into `out`: out/config.json, out/curve.csv, out/checkpoint/ (newest student and
- * state), out/best/ (best evaluated student). Returns the rows of this call.
+ * state), out/best/ (best evaluated student), out/evaluated/<round>/ (every evaluated student). Returns the rows of
+ * this call.
  */
 export async function distill(partial: Partial<DistillConfig>, out: string, options: DistillOptions = {}): Promise<DistillRow[]> {
   const config = resolveDistillConfig(partial);
@@ -322,6 +323,9 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
         const ev = await evaluatePolicy(student, { task: config.task, episodes: config.evalEpisodes, mode: 'mean', seed: DISTILL_EVAL_SEED, workers: config.workers });
         evalReturn = ev.mean;
         evalMetric = ev.metric ? ev.metric.mean : ev.mean;
+        // Every evaluated student is kept (out/evaluated/, not committed): a short evaluation picks `best`
+        // with its noise, so the candidates can be re-measured on the true task's 150 episodes.
+        saveAtomic(path.join(out, 'evaluated', String(state.round).padStart(6, '0')), student, { task: config.task, step: state.envSteps, distill: { round: state.round, evalReturn, evalMetric } });
         if (state.bestMetric === null || evalMetric > state.bestMetric) {
           state.bestMetric = evalMetric;
           saveAtomic(path.join(out, 'best'), student, { task: config.task, step: state.envSteps, distill: { round: state.round, evalReturn, evalMetric } });
