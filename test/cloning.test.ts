@@ -109,6 +109,30 @@ test('naive-abc never queries the expert; apc queries it exactly L*M times per u
   }
 });
 
+test('extendWhileImproving trains past the budget only while validation improves at its end, and up to its cap', async () => {
+  await initBackend();
+  const fit = (extra: Record<string, unknown>) => {
+    const student = new GaussianMLP({ view: ['x'], groupShapes: { x: [2] }, groupKinds: { x: 'state' }, actionDim: 1 }, { torso: [8], normalize: false }, new Rng(0));
+    const config = resolveCloningConfig({ strategy: 'bc', numAugmented: 0, batchSize: 3, numUpdates: 8, validateEvery: 4, patience: null, learningRate: 1e-3, ...extra });
+    const out = trainStudent({ student, expert: null, train: tinySet(), validation: tinySet(), config, rng: new Rng(0) });
+    student.dispose();
+    return out;
+  };
+  // A small learning rate on its own training set: the NLL falls at every validation.
+  const fixed = fit({});
+  assert.deepEqual([fixed.updates, fixed.budget, fixed.endedImproving, fixed.bestUpdate], [8, 8, true, 8]);
+  // Extended by half the budget (rounded to whole validation intervals) at a time: 8 -> 12 -> 16 -> ... -> 32 (4 x 8).
+  const extended = fit({ extendWhileImproving: 4 });
+  assert.deepEqual([extended.updates, extended.budget, extended.endedImproving], [32, 32, true]);
+  assert.deepEqual(extended.history.map((h) => h.update), [4, 8, 12, 16, 20, 24, 28, 32]);
+  // The first 8 updates are the same run (a cell that did not end improving is the same with or without the field).
+  assert.deepEqual(extended.history.slice(0, 2), fixed.history);
+  // Nothing improves at learning rate ~0: no extension, and not improving at the end.
+  const flat = fit({ extendWhileImproving: 4, learningRate: 1e-30 });
+  assert.deepEqual([flat.updates, flat.budget, flat.endedImproving], [8, 8, false]);
+  assert.throws(() => resolveCloningConfig({ extendWhileImproving: 0.5 }), /extendWhileImproving must be a number >= 1/);
+});
+
 test('perturbations touch state groups only; images and the expert-only privileged group are left as recorded', () => {
   const data = tinySet();
   const expert = new SpyExpert(['x', 'target']);

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ResultCache, cached, configKey, canonicalJson, runSweep, shardGrid, parseProfile, figurePlan, selectionPlan, selectedCloning, SELECTION_GRID, FIGURE_IDS,
-  rekeyStoredResults, expertSha256, compressionR,
+  rekeyStoredResults, expertSha256, compressionR, loadStoredCells, cellEndedImproving, computesMissing,
   type CellConfig, type SweepProgress,
 } from '../src/experiments';
 import { cachedDataset, datasetDir } from '../src/cloning/dataset';
@@ -14,6 +14,7 @@ import { expertReturnFile, loadTaskExpert } from '../src/cloning/experiment';
 import { kickstartLabel } from '../src/cloning/kickstart';
 import { GaussianMLP, initBackend, saveCheckpointSync } from '../src/policies';
 import { Rng } from '../src/util/rng';
+import { coverageMarkdown, coverageOf } from '../src/report/summary';
 
 const silent: SweepProgress = { start() {}, tick() {}, finish() {} };
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'apc-cache-'));
@@ -52,6 +53,35 @@ test('cached computes once, stores config and rows together, and recomputes on f
   assert.deepEqual(await cached(config, compute, { cache, force: true }), [{ seed: 3, value: 2 }]);
   assert.equal(calls, 2);
   assert.equal(cache.list('fig-x').length, 1);
+});
+
+test('a plan still being computed: stored cells load, missing ones are counted, cells that ended improving are named', () => {
+  const cache = new ResultCache(tmp());
+  const cell = (trajectories: number, seed: number, extra: Record<string, unknown> = {}): CellConfig => ({ figure: 'fig2-offline', kind: 'offline', task: 't', method: 'apc', trajectories, seed, trainSteps: 3000, ...extra });
+  const row = (bestUpdate: number, extra: Record<string, unknown> = {}) => ({ task: 't', method: 'APC', x: 1, seed: 0, return: 1, bestUpdate, ...extra });
+  const grid = [cell(1, 0), cell(1, 1), cell(5, 0), cell(10, 0, { extendWhileImproving: 4 }), cell(10, 1, { extendWhileImproving: 4 })];
+  cache.put(grid[0], [row(3000)], 1); // stored before `endedImproving`: best at the last update = still improving
+  cache.put(grid[1], [row(2500)], 1);
+  cache.put(grid[3], [row(12000, { endedImproving: true })], 1);
+  cache.put(grid[4], [row(3000, { endedImproving: false })], 1); // extended past its budget, then stopped improving
+  const stored = loadStoredCells(grid, cache);
+  assert.deepEqual([stored.planned, stored.stored, stored.rows.length], [5, 4, 4]);
+  assert.deepEqual(stored.missing, [grid[2]]);
+  assert.deepEqual(stored.endedImproving, [grid[0], grid[3]]);
+  assert.equal(cellEndedImproving({ figure: 'fig5-dagger', kind: 'dagger', trainSteps: 1 }, [row(1)]), false);
+  // The notebook's words say both.
+  const words = coverageMarkdown(coverageOf(stored), 'trajectories', 'fig2-offline').join('\n');
+  assert.match(words, /Not yet computed:\*\* 1 of the plan's 5 cells \(4 stored\).*t APC at 5 \(1 cell, seeds 0\)/);
+  assert.match(words, /Budget:\*\* 2 of the 4 stored cells stopped at their update budget.*t APC at 1 \(1 cell, seeds 0\), 10 \(1 cell, seeds 0\)/);
+  assert.match(words, /npm run sweep -- --figure fig2-offline/);
+  // A damaged cell is never drawn.
+  fs.writeFileSync(cache.file(grid[1]), '{');
+  assert.throws(() => loadStoredCells(grid, cache), /damaged|recompute/);
+  // Notebooks compute missing cells at the quick profile; at the paper profile only when asked.
+  assert.equal(computesMissing('quick', {}), true);
+  assert.equal(computesMissing('paper', {}), false);
+  assert.equal(computesMissing('paper', { APC_COMPUTE: '1' }), true);
+  assert.throws(() => computesMissing('paper', { APC_COMPUTE: 'yes' }), /APC_COMPUTE must be 0 or 1, got 'yes'/);
 });
 
 test('an interrupted sweep, rerun, recomputes only the cells that had not finished', async () => {
@@ -117,8 +147,12 @@ test('figure plans substitute a fast task with an expert, say so in the title, a
     fakeCheckpoint(path.join(experts, 'cheetah-run', 'expert'));
     const p2 = figurePlan('fig2-offline', 'paper');
     assert.deepEqual([...new Set(p2.grid.map((c) => c.task))], ['humanoid-run', 'cheetah-run']);
-    // Paper grid: 2 tasks x 3 methods x 3 dataset sizes x 3 seeds.
-    assert.equal(p2.grid.length, 2 * 3 * 3 * 3);
+    // Paper grid: 2 tasks x 3 methods x 7 dataset sizes (1 to 100 trajectories) x 5 seeds.
+    assert.equal(p2.grid.length, 2 * 3 * 7 * 5);
+    // The budget: 3000 updates, final, below 10 trajectories (the stored cells' protocol); from 10 on 300 per
+    // trajectory, extended while validation improves.
+    const budget = (n: number) => [...new Set(p2.grid.filter((c) => c.trajectories === n).map((c) => `${c.trainSteps}/${c.extendWhileImproving ?? '-'}`))];
+    assert.deepEqual([1, 2, 5, 10, 20, 50, 100].map(budget), [['3000/-'], ['3000/-'], ['3000/-'], ['3000/4'], ['6000/4'], ['15000/4'], ['30000/4']]);
     // Privileged experts stand in only with a task that has a privileged group and a camera (reacher-easy).
     assert.throws(() => figurePlan('fig4-privileged', 'quick'), /needs a trained expert for one of manipulator-insert-peg, humanoid-walls, reacher-easy/);
     fakeCheckpoint(path.join(experts, 'reacher-easy', 'expert'));

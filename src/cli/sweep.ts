@@ -22,13 +22,20 @@
 import { ResultCache, resultsRoot } from '../experiments';
 import { checkTaskName, parseFlags, runCli, UsageError } from './args';
 import { connectQueue, formatStatus, queueStatus, runQueuedSweep } from '../experiments/queue';
-import { computeCell, figurePlan, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
+import { computeCell, figurePlan, filterGrid, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
 
-const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--profile quick|paper|full] [--force] [--shard INDEX/COUNT] [--queue redis://HOST:PORT [--attempts 3]] | --queue redis://HOST:PORT --status | --rekey [--dry-run]`;
+const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--task A,B --methods bc,apc --trajectories 10,20 --seeds 0,1 (a part of a figure)] [--profile quick|paper|full] [--force] [--shard INDEX/COUNT] [--queue redis://HOST:PORT [--attempts 3]] | --queue redis://HOST:PORT --status | --rekey [--dry-run]`;
+
+/** A comma-separated list of numbers; the error names the flag. */
+function numberList(text: string, flag: string): number[] {
+  const out = text.split(',').map((v) => Number(v));
+  if (out.some((v) => !Number.isFinite(v))) throw new UsageError(`${flag} must be a comma-separated list of numbers, got '${text}'`);
+  return out;
+}
 
 async function main(): Promise<void> {
   // Switches (--force, --rekey, --dry-run, --status) stand alone or take true / false.
-  const f = parseFlags(process.argv.slice(2), { figure: '', task: '', method: 'apc', 'sigma-scale': 'raw', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false, queue: '', status: false, attempts: 3 }, USAGE);
+  const f = parseFlags(process.argv.slice(2), { figure: '', task: '', methods: '', trajectories: '', seeds: '', method: 'apc', 'sigma-scale': 'raw', profile: 'paper', force: false, shard: '', rekey: false, 'dry-run': false, queue: '', status: false, attempts: 3 }, USAGE);
   if (f.status) {
     if (!f.queue) throw new UsageError('--status needs --queue redis://HOST:PORT');
     const queue = await connectQueue(String(f.queue));
@@ -53,7 +60,12 @@ async function main(): Promise<void> {
     if (!(FIGURE_IDS as readonly string[]).includes(String(f.figure))) throw new UsageError(`--figure must be one of ${[...FIGURE_IDS, SELECTION_FIGURE].join(', ')}, got '${f.figure}'`);
     const plan = figurePlan(f.figure as FigureId, profile);
     console.error(plan.title.replace(/<br>|<sup>|<\/sup>/g, ' '));
-    grid = plan.grid;
+    grid = filterGrid(plan.grid, {
+      task: f.task ? String(f.task).split(',') : null,
+      method: f.methods ? String(f.methods).split(',') : null,
+      trajectories: f.trajectories ? numberList(String(f.trajectories), '--trajectories') : null,
+      seed: f.seeds ? numberList(String(f.seeds), '--seeds') : null,
+    });
   }
   grid = shardGrid(grid, String(f.shard));
   const label = f.shard ? `${f.figure} (shard ${f.shard})` : String(f.figure);

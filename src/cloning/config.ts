@@ -34,6 +34,12 @@ export interface CloningConfig {
   /** Stop after this many validations without improvement (null: never). The best-validation weights are kept. Default 8. */
   patience: number | null;
   /**
+   * Where the last validation at the end of `numUpdates` is the best so far (validation still improving), train on:
+   * the budget grows by half at a time, up to this multiple of `numUpdates` (null: never; the budget is final). The
+   * result's `endedImproving` says whether validation was still improving where training stopped. Default null.
+   */
+  extendWhileImproving: number | null;
+  /**
    * Random-shift augmentation of the student's image groups: replicate-pad by this many pixels then crop (0: off).
    * Combines with any strategy; with 'bc' it is Figure 4's "image only" variant. Needs a student with an image group.
    * Default 0.
@@ -58,6 +64,7 @@ export const DEFAULT_CLONING: CloningConfig = {
   loss: 'nll',
   validateEvery: 250,
   patience: 8,
+  extendWhileImproving: null,
   imageShift: 0,
   perturbScale: null,
 };
@@ -84,6 +91,9 @@ export function resolveCloningConfig(partial: Partial<CloningConfig> = {}): Clon
   if (!(c.learningRate > 0)) throw new RangeError(`learningRate must be > 0, got ${c.learningRate}`);
   if (c.patience !== null && (!Number.isInteger(c.patience) || c.patience <= 0)) {
     throw new RangeError(`patience must be a positive integer or null, got ${c.patience}`);
+  }
+  if (c.extendWhileImproving !== null && !(typeof c.extendWhileImproving === 'number' && c.extendWhileImproving >= 1 && Number.isFinite(c.extendWhileImproving))) {
+    throw new RangeError(`extendWhileImproving must be a number >= 1 (the largest multiple of numUpdates) or null, got ${c.extendWhileImproving}`);
   }
   if (!Number.isInteger(c.imageShift) || c.imageShift < 0) throw new RangeError(`imageShift must be a non-negative integer, got ${c.imageShift}`);
   if (c.perturbScale !== null) {

@@ -54,6 +54,11 @@ export interface OfflineCell {
   expertCheckpoint?: string;
   /** sha256 of that checkpoint when the cell was planned (util/experts.ts); computing refuses other weights. */
   expertSha256?: string;
+  /**
+   * Train past `trainSteps` while validation still improves at the budget's end, up to this multiple of it
+   * (trainer.ts extendWhileImproving). Absent: trainSteps is final (the cells stored before this field).
+   */
+  extendWhileImproving?: number;
   /** Form of sigmaS: absent / 'raw' (observation units, the paper's) or 'expert-std' (x the expert normaliser's std per dimension). */
   sigmaScale?: 'raw' | 'expert-std';
   [key: string]: unknown;
@@ -171,8 +176,8 @@ interface PreparedCell {
   rngKey: string;
 }
 
-/** A field the perturbing methods' cells must carry (BC's omit it). */
-function requiredNumber(cell: OfflineCell, field: 'sigmaS' | 'numAugmented'): number {
+/** A numeric field of the cell (sigma_s and M: the perturbing methods' cells must carry them, BC's omit them). */
+function requiredNumber(cell: OfflineCell, field: 'sigmaS' | 'numAugmented' | 'extendWhileImproving'): number {
   const v = cell[field];
   if (typeof v !== 'number') throw new RangeError(`a ${cell.method} cell needs ${field} (a number), got ${JSON.stringify(v)}`);
   return v;
@@ -205,6 +210,7 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
     strategy: cell.method, batchSize: cell.batchSize,
     ...(cell.method === 'bc' ? { numAugmented: 0 } : { sigmaS: requiredNumber(cell, 'sigmaS'), numAugmented: requiredNumber(cell, 'numAugmented') }),
     numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), imageShift,
+    ...(cell.extendWhileImproving !== undefined ? { extendWhileImproving: requiredNumber(cell, 'extendWhileImproving') } : {}),
     perturbScale: sigmaScale === 'expert-std' ? expertStdScale(expert) : null,
   });
   // Student-view and image-shift runs get their own stream; the key of a plain cell is unchanged (results reproduce).
@@ -231,7 +237,7 @@ export async function runOfflineCloning(cell: OfflineCell): Promise<Record<strin
     // The paper's compression ratio r (Figure 3): product of the expert's torso widths / product of the student's.
     ...(cell.studentTorso ? { r: expert.config.torso.reduce((a, b) => a * b, 1) / torso.reduce((a, b) => a * b, 1) } : {}),
     ...(studentView ? { studentView } : {}), ...(imageShift > 0 ? { imageShift } : {}),
-    bestUpdate: fit.bestUpdate, validationNll: fit.bestValidationNll, expertQueries: fit.expertQueries,
+    bestUpdate: fit.bestUpdate, updates: fit.updates, endedImproving: fit.endedImproving, validationNll: fit.bestValidationNll, expertQueries: fit.expertQueries,
   }];
 }
 
@@ -258,7 +264,7 @@ export async function runCloningSelection(cell: OfflineCell): Promise<Record<str
   return [{
     figure: cell.figure, task: cell.task, method: methodName(cell.method, config.imageShift), x: cell.trajectories, seed: cell.seed,
     sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, ...(cell.sigmaScale ? { sigmaScale: cell.sigmaScale } : {}), validationMse: sq / (validation.size * A),
-    validationNll: fit.bestValidationNll, bestUpdate: fit.bestUpdate, expertQueries: fit.expertQueries,
+    validationNll: fit.bestValidationNll, bestUpdate: fit.bestUpdate, updates: fit.updates, endedImproving: fit.endedImproving, expertQueries: fit.expertQueries,
     // The cache's row type wants a return; selection has none (NaN is not JSON): null marks it absent.
     return: null,
   }];

@@ -28,9 +28,16 @@ export interface TrainStudentArgs {
   onValidate?: (update: number, validationNll: number) => void;
 }
 
-/** What trainStudent returns: updates run, the best validation update and NLL, the validation history, expert queries. */
+/**
+ * What trainStudent returns: updates run, the best validation update and NLL, whether validation was still improving
+ * where training stopped, the validation history, expert queries.
+ */
 export interface TrainStudentResult {
   updates: number;
+  /** The budget in force at the end (numUpdates, or more where extendWhileImproving extended it). */
+  budget: number;
+  /** Training stopped at its (final) budget with the last validation the best so far; false without validation. */
+  endedImproving: boolean;
   bestUpdate: number;
   bestValidationNll: number | null;
   history: { update: number; validationNll: number; trainLoss: number }[];
@@ -136,7 +143,12 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
   let lossCount = 0;
   let update = 0;
   const idx = new Int32Array(L);
-  for (update = 1; update <= config.numUpdates; update++) {
+  // The budget: numUpdates, extended by half at a time while validation still improves at its end (up to
+  // extendWhileImproving x numUpdates), each extension a whole number of validation intervals.
+  let budget = config.numUpdates;
+  const maxBudget = config.extendWhileImproving === null ? budget : Math.floor(config.extendWhileImproving * config.numUpdates);
+  let endedImproving = false;
+  for (update = 1; update <= budget; update++) {
     // -- batch: L recorded states (with replacement), the strategy's rows --
     for (let i = 0; i < L; i++) idx[i] = rng.int(train.size);
     const batch = buildBatch(config, train, idx, student.view, expert, rng);
@@ -164,7 +176,7 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
     lossSum += lossValue;
     lossCount += 1;
     // -- validate, keep the best weights, stop early --
-    if (validation && (update % config.validateEvery === 0 || update === config.numUpdates)) {
+    if (validation && (update % config.validateEvery === 0 || update === budget)) {
       const nll = validationNll(student, validation);
       if (diverged(nll)) throw new DivergenceError(`cloning diverged at update ${update}: validation NLL ${nll} (mean train loss ${lossSum / lossCount}); no result was written`);
       checkFiniteWeights(`cloning update ${update}`, vars, student.weightNames());
@@ -178,11 +190,17 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
       } else if (config.patience !== null && ++sinceBest >= config.patience) {
         break;
       }
+      if (update === budget && best.update === update) {
+        if (budget < maxBudget) {
+          const step = Math.max(config.validateEvery, Math.round(budget / 2 / config.validateEvery) * config.validateEvery);
+          budget = Math.min(maxBudget, budget + step);
+        } else endedImproving = true;
+      }
     }
   }
-  const updates = Math.min(update, config.numUpdates);
+  const updates = Math.min(update, budget);
   checkFiniteWeights(`cloning update ${updates}`, vars, student.weightNames());
   if (validation) restore(vars, best.weights);
   adam.dispose();
-  return { updates, bestUpdate: validation ? best.update : updates, bestValidationNll: validation ? best.nll : null, history, expertQueries };
+  return { updates, budget, endedImproving, bestUpdate: validation ? best.update : updates, bestValidationNll: validation ? best.nll : null, history, expertQueries };
 }

@@ -159,6 +159,22 @@ const SCALES: Record<ProfileName, Scale> = {
 };
 
 /**
+ * The update budget of an offline cell with `trajectories` trajectories at the paper profile. From BUDGET_GROWS_FROM
+ * trajectories on it grows with the dataset (BUDGET_PER_TRAJECTORY updates each, at least the profile's trainSteps)
+ * and training goes on while validation still improves at the budget's end, up to BUDGET_EXTEND x the budget
+ * (trainer.ts extendWhileImproving). Smaller datasets keep the budget their stored cells were computed with (final:
+ * cells that stopped there while still improving are counted in the figure's summary, `coverage.endedImproving`).
+ */
+export const BUDGET_GROWS_FROM = 10;
+export const BUDGET_PER_TRAJECTORY = 300;
+export const BUDGET_EXTEND = 4;
+
+export function offlineBudget(profile: ProfileName, trajectories: number, trainSteps: number): { trainSteps: number; extendWhileImproving?: number } {
+  if (profile !== 'paper' || trajectories < BUDGET_GROWS_FROM) return { trainSteps };
+  return { trainSteps: Math.max(trainSteps, BUDGET_PER_TRAJECTORY * trajectories), extendWhileImproving: BUDGET_EXTEND };
+}
+
+/**
  * Cloning settings shared by the figures (paper section 5: dataset and evaluation action noise 0.2). sigma_s and M
  * are defaults here; at the paper profile each task uses the pair chosen on its validation data (selection.ts).
  */
@@ -231,7 +247,8 @@ function grid<T extends Record<string, unknown>>(axes: { [K in keyof T]: T[K][] 
 }
 
 function scaleText(s: Record<string, number | number[] | string>): string {
-  return Object.entries(s).map(([k, v]) => `${k} ${Array.isArray(v) ? (v.length > 4 ? `${v.length}` : v.join(',')) : v}`).join(', ');
+  // Long lists as their range and count: "trajectories 1-100 (7 values)".
+  return Object.entries(s).map(([k, v]) => `${k} ${Array.isArray(v) ? (v.length > 4 ? `${v[0]}-${v[v.length - 1]} (${v.length} values)` : v.join(',')) : v}`).join(', ');
 }
 
 /** Greedy line wrap of `parts` (joined by `sep`) at `width` characters, lines joined by <br>. */
@@ -283,6 +300,9 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
         what: 'Offline policy cloning', paperTasks: ['humanoid-run', 'manipulator-insert-peg', 'humanoid-walls'],
         paperClaim: 'With few expert trajectories APC reaches expert-level return while BC and Naive ABC need many more ' +
           'trajectories (paper Figure 2).',
+        // To 100 trajectories and 5 seeds (the paper: to 1000, the full profile's range). The figure draws the cells
+        // stored so far and says how many of the planned ones that is.
+        ...(profile === 'paper' ? { seeds: [0, 1, 2, 3, 4], trajectories: [1, 2, 5, 10, 20, 50, 100] } : {}),
       });
     case 'fig3-compression': {
       // The paper's students (Figure 3): [256], [256, 64], [256, 256] against the expert's [256, 256, 256]. A
@@ -310,7 +330,7 @@ export function figurePlan(id: FigureId, profile: ProfileName): FigurePlan {
           r: `product of the expert's torso widths (${expertTorso.join('x')}) / product of the student's; parameter-count ratios are the rows' compressionRatio`,
         },
         // 4 students x 3 methods: fewer seeds and dataset sizes than Figure 2, and M at most 4, fit this machine's budget.
-        ...(profile === 'paper' ? { seeds: [0, 1], trajectories: [1, 5], maxAugmented: 4 } : profile === 'full' ? { seeds: [0, 1, 2], trajectories: [1, 5, 20, 50] } : {}),
+        ...(profile === 'paper' ? { seeds: [0, 1, 2], trajectories: [1, 5, 20, 50], maxAugmented: 4 } : profile === 'full' ? { seeds: [0, 1, 2], trajectories: [1, 5, 20, 50] } : {}),
       });
     }
     case 'fig4-privileged':
@@ -433,8 +453,11 @@ function offlinePlan(
   const s = { ...base, seeds: o.seeds ?? base.seeds, trajectories: o.trajectories ?? base.trajectories, trainSteps: o.trainSteps ?? base.trainSteps };
   const cap = (c: Cloning) => (o.maxAugmented !== undefined ? { ...c, numAugmented: Math.min(c.numAugmented, o.maxAugmented) } : c);
   const { tasks, substitutions } = resolveTasks(id, o.paperTasks, o.fallbacks);
+  const grows = profile === 'paper' && s.trajectories.some((n) => n >= BUDGET_GROWS_FROM);
   const scale = {
-    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories, trainSteps: s.trainSteps, ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS),
+    seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories,
+    trainSteps: grows ? `${s.trainSteps} below ${BUDGET_GROWS_FROM} trajectories, from ${BUDGET_GROWS_FROM} on ${BUDGET_PER_TRAJECTORY} x trajectories extended while validation improves (to ${BUDGET_EXTEND}x)` : s.trainSteps,
+    ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS),
     ...(o.maxAugmented !== undefined ? { 'M at most': o.maxAugmented } : {}),
   };
   return {
@@ -442,12 +465,13 @@ function offlinePlan(
     title: title(o.what, tasks, substitutions, profile, scale),
     // Per method: APC carries its sigma_s and M, Naive ABC its own (selection.ts); BC none, since it perturbs nothing
     // (its cells keep their keys whatever the selection chooses).
-    grid: tasks.flatMap((task) => CLONING_METHODS.flatMap((method) => grid({
-      figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes,
-      trajectories: profile === 'full' && o.trajectories === undefined && task === 'manipulator-insert-peg' ? FULL_TRAJECTORIES_PEG : s.trajectories, seed: s.seeds,
-      trainSteps: [s.trainSteps], evalEpisodes: [s.evalEpisodes], ...oneOf(withoutPerturbation(method, cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning }))),
-      ...oneOf(expertFields(task)),
-    }) as unknown as CellConfig[])),
+    grid: tasks.flatMap((task) => CLONING_METHODS.flatMap((method) =>
+      (profile === 'full' && o.trajectories === undefined && task === 'manipulator-insert-peg' ? FULL_TRAJECTORIES_PEG : s.trajectories).flatMap((n) => grid({
+        figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes,
+        trajectories: [n], seed: s.seeds,
+        ...oneOf(offlineBudget(profile, n, s.trainSteps)), evalEpisodes: [s.evalEpisodes], ...oneOf(withoutPerturbation(method, cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning }))),
+        ...oneOf(expertFields(task)),
+      }) as unknown as CellConfig[]))),
     plot: {
       xTitle: 'expert trajectories in the dataset', yTitle: 'return (noise 0.2)', xLog: true, rowKey: o.rowKey ?? null, expertLine: true, higherIsBetter: true,
       ...(o.series ? { seriesKey: o.series.key, seriesSuffix: o.series.suffix } : {}),

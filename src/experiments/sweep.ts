@@ -160,3 +160,71 @@ export function loadStoredRows<R>(grid: CellConfig[], cache: ResultCache = new R
     return entry.stored!.rows;
   });
 }
+
+/** A plan's stored cells: their rows, how many of the planned cells are stored, and the missing cells' configs. */
+export interface StoredCells<R> {
+  rows: R[];
+  planned: number;
+  stored: number;
+  missing: CellConfig[];
+  /**
+   * Stored offline cells whose training stopped at its final budget with validation still improving (the row's
+   * `endedImproving`; for cells stored before that field, best validation at the last update, `trainSteps`).
+   */
+  endedImproving: CellConfig[];
+}
+
+/** Whether a stored offline cell stopped at its budget with validation still improving (see StoredCells). */
+export function cellEndedImproving(config: CellConfig, rows: readonly Record<string, unknown>[]): boolean {
+  if (config.kind !== 'offline') return false;
+  return rows.some((r) => (typeof r.endedImproving === 'boolean' ? r.endedImproving : typeof r.bestUpdate === 'number' && r.bestUpdate === config.trainSteps));
+}
+
+/**
+ * The stored cells of `grid`, missing ones left out and counted (figures at a scale that is still being computed
+ * draw what is stored and say how much that is). A damaged cell throws, naming it.
+ */
+export function loadStoredCells<R>(grid: CellConfig[], cache: ResultCache = new ResultCache()): StoredCells<R> {
+  const out: StoredCells<R> = { rows: [], planned: grid.length, stored: 0, missing: [], endedImproving: [] };
+  for (const c of grid) {
+    const entry = cache.inspect<R>(c);
+    if (entry?.damaged) throw new Error(`${entry.damaged}; recompute it with the sweep (it is then stored again)`);
+    if (!entry) {
+      out.missing.push(c);
+      continue;
+    }
+    out.stored++;
+    out.rows.push(...entry.stored!.rows);
+    if (cellEndedImproving(c, entry.stored!.rows as unknown as Record<string, unknown>[])) out.endedImproving.push(c);
+  }
+  return out;
+}
+
+/**
+ * Whether a notebook computes its figure's missing cells: always at the quick profile (minutes); at the paper and
+ * full profiles only with APC_COMPUTE=1, since their cells take core-hours (`npm run sweep -- --figure ID`
+ * computes them in the background, resumable). Without it the notebook draws the stored cells and says how many.
+ */
+export function computesMissing(profile: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.APC_COMPUTE !== undefined && env.APC_COMPUTE !== '' && env.APC_COMPUTE !== '0' && env.APC_COMPUTE !== '1') {
+    throw new RangeError(`APC_COMPUTE must be 0 or 1, got '${env.APC_COMPUTE}'`);
+  }
+  return profile === 'quick' || env.APC_COMPUTE === '1';
+}
+
+/**
+ * The cells of `grid` whose fields take one of the listed values (null: any). A value that no cell has is refused,
+ * naming the values the plan has.
+ */
+export function filterGrid(grid: CellConfig[], filters: Record<string, (string | number)[] | null>): CellConfig[] {
+  let out = grid;
+  for (const [key, values] of Object.entries(filters)) {
+    if (values === null) continue;
+    const has = [...new Set(grid.map((c) => c[key]))];
+    for (const v of values) {
+      if (!has.includes(v)) throw new RangeError(`--${key === 'seed' ? 'seeds' : key === 'method' ? 'methods' : key} ${v}: the plan has ${has.map(String).join(', ')}`);
+    }
+    out = out.filter((c) => values.includes(c[key] as string | number));
+  }
+  return out;
+}

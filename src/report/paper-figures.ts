@@ -8,7 +8,8 @@ import { groupKeys, METHOD_ORDER, type FigurePlan } from '../experiments/figures
 import { aggregateSeeds, SPREAD_NAMES, type AggregatePoint, type Spread } from './frame';
 import { lineGrid, type PlotlyFigure } from './figure';
 import { publishFigure, type PublishedFigure } from './export';
-import { figureSummary, INTERVAL_NOTE, writeSummary, type FigureSummary } from './summary';
+import { coverageOf, figureSummary, INTERVAL_NOTE, writeSummary, type Coverage, type FigureSummary } from './summary';
+import type { StoredCells } from '../experiments/sweep';
 
 /** A series label's number: integers as they are (Figure 3's r = 65536), others with two decimals. */
 function suffixNumber(v: number): string {
@@ -83,6 +84,12 @@ export function planMarkdown(plan: FigurePlan): string {
   return lines.join('\n');
 }
 
+/** `title` with a last small line saying how many of the plan's cells are stored. */
+export function coverageTitle(title: string, coverage: Coverage): string {
+  const line = `${coverage.stored} of ${coverage.planned} planned cells computed so far (the rest: npm run sweep)`;
+  return title.endsWith('</sup>') ? `${title.slice(0, -'</sup>'.length)}<br>${line}</sup>` : `${title}<br><sup>${line}</sup>`;
+}
+
 /** A published figure with its summary (figures/<figure-id>.summary.json beside the PNG). */
 export interface PublishedPlan extends PublishedFigure {
   summary: FigureSummary;
@@ -93,11 +100,14 @@ export interface PublishedPlan extends PublishedFigure {
  * Draw a plan from its stored rows (means with 95% CIs over seeds), write its HTML, PNG and SVG, and its summary
  * beside them (dir default: figuresDir(plan.profile)).
  */
-export function publishPlan(plan: FigurePlan, rows: ResultRow[], options: { dir?: string; caption?: string } = {}): PublishedPlan {
-  const figure = drawPlan(plan, aggregatePlan(plan, rows), rows);
-  const caption = options.caption ?? `${plan.paperClaim} Profile ${plan.profile}; ${rows.length} result rows. Bands and error bars: ${INTERVAL_NOTE}.`;
+export function publishPlan(plan: FigurePlan, rows: ResultRow[], options: { dir?: string; caption?: string; stored?: StoredCells<ResultRow> } = {}): PublishedPlan {
+  const coverage = options.stored ? coverageOf(options.stored) : undefined;
+  // A plan not yet computed in full says so in its title: how many of its cells the figure draws.
+  const drawn = coverage && coverage.stored < coverage.planned ? { ...plan, title: coverageTitle(plan.title, coverage) } : plan;
+  const figure = drawPlan(drawn, aggregatePlan(plan, rows), rows);
+  const caption = options.caption ?? `${plan.paperClaim} Profile ${plan.profile}; ${rows.length} result rows${coverage && coverage.stored < coverage.planned ? ` (${coverage.stored} of ${coverage.planned} planned cells stored)` : ''}. Bands and error bars: ${INTERVAL_NOTE}.`;
   const published = publishFigure(figure, plan.id, { profile: plan.profile, caption, ...(options.dir ? { dir: options.dir } : {}) });
-  const summary = figureSummary(plan, rows);
+  const summary = figureSummary(plan, rows, coverage ? { coverage } : {});
   const summaryPath = writeSummary(summary, options.dir);
   return { ...published, summary, summaryFile: summaryPath };
 }

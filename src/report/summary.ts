@@ -130,6 +130,43 @@ export interface FigureSummary {
   xUnit: string;
   points: SummaryPoint[];
   comparisons: SummaryComparison[];
+  /**
+   * How much of the plan is stored: planned and stored cells, the missing ones per task, method and x (with their
+   * count), and the stored offline cells that stopped at their budget with validation still improving (their points
+   * are lower bounds of what more updates would give). Absent when the caller did not say (every row stored).
+   */
+  coverage?: Coverage;
+}
+
+/** One group of cells (per task, method and x) of a coverage entry, with the seeds it holds. */
+export interface CoverageGroup { task: string; method: string; x: number | null; cells: number; seeds: number[] }
+
+/** See FigureSummary.coverage. */
+export interface Coverage {
+  planned: number;
+  stored: number;
+  missing: CoverageGroup[];
+  endedImproving: CoverageGroup[];
+}
+
+/** Cells grouped by task, method and x (trajectories, or the online figures' environment steps), seeds listed. */
+export function coverageGroups(cells: readonly CellConfig[]): CoverageGroup[] {
+  const groups = new Map<string, CoverageGroup>();
+  for (const c of cells) {
+    const xv = typeof c.trajectories === 'number' ? c.trajectories : typeof c.envSteps === 'number' ? c.envSteps : null;
+    const label = c.kind === 'offline' || c.kind === 'select' ? methodName(c.method as Parameters<typeof methodName>[0], typeof c.imageShift === 'number' ? c.imageShift : 0) : String(c.method ?? '');
+    const key = JSON.stringify([c.task, label, xv]);
+    const g = groups.get(key) ?? { task: String(c.task ?? ''), method: label, x: xv, cells: 0, seeds: [] };
+    g.cells++;
+    if (typeof c.seed === 'number' && !g.seeds.includes(c.seed)) g.seeds.push(c.seed);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map((g) => ({ ...g, seeds: g.seeds.sort((a, b) => a - b) }));
+}
+
+/** The coverage entry of a plan's stored cells (sweep.ts loadStoredCells). */
+export function coverageOf(stored: { planned: number; stored: number; missing: CellConfig[]; endedImproving: CellConfig[] }): Coverage {
+  return { planned: stored.planned, stored: stored.stored, missing: coverageGroups(stored.missing), endedImproving: coverageGroups(stored.endedImproving) };
 }
 
 function product(widths: number[]): number {
@@ -171,6 +208,8 @@ function studentOrder(p: { student?: string; r?: number }, q: { student?: string
 export interface SummaryOptions {
   /** The comparisons tested (default COMPARISONS[plan.id]). */
   comparisons: ComparisonSpec[];
+  /** The plan's coverage (stored / planned cells), written into the summary. */
+  coverage: Coverage;
 }
 
 /** The summary of a plan's stored rows (points, comparisons and the protocol that produced them). */
@@ -276,6 +315,7 @@ export function figureSummary(plan: FigurePlan, rows: ResultRow[], options: Part
     xUnit: X_UNITS[plan.id],
     points,
     comparisons,
+    ...(options.coverage ? { coverage: options.coverage } : {}),
   };
 }
 
@@ -384,6 +424,7 @@ export function statsMarkdown(summary: FigureSummary): string {
       `${summary.higherIsBetter ? '' : 'Lower is better here (error). '}All numbers: \`figures/${summary.figure}.summary.json\`${summary.profile === 'paper' ? '' : ` (profile ${summary.profile}: under figures/${summary.profile}/)`}.`,
     '',
   ];
+  if (summary.coverage) lines.push(...coverageMarkdown(summary.coverage, unit, summary.figure));
   for (const g of comparisonGroups(summary.comparisons)) {
     const ns = uniqueValues(g.items.map((c) => c.n));
     const testable = g.items.filter((c) => c.p !== null);
@@ -402,4 +443,24 @@ export function statsMarkdown(summary: FigureSummary): string {
   }
   if (summary.comparisons.length === 0) lines.push('- No pair of the figure\'s comparisons was measured on common seeds.');
   return lines.join('\n');
+}
+
+/** Groups listed per task and method: "task method at x1 (seeds), x2 (seeds)". */
+function groupList(groups: CoverageGroup[], unit: string): string {
+  const by = new Map<string, CoverageGroup[]>();
+  for (const g of groups) by.set(`${g.task} ${g.method}`, [...(by.get(`${g.task} ${g.method}`) ?? []), g]);
+  return [...by].map(([k, gs]) => `${k} at ${gs.sort((a, b) => (a.x ?? 0) - (b.x ?? 0)).map((g) => `${g.x === null ? '' : `${fmtX(g.x)} `}(${g.cells} cell${g.cells === 1 ? '' : 's'}, seeds ${g.seeds.join(',')})`).join(', ')}`).join('; ') + (unit ? ` (x in ${unit})` : '');
+}
+
+/** The notebook's words on how much of the plan is stored and which stored cells ended while still improving. */
+export function coverageMarkdown(c: Coverage, unit: string, figure: string): string[] {
+  const out: string[] = [];
+  if (c.stored < c.planned) {
+    out.push(`- **Not yet computed:** ${c.planned - c.stored} of the plan's ${c.planned} cells (${c.stored} stored); the figure and the tests below use the stored ones only. Missing: ${groupList(c.missing, unit)}. \`npm run sweep -- --figure ${figure}\` computes them (resumable).`);
+  }
+  if (c.endedImproving.length > 0) {
+    const n = c.endedImproving.reduce((a, g) => a + g.cells, 0);
+    out.push(`- **Budget:** ${n} of the ${c.stored} stored cells stopped at their update budget with validation still improving, so their points are lower bounds of what longer training gives: ${groupList(c.endedImproving, unit)}.`);
+  }
+  return out.length > 0 ? [...out, ''] : out;
 }
