@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RingBuffer, betaAt, distill, resolveDistillConfig } from '../src/training/distill';
+import { RingBuffer, betaAt, distill, makeTeacher, resolveDistillConfig } from '../src/training/distill';
+import { VecEnv } from '../src/envs/vec-env';
+import { PegController } from '../src/training/peg-controller';
+import type { ManipulatorInsertPeg } from '../src/envs/manipulator';
 
 const EXPERT = path.join(__dirname, '..', '..', 'data', 'experts', 'cartpole-swingup', 'expert');
 
@@ -67,4 +70,36 @@ test('distill: cartpole student learns from its teacher, checkpoints, and resume
   assert.ok(second[1].evalReturn! > 100, `student return ${second[1].evalReturn}`);
   // Another task or student view on the same folder is refused.
   await assert.rejects(distill({ ...config, torso: [32] }, out), /is a run with torso \[64,64\], not \[32\]; choose another --out/);
+});
+
+test('distill from a scripted controller: labels are the controller\'s actions on each env\'s simulator; the student may read privileged groups', async () => {
+  const base = { task: 'manipulator-insert-peg', teacher: 'controller', studentView: 'expert', workers: 1, taskOptions: { camera: false, episodeLength: 40 } };
+  assert.throws(() => resolveDistillConfig({ ...base, workers: 2 }), /workers must be 0 or 1, got 2/);
+  assert.throws(() => resolveDistillConfig({ ...base, strategy: 'apc' }), /a controller reads the simulator, not observations: use bc or naive-abc/);
+  assert.throws(() => resolveDistillConfig({ ...base, task: 'cartpole-swingup' }), /task cartpole-swingup has no scripted controller \(tasks with one: manipulator-insert-peg\)/);
+  const config = resolveDistillConfig(base);
+  const vec = await VecEnv.create({ task: config.task, taskOptions: config.taskOptions, numEnvs: 2, workers: 1, seed: 7 });
+  const teacher = await makeTeacher(config, vec.spec.actionDim);
+  try {
+    let obs = await vec.reset();
+    for (let t = 0; t < 3; t++) {
+      const labels = teacher.label(obs, 2, vec);
+      for (let i = 0; i < 2; i++) {
+        const own = new PegController(vec.localTask(i) as ManipulatorInsertPeg);
+        assert.deepEqual(Array.from(labels.mean.subarray(5 * i, 5 * i + 5)), Array.from(own.act(), Math.fround), `env ${i} step ${t}`);
+        own.dispose();
+      }
+      assert.deepEqual([...new Set(labels.std)], [Math.fround(0.1)]);
+      obs = (await vec.step(labels.mean)).obs;
+    }
+  } finally {
+    teacher.dispose();
+    await vec.close();
+  }
+  // Two rounds: the student reads the privileged target pose; its normaliser comes from round 1's states.
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-peg-'));
+  const rows = await distill({ ...base, torso: [32], numEnvs: 2, stepsPerRound: 64, envSteps: 128, betaRounds: 1, updatesPerRound: 20, batchSize: 16, evalEvery: 2, evalEpisodes: 1 }, out);
+  assert.deepEqual(rows.map((r) => [r.round, r.teacherShare, r.bufferRows]), [[1, 1, 64], [2, 0, 128]]);
+  const manifest = JSON.parse(fs.readFileSync(path.join(out, 'best', 'manifest.json'), 'utf8'));
+  assert.ok(JSON.stringify(manifest).includes('target_pos'), 'the student reads target_pos');
 });

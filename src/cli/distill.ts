@@ -3,11 +3,14 @@
  * (src/training/distill.ts). The same command resumes from out/checkpoint/.
  *   npm run distill -- --task humanoid-walls --teacher data/experts/humanoid-walls/expert --student-view student \
  *                      --out data/experts/humanoid-walls/vision-run [--env-steps 2000000] [--set key=value ...]
+ * `--teacher controller` distils the task's scripted controller (manipulator-insert-peg's reads the simulator):
+ *   npm run distill -- --task manipulator-insert-peg --teacher controller --student-view expert \
+ *                      --out data/experts/manipulator-insert-peg/distill-run --set workers=1,taskOptions={"camera":false}
  */
 import { DEFAULT_DISTILL, distill, resolveDistillConfig, type DistillConfig } from '../training/distill';
 import { checkTaskName, parseFlags, runCli, UsageError } from './args';
 
-const USAGE = 'usage: npm run distill -- --task NAME --teacher DIR --student-view VIEW --out DIR [--env-steps N] [--seed S] ' +
+const USAGE = 'usage: npm run distill -- --task NAME --teacher DIR|controller --student-view VIEW --out DIR [--env-steps N] [--seed S] ' +
   `[--set key=value[,key=value...]] (keys: ${Object.keys(DEFAULT_DISTILL).join(', ')})`;
 
 /** `key=value,key=value` overrides of the distillation config; values are JSON (numbers, lists) or plain strings. */

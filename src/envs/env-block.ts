@@ -73,6 +73,18 @@ export class EnvBlock {
     }
   }
 
+  /** Env `start + k`'s task (read-only use: a teacher that reads the simulator, e.g. a scripted controller). */
+  task(k: number): Task {
+    const t = this.tasks[k];
+    if (!t) throw new RangeError(`env block ${this.start}..${this.start + this.tasks.length - 1} has no env ${this.start + k}`);
+    return t;
+  }
+
+  /** How many envs this block steps. */
+  get size(): number {
+    return this.tasks.length;
+  }
+
   private resetOne(k: number): void {
     this.tasks[k].reset(new Rng(`${this.seed}/${this.start + k}/${this.episodes[k]}`));
     this.episodes[k] += 1;

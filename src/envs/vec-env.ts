@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import './index'; // registers every task
 import { EnvBlock, type EpisodeReplay, type StepBuffers } from './env-block';
 import { makeTask, variantModules } from './registry';
-import { checkAction, type TaskOptions, type TaskSpec } from './types';
+import { checkAction, type Task, type TaskOptions, type TaskSpec } from './types';
 
 export interface VecEnvOptions {
   /** Registered task name. */
@@ -108,6 +108,17 @@ export class VecEnv {
       worker.on('error', (e) => die(`crashed: ${e.message}`));
       worker.on('exit', (code) => die(`exited with code ${code}`));
     });
+  }
+
+  /**
+   * Env i's task, for teachers that read the simulator (a scripted controller). Only the calling thread's envs are
+   * reachable: create the VecEnv with workers <= 1 so that every env is. Read its state; never step or reset it.
+   */
+  localTask(i: number): Task {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.local.size)) {
+      throw new RangeError(`env ${i} is not stepped by the calling thread (its block holds envs 0..${this.local.size - 1}; create the VecEnv with workers <= 1 to reach every env)`);
+    }
+    return this.local.task(i);
   }
 
   static async create(opts: VecEnvOptions): Promise<VecEnv> {

@@ -27,11 +27,18 @@ import { initStudentNormalizer, trainStudent } from '../cloning/trainer';
 import type { SampleSet } from '../cloning/strategies';
 import { resolveStudentView } from '../cloning/views';
 import { DISTILL_EVAL_SEED } from '../util/seeds';
+import type { Task } from '../envs/types';
+import type { ManipulatorInsertPeg } from '../envs/manipulator';
+import { PegController } from './peg-controller';
 
 export interface DistillConfig {
   /** Registered task name. Required. */
   task: string;
-  /** Checkpoint folder of the teacher (a GaussianMLP). Required. */
+  /**
+   * The teacher: a checkpoint folder (a GaussianMLP that reads observations), or 'controller', the task's scripted
+   * controller reading the simulator's state (CONTROLLER_TEACHERS; its envs then all step on the calling thread).
+   * Required.
+   */
   teacher: string;
   /** The task view the student reads (e.g. 'student' on humanoid-walls: proprioception + depth image). Required. */
   studentView: string;
@@ -72,6 +79,10 @@ export interface DistillConfig {
   evalEpisodes: number;
   /** Seed of the run (student init, acting, batches). Default 0. */
   seed: number;
+  /** A controller teacher's action std (its labels' std for the cross-entropy; a checkpoint has its own). Default 0.1. */
+  teacherStd: number;
+  /** Options of the task for acting and evaluation (e.g. {"camera": false} where no view reads the camera). Default {}. */
+  taskOptions: Record<string, unknown>;
 }
 
 export const DEFAULT_DISTILL: Omit<DistillConfig, 'task' | 'teacher' | 'studentView'> = {
@@ -94,6 +105,8 @@ export const DEFAULT_DISTILL: Omit<DistillConfig, 'task' | 'teacher' | 'studentV
   evalEvery: 10,
   evalEpisodes: 16,
   seed: 0,
+  teacherStd: 0.1,
+  taskOptions: {},
 };
 
 /** Fill defaults and refuse unknown or bad fields, naming them and the accepted values. */
@@ -116,7 +129,66 @@ export function resolveDistillConfig(partial: Partial<DistillConfig>): DistillCo
     throw new RangeError(`torso must be a non-empty list of positive integers, got ${JSON.stringify(c.torso)}`);
   }
   if (!['bc', 'naive-abc', 'apc'].includes(c.strategy)) throw new RangeError(`strategy must be one of bc, naive-abc, apc, got '${c.strategy}'`);
+  if (!(Number.isFinite(c.teacherStd) && c.teacherStd > 0)) throw new RangeError(`teacherStd must be a positive number, got ${c.teacherStd}`);
+  if (typeof c.taskOptions !== 'object' || c.taskOptions === null || Array.isArray(c.taskOptions)) throw new RangeError(`taskOptions must be an object, got ${JSON.stringify(c.taskOptions)}`);
+  if (c.teacher === CONTROLLER_TEACHER) {
+    if (!(c.task in CONTROLLER_TEACHERS)) throw new RangeError(`teacher '${CONTROLLER_TEACHER}': task ${c.task} has no scripted controller (tasks with one: ${Object.keys(CONTROLLER_TEACHERS).join(', ')})`);
+    if (c.workers > 1) throw new RangeError(`teacher '${CONTROLLER_TEACHER}' reads every env's simulator on the calling thread: workers must be 0 or 1, got ${c.workers}`);
+    if (c.strategy === 'apc') throw new RangeError(`strategy 'apc' re-queries the teacher at perturbed observations; a controller reads the simulator, not observations: use bc or naive-abc`);
+  }
   return c;
+}
+
+/** The `teacher` value that names the task's scripted controller. */
+export const CONTROLLER_TEACHER = 'controller';
+
+/** A scripted controller: the action for its task's current simulator state. */
+export interface ScriptedController {
+  act(out?: Float64Array): Float64Array;
+  dispose(): void;
+}
+
+/** Scripted controllers by task: privileged-state teachers for distilling an expert (issue 22). */
+export const CONTROLLER_TEACHERS: Record<string, (task: Task) => ScriptedController> = {
+  'manipulator-insert-peg': (task) => new PegController(task as ManipulatorInsertPeg),
+};
+
+/** What labels the visited states: a checkpoint (reads observations) or a controller (reads each env's simulator). */
+export interface DistillTeacher {
+  /** The groups it reads, or null (a controller). */
+  view: string[] | null;
+  /** The checkpoint as an Expert (its normaliser seeds the student's), or null. */
+  expert: Expert | null;
+  label(obs: Record<string, Float32Array>, n: number, vec: VecEnv): GaussianParams;
+  dispose(): void;
+}
+
+/** The run's teacher (exported for tests). */
+export async function makeTeacher(config: DistillConfig, actionDim: number): Promise<DistillTeacher> {
+  if (config.teacher !== CONTROLLER_TEACHER) {
+    const { policy } = await loadCheckpoint(config.teacher);
+    return {
+      view: policy.view, expert: policy,
+      label: (obs, n) => policy.distribution({ batch: n, groups: Object.fromEntries(policy.view.map((g) => [g, obs[g]])) }),
+      dispose: () => policy.dispose(),
+    };
+  }
+  const make = CONTROLLER_TEACHERS[config.task];
+  const controllers: ScriptedController[] = [];
+  const out = new Float64Array(actionDim);
+  return {
+    view: null, expert: null,
+    label: (_obs, n, vec) => {
+      const mean = new Float32Array(n * actionDim);
+      for (let i = 0; i < n; i++) {
+        controllers[i] ??= make(vec.localTask(i));
+        controllers[i].act(out);
+        for (let a = 0; a < actionDim; a++) mean[i * actionDim + a] = out[a];
+      }
+      return { mean, std: new Float32Array(n * actionDim).fill(config.teacherStd) };
+    },
+    dispose: () => controllers.forEach((c) => c.dispose()),
+  };
 }
 
 /** The teacher's share of acting in `round`: linear from betaStart to betaEnd over betaRounds rounds. */
@@ -240,13 +312,18 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
     }
   }
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
-  const { policy: teacher } = await loadCheckpoint(config.teacher);
-  // -- views: the student's task view, checked against the teacher's (no privileged group for the student) --
-  const probe = await makeTask(config.task, {});
+  // -- views: the student's task view, checked against a checkpoint teacher's (no privileged group for the
+  //    student). A controller's student is the expert being made: it may read privileged groups. --
+  const probe = await makeTask(config.task, config.taskOptions);
   const spec = probe.spec;
   probe.close();
-  const plan = resolveStudentView(spec, config.studentView, teacher.view);
-  const stored = [...new Set([...plan.view, ...(config.strategy === 'apc' ? teacher.view : [])])];
+  const teacher = await makeTeacher(config, spec.actionDim);
+  if (teacher.view === null && !Object.prototype.hasOwnProperty.call(spec.views, config.studentView)) {
+    teacher.dispose();
+    throw new RangeError(`studentView '${config.studentView}' is not a view of task ${spec.name}; its views: ${Object.keys(spec.views).join(', ')}`);
+  }
+  const plan = teacher.view === null ? { view: [...spec.views[config.studentView]] } : resolveStudentView(spec, config.studentView, teacher.view);
+  const stored = [...new Set([...plan.view, ...(config.strategy === 'apc' && teacher.view ? teacher.view : [])])];
   const byName = new Map(spec.observationGroups.map((g) => [g.name, g]));
   const shapes = Object.fromEntries(stored.map((g) => [g, byName.get(g)!.shape]));
   const kinds = Object.fromEntries(stored.map((g) => [g, byName.get(g)!.kind]));
@@ -262,8 +339,8 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
     const studentShapes = Object.fromEntries(plan.view.map((g) => [g, shapes[g]]));
     const studentKinds = Object.fromEntries(plan.view.map((g) => [g, kinds[g]]));
     student = new GaussianMLP({ view: plan.view, groupShapes: studentShapes, groupKinds: studentKinds, actionDim: spec.actionDim }, { torso: config.torso, initStd: 0.2 }, new Rng(`distill/student/${config.seed}`));
-    const empty = new RingBuffer(1, shapes, kinds, spec.actionDim).samples();
-    initStudentNormalizer(student, teacher, empty);
+    // The teacher's normaliser where it has one; a controller's student estimates its own from round 1's states.
+    if (teacher.expert) initStudentNormalizer(student, teacher.expert, new RingBuffer(1, shapes, kinds, spec.actionDim).samples());
     state = { round: 0, envSteps: 0, bestMetric: null, rng: new Rng(`distill/${config.task}/${config.seed}`).saveState() };
     fs.writeFileSync(path.join(out, 'curve.csv'), CURVE_HEADER + '\n');
   }
@@ -274,7 +351,7 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
   });
   const buffer = new RingBuffer(config.bufferSize, shapes, kinds, spec.actionDim);
   // Each resume starts its environments from a seed of its own round, so a resumed run visits new episodes.
-  const vec = await VecEnv.create({ task: config.task, numEnvs: config.numEnvs, workers: config.workers, seed: 100_000 * (config.seed + 1) + state.round });
+  const vec = await VecEnv.create({ task: config.task, taskOptions: config.taskOptions, numEnvs: config.numEnvs, workers: config.workers, seed: 100_000 * (config.seed + 1) + state.round });
   const A = spec.actionDim;
   const rows: DistillRow[] = [];
   const stepsPerRound = Math.max(1, Math.floor(config.stepsPerRound / config.numEnvs));
@@ -293,8 +370,7 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
       obs = await inBlasPhase('act', async () => {
         for (let t = 0; t < stepsPerRound; t++) {
           const n = config.numEnvs;
-          const tObs = { batch: n, groups: Object.fromEntries(teacher.view.map((g) => [g, obs[g]])) };
-          const labels = teacher.distribution(tObs);
+          const labels = teacher.label(obs, n, vec);
           const act = beta === 1 ? labels : student.distribution({ batch: n, groups: Object.fromEntries(plan.view.map((g) => [g, obs[g]])) });
           const action = new Float32Array(n * A);
           for (let i = 0; i < n; i++) {
@@ -309,9 +385,10 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
         }
         return obs;
       });
-      // -- train on the buffer --
+      // -- train on the buffer (a fresh controller-taught student first estimates its normaliser from it) --
+      if (!teacher.expert && state.round === 0) initStudentNormalizer(student, null, buffer.samples());
       const t0 = Date.now();
-      trainStudent({ student, expert: teacher, train: buffer.samples(), validation: null, config: cloning, rng });
+      trainStudent({ student, expert: teacher.expert, train: buffer.samples(), validation: null, config: cloning, rng });
       const trainSeconds = (Date.now() - t0) / 1000;
       state.round++;
       roundsThisCall++;
@@ -320,7 +397,7 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
       let evalMetric: number | null = null;
       const last = state.envSteps >= config.envSteps;
       if (state.round % config.evalEvery === 0 || last) {
-        const ev = await evaluatePolicy(student, { task: config.task, episodes: config.evalEpisodes, mode: 'mean', seed: DISTILL_EVAL_SEED, workers: config.workers });
+        const ev = await evaluatePolicy(student, { task: config.task, taskOptions: config.taskOptions, episodes: config.evalEpisodes, mode: 'mean', seed: DISTILL_EVAL_SEED, workers: config.workers });
         evalReturn = ev.mean;
         evalMetric = ev.metric ? ev.metric.mean : ev.mean;
         // Every evaluated student is kept (out/evaluated/, not committed): a short evaluation picks `best`
