@@ -109,7 +109,7 @@ test('naive-abc never queries the expert; apc queries it exactly L*M times per u
   }
 });
 
-test('extendWhileImproving trains past the budget only while validation improves at its end, and up to its cap', async () => {
+test('extendWhileImproving trains past the budget while validation may still improve, up to its cap', async () => {
   await initBackend();
   const fit = (extra: Record<string, unknown>) => {
     const student = new GaussianMLP({ view: ['x'], groupShapes: { x: [2] }, groupKinds: { x: 'state' }, actionDim: 1 }, { torso: [8], normalize: false }, new Rng(0));
@@ -118,18 +118,21 @@ test('extendWhileImproving trains past the budget only while validation improves
     student.dispose();
     return out;
   };
+  const ends = (f: ReturnType<typeof fit>) => [f.updates, f.budget, f.stoppedBy, f.endedImproving];
   // A small learning rate on its own training set: the NLL falls at every validation.
   const fixed = fit({});
-  assert.deepEqual([fixed.updates, fixed.budget, fixed.endedImproving, fixed.bestUpdate], [8, 8, true, 8]);
+  assert.deepEqual([...ends(fixed), fixed.bestUpdate], [8, 8, 'budget', true, 8]);
   // Extended by half the budget (rounded to whole validation intervals) at a time: 8 -> 12 -> 16 -> ... -> 32 (4 x 8).
   const extended = fit({ extendWhileImproving: 4 });
-  assert.deepEqual([extended.updates, extended.budget, extended.endedImproving], [32, 32, true]);
+  assert.deepEqual(ends(extended), [32, 32, 'budget', true]);
   assert.deepEqual(extended.history.map((h) => h.update), [4, 8, 12, 16, 20, 24, 28, 32]);
-  // The first 8 updates are the same run (a cell that did not end improving is the same with or without the field).
+  // The first 8 updates are the same run (a cell that stops within its budget is the same with or without the field).
   assert.deepEqual(extended.history.slice(0, 2), fixed.history);
-  // Nothing improves at learning rate ~0: no extension, and not improving at the end.
-  const flat = fit({ extendWhileImproving: 4, learningRate: 1e-30 });
-  assert.deepEqual([flat.updates, flat.budget, flat.endedImproving], [8, 8, false]);
+  // Nothing improves at learning rate ~0. Without patience: no extension. With patience 3: extended while it has
+  // not run out, stopped by it at the third validation without improvement (update 12 < the 32 cap).
+  assert.deepEqual(ends(fit({ extendWhileImproving: 4, learningRate: 1e-30 })), [8, 8, 'budget', false]);
+  assert.deepEqual(ends(fit({ extendWhileImproving: 4, learningRate: 1e-30, patience: 3 })), [12, 12, 'patience', false]);
+  assert.deepEqual(ends(fit({ learningRate: 1e-30, patience: 3 })), [8, 8, 'budget', false]);
   assert.throws(() => resolveCloningConfig({ extendWhileImproving: 0.5 }), /extendWhileImproving must be a number >= 1/);
 });
 

@@ -34,9 +34,10 @@ export interface CloningConfig {
   /** Stop after this many validations without improvement (null: never). The best-validation weights are kept. Default 8. */
   patience: number | null;
   /**
-   * Where the last validation at the end of `numUpdates` is the best so far (validation still improving), train on:
-   * the budget grows by half at a time, up to this multiple of `numUpdates` (null: never; the budget is final). The
-   * result's `endedImproving` says whether validation was still improving where training stopped. Default null.
+   * Where validation may still improve at the end of `numUpdates` (patience has not run out; without patience, the
+   * last validation is the best so far), train on: the budget grows by half at a time, up to this multiple of
+   * `numUpdates` (null: never; the budget is final). With patience, training thus runs until validation stops
+   * improving or the cap. The result's `stoppedBy` and `endedImproving` say how it ended. Default null.
    */
   extendWhileImproving: number | null;
   /**

@@ -237,7 +237,7 @@ export async function runOfflineCloning(cell: OfflineCell): Promise<Record<strin
     // The paper's compression ratio r (Figure 3): product of the expert's torso widths / product of the student's.
     ...(cell.studentTorso ? { r: expert.config.torso.reduce((a, b) => a * b, 1) / torso.reduce((a, b) => a * b, 1) } : {}),
     ...(studentView ? { studentView } : {}), ...(imageShift > 0 ? { imageShift } : {}),
-    bestUpdate: fit.bestUpdate, updates: fit.updates, endedImproving: fit.endedImproving, validationNll: fit.bestValidationNll, expertQueries: fit.expertQueries,
+    bestUpdate: fit.bestUpdate, updates: fit.updates, stoppedBy: fit.stoppedBy, endedImproving: fit.endedImproving, validationNll: fit.bestValidationNll, expertQueries: fit.expertQueries,
   }];
 }
 
@@ -264,7 +264,7 @@ export async function runCloningSelection(cell: OfflineCell): Promise<Record<str
   return [{
     figure: cell.figure, task: cell.task, method: methodName(cell.method, config.imageShift), x: cell.trajectories, seed: cell.seed,
     sigmaS: cell.sigmaS, numAugmented: cell.numAugmented, ...(cell.sigmaScale ? { sigmaScale: cell.sigmaScale } : {}), validationMse: sq / (validation.size * A),
-    validationNll: fit.bestValidationNll, bestUpdate: fit.bestUpdate, updates: fit.updates, endedImproving: fit.endedImproving, expertQueries: fit.expertQueries,
+    validationNll: fit.bestValidationNll, bestUpdate: fit.bestUpdate, updates: fit.updates, stoppedBy: fit.stoppedBy, endedImproving: fit.endedImproving, expertQueries: fit.expertQueries,
     // The cache's row type wants a return; selection has none (NaN is not JSON): null marks it absent.
     return: null,
   }];

@@ -36,6 +36,8 @@ export interface TrainStudentResult {
   updates: number;
   /** The budget in force at the end (numUpdates, or more where extendWhileImproving extended it). */
   budget: number;
+  /** What ended training: patience (validation stopped improving) or the (final) budget. */
+  stoppedBy: 'patience' | 'budget';
   /** Training stopped at its (final) budget with the last validation the best so far; false without validation. */
   endedImproving: boolean;
   bestUpdate: number;
@@ -148,6 +150,7 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
   let budget = config.numUpdates;
   const maxBudget = config.extendWhileImproving === null ? budget : Math.floor(config.extendWhileImproving * config.numUpdates);
   let endedImproving = false;
+  let stoppedBy: 'patience' | 'budget' = 'patience';
   for (update = 1; update <= budget; update++) {
     // -- batch: L recorded states (with replacement), the strategy's rows --
     for (let i = 0; i < L; i++) idx[i] = rng.int(train.size);
@@ -190,11 +193,17 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
       } else if (config.patience !== null && ++sinceBest >= config.patience) {
         break;
       }
-      if (update === budget && best.update === update) {
-        if (budget < maxBudget) {
+      if (update === budget) {
+        // Validation may still improve: with patience, it has not run out (else the loop broke above); without,
+        // the last validation is the best so far.
+        const mayImprove = config.patience !== null || best.update === update;
+        if (mayImprove && budget < maxBudget) {
           const step = Math.max(config.validateEvery, Math.round(budget / 2 / config.validateEvery) * config.validateEvery);
           budget = Math.min(maxBudget, budget + step);
-        } else endedImproving = true;
+        } else {
+          stoppedBy = 'budget';
+          endedImproving = best.update === update;
+        }
       }
     }
   }
@@ -202,5 +211,6 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
   checkFiniteWeights(`cloning update ${updates}`, vars, student.weightNames());
   if (validation) restore(vars, best.weights);
   adam.dispose();
-  return { updates, budget, endedImproving, bestUpdate: validation ? best.update : updates, bestValidationNll: validation ? best.nll : null, history, expertQueries };
+  if (!validation) stoppedBy = 'budget';
+  return { updates, budget, stoppedBy, endedImproving, bestUpdate: validation ? best.update : updates, bestValidationNll: validation ? best.nll : null, history, expertQueries };
 }

@@ -161,14 +161,17 @@ const SCALES: Record<ProfileName, Scale> = {
 /**
  * The update budget of an offline cell with `trajectories` trajectories at the paper profile. From BUDGET_GROWS_FROM
  * trajectories on it grows with the dataset (BUDGET_PER_TRAJECTORY updates each, at least the profile's trainSteps)
- * and training goes on while validation still improves at the budget's end, up to BUDGET_EXTEND x the budget
- * (trainer.ts extendWhileImproving). Smaller datasets keep the budget their stored cells were computed with (final:
+ * and training runs until validation stops improving (patience), past the budget if need be, up to BUDGET_EXTEND x
+ * the budget (trainer.ts extendWhileImproving). Smaller datasets keep the budget their stored cells were computed with (final:
  * cells that stopped there while still improving are counted in the figure's summary, `coverage.endedImproving`).
  */
 export const BUDGET_GROWS_FROM = 10;
+/** Updates per trajectory of a budget that grows with the dataset (see BUDGET_GROWS_FROM). */
 export const BUDGET_PER_TRAJECTORY = 300;
+/** The largest multiple of its budget that a cell trains to while validation keeps improving (see BUDGET_GROWS_FROM). */
 export const BUDGET_EXTEND = 4;
 
+/** The budget fields of an offline cell (see BUDGET_GROWS_FROM): trainSteps, and extendWhileImproving where it applies. */
 export function offlineBudget(profile: ProfileName, trajectories: number, trainSteps: number): { trainSteps: number; extendWhileImproving?: number } {
   if (profile !== 'paper' || trajectories < BUDGET_GROWS_FROM) return { trainSteps };
   return { trainSteps: Math.max(trainSteps, BUDGET_PER_TRAJECTORY * trajectories), extendWhileImproving: BUDGET_EXTEND };
@@ -456,7 +459,7 @@ function offlinePlan(
   const grows = profile === 'paper' && s.trajectories.some((n) => n >= BUDGET_GROWS_FROM);
   const scale = {
     seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories,
-    trainSteps: grows ? `${s.trainSteps} below ${BUDGET_GROWS_FROM} trajectories, from ${BUDGET_GROWS_FROM} on ${BUDGET_PER_TRAJECTORY} x trajectories extended while validation improves (to ${BUDGET_EXTEND}x)` : s.trainSteps,
+    trainSteps: grows ? `${s.trainSteps} below ${BUDGET_GROWS_FROM} trajectories, from ${BUDGET_GROWS_FROM} on until validation stops improving, at most ${BUDGET_EXTEND} x ${BUDGET_PER_TRAJECTORY} x trajectories` : s.trainSteps,
     ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS),
     ...(o.maxAugmented !== undefined ? { 'M at most': o.maxAugmented } : {}),
   };
