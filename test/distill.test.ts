@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { RingBuffer, betaAt, distill, makeTeacher, resolveDistillConfig } from '../src/training/distill';
 import { VecEnv } from '../src/envs/vec-env';
 import { PegController } from '../src/training/peg-controller';
@@ -102,4 +103,32 @@ test('distill from a scripted controller: labels are the controller\'s actions o
   assert.deepEqual(rows.map((r) => [r.round, r.teacherShare, r.bufferRows]), [[1, 1, 64], [2, 0, 128]]);
   const manifest = JSON.parse(fs.readFileSync(path.join(out, 'best', 'manifest.json'), 'utf8'));
   assert.ok(JSON.stringify(manifest).includes('target_pos'), 'the student reads target_pos');
+});
+
+test('npm run distill stops after the round on SIGTERM, saving its checkpoint (in-thread envs never yield otherwise)', async () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-sig-'));
+  const cli = path.join(__dirname, '..', 'src', 'cli', 'distill.js');
+  const child = spawn(process.execPath, [cli, '--task', 'cartpole-swingup', '--teacher', EXPERT, '--student-view', 'default', '--out', out,
+    '--env-steps', '10000000', '--set', 'numEnvs=4,workers=0,stepsPerRound=256,updatesPerRound=5,evalEvery=1000,torso=[16]'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  let signalled = false;
+  const onData = (d: Buffer) => {
+    text += d.toString();
+    if (!signalled && /round 2:/.test(text)) {
+      signalled = true;
+      child.kill('SIGTERM');
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  // A run that ignores the signal is killed after a minute and fails the test (rather than hanging it).
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  clearTimeout(guard);
+  assert.ok(signalled, `never reached round 2:\n${text}`);
+  assert.equal(code, 0, text);
+  assert.match(text, /SIGTERM: stopping after this round/);
+  const state = JSON.parse(fs.readFileSync(path.join(out, 'checkpoint', 'state.json'), 'utf8'));
+  // Stopped within a round or two of the signal, far from the budget of 10M steps.
+  assert.ok(state.round >= 2 && state.round <= 4, `stopped at round ${state.round}`);
 });

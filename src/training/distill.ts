@@ -413,6 +413,9 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
       rows.push(row);
       options.onRound?.(row);
       save();
+      // Give the event loop a turn: signals are delivered there, and an in-thread VecEnv never yields otherwise
+      // (SIGTERM went unnoticed for a whole run).
+      await new Promise((resolve) => setImmediate(resolve));
       if (options.shouldStop?.()) break;
     }
   } finally {
