@@ -1,6 +1,6 @@
 /**
  * A scripted Insert Peg controller with privileged state (issue 22, part 1): the teacher that an expert is
- * distilled from. Each control step it reads the simulator (arm joints, peg and slot poses, touch), picks a phase
+ * distilled from. Each control step it reads the simulator (arm joints, peg and slot poses, touch, contacts), picks a phase
  * from that state alone (no memory between steps), turns the phase's desired hand pose into joint targets by the
  * planar arm's inverse kinematics, and drives the task's own torque motors (actions in [-1, 1], ctrl x gear = torque)
  * with joint-space PD plus MuJoCo's bias forces (`qfrc_bias`: gravity and Coriolis). Near the peg and while lifting
@@ -347,24 +347,12 @@ export class PegController {
     return this.task.arm.touch(new Float64Array(5)) as Float64Array;
   }
 
-  /** Whether any body of the arm touches the slot. */
-  armOnSlot(): boolean {
+  /** Whether any body of the arm touches body `body` (the slot, the peg). */
+  armTouches(body: number): boolean {
     let on = false;
-    const slot = this.task.arm.slotId;
     forEachContact(this.task.physics.data, (g1, g2) => {
       const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
-      if ((b1 === slot && this.armBodies.has(b2)) || (b2 === slot && this.armBodies.has(b1))) { on = true; return true; }
-    });
-    return on;
-  }
-
-  /** Whether the peg touches any body of the arm. */
-  pegOnArm(): boolean {
-    let on = false;
-    const peg = this.task.arm.pegId;
-    forEachContact(this.task.physics.data, (g1, g2) => {
-      const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
-      if ((b1 === peg && this.armBodies.has(b2)) || (b2 === peg && this.armBodies.has(b1))) { on = true; return true; }
+      if ((b1 === body && this.armBodies.has(b2)) || (b2 === body && this.armBodies.has(b1))) { on = true; return true; }
     });
     return on;
   }
@@ -525,7 +513,7 @@ export class PegController {
    */
   decide(): { phase: PegPhase; goal: PlanarPose | null; grasp: number } {
     const d = this.decidePhase();
-    if ((d.phase === 'approach' || d.phase === 'push' || d.phase === 'drag') && this.armOnSlot()) return { ...d, goal: UPRIGHT };
+    if ((d.phase === 'approach' || d.phase === 'push' || d.phase === 'drag') && this.armTouches(this.task.arm.slotId)) return { ...d, goal: UPRIGHT };
     return d;
   }
 
@@ -579,7 +567,7 @@ export class PegController {
       return { phase: 'grasp', goal: { x: peg.x + o.catchLead * v[0], z: peg.z + o.catchLead * v[1], a: peg.a - o.catchLead * v[2] }, grasp: 1 };
     }
     // A peg lying on the arm (it slides slowly along a drifting arm, or balances on it): the arm is raised to drop it.
-    if (peg.z > DRAG_OFF_FLOOR && this.pegSpeed() < DRAG_ON_ARM_SPEED && this.pegOnArm()) return { phase: 'drag', goal: UPRIGHT, grasp: -1 };
+    if (peg.z > DRAG_OFF_FLOOR && this.pegSpeed() < DRAG_ON_ARM_SPEED && this.armTouches(this.task.arm.pegId)) return { phase: 'drag', goal: UPRIGHT, grasp: -1 };
     if (this.pegSpeed() > o.settleSpeed && peg.z > 0.05) return { phase: 'settle', goal: null, grasp: -1 };
     const plan = this.planGrip(peg);
     if (plan === null) return this.push(peg, hand) ?? this.drag(peg, hand);
