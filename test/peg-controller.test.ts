@@ -167,15 +167,15 @@ const floorResult = () => (floor ??= floorGrasps(50, 200));
 let inHand: Promise<number> | null = null;
 const inHandResult = () => (inHand ??= inHandInserts(20, 400));
 
-test('from in-reach floor pegs it grasps in at least 40% of 50 starts (measured 26 of 50, see the README)', async () => {
+test('from in-reach floor pegs it grasps in at least 50% of 50 starts (measured 29 of 50, see the README)', async () => {
   const r = await floorResult();
   assert.equal(r.inReach, 50, `only ${r.inReach} in-reach starts among ${r.tried}`);
-  assert.ok(r.grasped / r.inReach >= 0.4, `grasped ${r.grasped} of ${r.inReach}`);
+  assert.ok(r.grasped / r.inReach >= 0.5, `grasped ${r.grasped} of ${r.inReach}`);
 });
 
-test('from in-hand starts (peg at rest in the hand) it inserts in at least 10% of 20 (measured 15%, see the README)', async () => {
+test('from in-hand starts (peg at rest in the hand) it inserts in at least 15% of 20 (measured 20%, see the README)', async () => {
   const share = await inHandResult();
-  assert.ok(share >= 0.1, `inserted in ${(100 * share).toFixed(0)}%`);
+  assert.ok(share >= 0.15, `inserted in ${(100 * share).toFixed(0)}%`);
 });
 
 test('summarisePegEpisodes: mean, std, success share and the split by start type', () => {

@@ -1,6 +1,6 @@
 /**
  * A scripted Insert Peg controller with privileged state (issue 22, part 1): the teacher that an expert is
- * distilled from. Each control step it reads the simulator (arm joints, peg and slot poses, touch), picks a phase
+ * distilled from. Each control step it reads the simulator (arm joints, peg and slot poses, touch, contacts), picks a phase
  * from that state alone (no memory between steps), turns the phase's desired hand pose into joint targets by the
  * planar arm's inverse kinematics, and drives the task's own torque motors (actions in [-1, 1], ctrl x gear = torque)
  * with joint-space PD plus MuJoCo's bias forces (`qfrc_bias`: gravity and Coriolis). Near the peg and while lifting
@@ -116,6 +116,25 @@ const PUSH_HEIGHT = 0.047;
 const PUSH_GAP = 0.016;
 /** A lying peg is pushed towards the middle only while its outer edge is further out than this (m). */
 const PUSH_INNER = 0.15;
+/** A peg at rest without a grip whose grasp site is higher than this (m) lies on the arm or the slot, not the floor. */
+const DRAG_OFF_FLOOR = 0.06;
+/** Peg speed (m/s) and angular speed (rad/s) below which a peg without a grip counts as at rest (drag acts on it). */
+const DRAG_REST: readonly [number, number] = [0.01, 0.1];
+/** Peg speed (m/s) below which a peg touching the arm counts as lying on it (faster: thrown against it). */
+const DRAG_ON_ARM_SPEED = 0.3;
+/** Clearance (m) kept between a held peg's blade and the arm's upper and middle links. */
+const HELD_MARGIN = 0.005;
+/**
+ * A raised arm's grasp site, pointing up: 0.45 m above the root at (0, 0.4), within the reach of its links
+ * (0.18 + 0.15 + 0.12, grasp site 0.065 along the hand: 0.515 m straight).
+ */
+const UPRIGHT: PlanarPose = { x: 0, z: 0.85, a: 0 };
+/** A lying peg's end counts as raised when its lowest point is this high (m) above the floor. */
+const PRESS_RAISED = 0.012;
+/** Height (m) of the closed hand's grasp site above its fingertips' lowest point when it points down. */
+const PRESS_TIPS = 0.027;
+/** How far (m) below the raised end's top the fingertips are aimed when pressing it down. */
+const PRESS_DEPTH = 0.012;
 /** Indices of the finger and thumb joints among MANIPULATOR_ARM_JOINTS (each followed by its tip joint). */
 const FINGER = MANIPULATOR_ARM_JOINTS.indexOf('finger');
 const THUMB = MANIPULATOR_ARM_JOINTS.indexOf('thumb');
@@ -229,6 +248,12 @@ export class PegController {
   private readonly geomBody: Int32Array;
   private readonly armBodies: Set<number>;
   private planCache: { peg: PlanarPose; local: PlanarPose | null; opening: number } | null = null;
+  /**
+   * The held peg's pose in the hand's frame while `act` plans a carry (else null): the inverse
+   * kinematics and path checks then keep its blade off the arm's upper and middle links (a carried blade caught on
+   * the upper arm stalled the carry).
+   */
+  private heldGrip: PlanarPose | null = null;
   /** The planar arm read from the model: root joint (x, z), the three link lengths, the grasp site's distance along the hand (m). */
   readonly geometry: { root: [number, number]; links: [number, number, number]; grasp: number };
 
@@ -322,6 +347,16 @@ export class PegController {
     return this.task.arm.touch(new Float64Array(5)) as Float64Array;
   }
 
+  /** Whether any body of the arm touches body `body` (the slot, the peg). */
+  armTouches(body: number): boolean {
+    let on = false;
+    forEachContact(this.task.physics.data, (g1, g2) => {
+      const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
+      if ((b1 === body && this.armBodies.has(b2)) || (b2 === body && this.armBodies.has(b1))) { on = true; return true; }
+    });
+    return on;
+  }
+
   /** Whether the peg sits in the hand: grasp sites close and both sides of the hand touching it. */
   holding(): boolean {
     const s = this.task.arm.site;
@@ -397,7 +432,7 @@ export class PegController {
         let cost = 2 * off * off;
         for (let i = 1; i < 4; i++) cost += (q[i] - current[i]) ** 2;
         // A collision of the final pose rules it out; one on the way there (joint-space straight line) costs.
-        if (obstacles.length > 0) {
+        if (obstacles.length > 0 || this.heldGrip !== null) {
           if (this.collides(q, obstacles)) continue;
           if (this.pathCollides(current, q, obstacles)) cost += 10;
         }
@@ -414,6 +449,15 @@ export class PegController {
     const segs: [[number, number], [number, number], number][] = [
       [points[1], points[2], 0.017], [points[2], points[3], 0.014], [points[3], tip, 0.035],
     ];
+    if (this.heldGrip !== null) {
+      // The held peg's blade, from its pommel to its tip: an obstacle to the upper and middle links too.
+      const peg = composePose(grasp, this.heldGrip);
+      const p = composePose(peg, { x: 0, z: 0.013, a: 0 }), t = composePose(peg, { x: 0, z: 0.113, a: 0 });
+      const blade: [[number, number], [number, number], number] = [[p.x, p.z], [t.x, t.z], 0.009];
+      if (segmentDistance(blade[0], blade[1], points[0], points[1]) < 0.02 + blade[2] + HELD_MARGIN) return true;
+      if (segmentDistance(blade[0], blade[1], points[1], points[2]) < 0.017 + blade[2] + HELD_MARGIN) return true;
+      segs.push(blade);
+    }
     for (const o of obstacles) for (const [a, b, r] of segs) if (segmentDistance(a, b, o.from, o.to) < o.radius + r) return true;
     return false;
   }
@@ -462,8 +506,18 @@ export class PegController {
   // Phases.
   // ---------------------------------------------------------------------------------------------------
 
-  /** The phase for the current state and the hand's goal pose in it, with the grasp command (-1 open, +1 closed). */
+  /**
+   * The phase for the current state and the hand's goal pose in it, with the grasp command (-1 open, +1 closed).
+   * An arm caught on the slot on its way to a free peg (its straight joint-space path runs into the slot's corner)
+   * is first raised straight up, from where the path is planned again.
+   */
   decide(): { phase: PegPhase; goal: PlanarPose | null; grasp: number } {
+    const d = this.decidePhase();
+    if ((d.phase === 'approach' || d.phase === 'push' || d.phase === 'drag') && this.armTouches(this.task.arm.slotId)) return { ...d, goal: UPRIGHT };
+    return d;
+  }
+
+  private decidePhase(): { phase: PegPhase; goal: PlanarPose | null; grasp: number } {
     const o = this.options;
     const hand = this.handPose();
     const peg = this.pegPose();
@@ -512,9 +566,11 @@ export class PegController {
       const v = this.pegVelocity();
       return { phase: 'grasp', goal: { x: peg.x + o.catchLead * v[0], z: peg.z + o.catchLead * v[1], a: peg.a - o.catchLead * v[2] }, grasp: 1 };
     }
+    // A peg lying on the arm (it slides slowly along a drifting arm, or balances on it): the arm is raised to drop it.
+    if (peg.z > DRAG_OFF_FLOOR && this.pegSpeed() < DRAG_ON_ARM_SPEED && this.armTouches(this.task.arm.pegId)) return { phase: 'drag', goal: UPRIGHT, grasp: -1 };
     if (this.pegSpeed() > o.settleSpeed && peg.z > 0.05) return { phase: 'settle', goal: null, grasp: -1 };
     const plan = this.planGrip(peg);
-    if (plan === null) return this.push(peg, hand) ?? { phase: 'drag', goal: null, grasp: -1 };
+    if (plan === null) return this.push(peg, hand) ?? this.drag(peg, hand);
     const grip = plan.pose;
     const rel = relativePose(grip, hand);
     // At the planned grip, or closing on the peg near it: close.
@@ -568,6 +624,29 @@ export class PegController {
     }
     if (turned && Math.abs(hand.x - x0) < 0.015 && hand.z < hover.z + 0.02) return { phase: 'push', goal: start, grasp: 1 };
     return { phase: 'push', goal: hover, grasp: 1 };
+  }
+
+  /**
+   * A lying peg without a grip or a push is moved into another pose. Resting above the floor (on the arm or the
+   * slot), the arm is raised straight up so that it falls off. On the floor, the closed hand, pointing down, presses
+   * on the peg's raised end (pommel or tip, whichever is higher) until the peg tips over onto it. Where the end is out
+   * of reach the arm holds still.
+   */
+  private drag(peg: PlanarPose, hand: PlanarPose): { phase: PegPhase; goal: PlanarPose | null; grasp: number } {
+    const still = { phase: 'drag' as PegPhase, goal: null, grasp: -1 };
+    // A moving peg (tipping, sliding, nudged by the hand) is left to come to rest first.
+    if (this.pegSpeed() > DRAG_REST[0] || Math.abs(this.pegVelocity()[2]) > DRAG_REST[1]) return still;
+    if (peg.z > DRAG_OFF_FLOOR) return { phase: 'drag', goal: UPRIGHT, grasp: -1 };
+    const ends = [PEG_OUTLINE[0], PEG_OUTLINE[3]].map(([v, u, r]) => ({ p: composePose(peg, { x: v, z: u, a: 0 }), r }));
+    const top = ends[0].p.z - ends[0].r > ends[1].p.z - ends[1].r ? ends[0] : ends[1];
+    if (top.p.z - top.r < PRESS_RAISED) return { phase: 'drag', goal: null, grasp: -1 };
+    const down = Math.PI;
+    const press: PlanarPose = { x: top.p.x, z: top.p.z + top.r + PRESS_TIPS - PRESS_DEPTH, a: down };
+    const hover: PlanarPose = { x: top.p.x, z: press.z + 0.06, a: down };
+    if (this.inverse(press, this.q) === null || this.inverse(hover, this.q) === null) return { phase: 'drag', goal: null, grasp: -1 };
+    const turned = Math.abs(wrapAngle(hand.a - down)) < 0.2;
+    if (turned && Math.abs(hand.x - press.x) < 0.015 && hand.z < hover.z + 0.02) return { phase: 'drag', goal: press, grasp: 1 };
+    return { phase: 'drag', goal: hover, grasp: 1 };
   }
 
   /** Grasp command that servoes the fingers' mean angle (the grasp tendon) to `opening` (rad). */
@@ -669,12 +748,18 @@ export class PegController {
       const f = dist > o.maxStep ? o.maxStep / dist : 1;
       const set: PlanarPose = { x: hand.x + f * dx, z: hand.z + f * dz, a: hand.a + wrapAngle(goal.a - hand.a) };
       const obstacles = phase === 'insert' || phase === 'hold' || phase === 'align-slot' ? [] : [this.slotObstacle()];
+      // While carrying, the held peg's blade is kept off the upper and middle links.
+      this.heldGrip = phase === 'carry' ? relativePose(hand, this.pegPose()) : null;
       // Near the peg: straight Cartesian steps (the set-point); elsewhere straight in joint space to the goal.
       const s = this.task.arm.site;
       const near = phase === 'lift' || (this.task.arm.siteDistance(s.grasp, s.peg) < NEAR_PEG && phase !== 'carry');
       const step = phase === 'lift' ? o.maxStep : o.nearStep;
       const nearSet: PlanarPose = { x: hand.x + Math.min(1, step / Math.max(dist, 1e-9)) * dx, z: hand.z + Math.min(1, step / Math.max(dist, 1e-9)) * dz, a: hand.a + Math.max(-0.1, Math.min(0.1, wrapAngle(goal.a - hand.a))) };
-      const qGoal = near ? this.differentialStep(nearSet, hand) : (this.inverse(goal, this.q, obstacles) ?? this.inverse(goal, this.q) ?? this.inverse(set, this.q));
+      let qGoal = near ? this.differentialStep(nearSet, hand) : this.inverse(goal, this.q, obstacles);
+      // Where no goal pose keeps the carried blade off the links, it is ignored; so it is on the way there (checked
+      // there too, it sent carries round via poses and lost more episodes than it saved).
+      this.heldGrip = null;
+      if (qGoal === null) qGoal = this.inverse(goal, this.q, obstacles) ?? this.inverse(goal, this.q) ?? this.inverse(set, this.q);
       // A straight joint-space path into an obstacle: via a straightened arm from which both legs are free.
       if (qGoal !== null && obstacles.length > 0 && this.pathCollides(this.q, qGoal, obstacles)) {
         const via = this.viaPose(qGoal, obstacles);
