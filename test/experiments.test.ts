@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ResultCache, cached, configKey, canonicalJson, runSweep, shardGrid, parseProfile, figurePlan, selectionPlan, selectedCloning, SELECTION_GRID, FIGURE_IDS,
-  rekeyStoredResults, expertSha256, compressionR, loadStoredCells, cellEndedImproving, computesMissing,
+  rekeyStoredResults, expertSha256, compressionR, loadStoredCells, cellEndedImproving, computesMissing, filterGrid,
   type CellConfig, type SweepProgress,
 } from '../src/experiments';
 import { cachedDataset, datasetDir } from '../src/cloning/dataset';
@@ -82,6 +82,12 @@ test('a plan still being computed: stored cells load, missing ones are counted, 
   assert.equal(computesMissing('paper', {}), false);
   assert.equal(computesMissing('paper', { APC_COMPUTE: '1' }), true);
   assert.throws(() => computesMissing('paper', { APC_COMPUTE: 'yes' }), /APC_COMPUTE must be 0 or 1, got 'yes'/);
+});
+
+test('filterGrid keeps the cells with the listed values and refuses a value the plan lacks', () => {
+  const grid: CellConfig[] = [1, 2, 5].flatMap((trajectories) => [0, 1].map((seed) => ({ figure: 'f', trajectories, seed })));
+  assert.deepEqual(filterGrid(grid, { trajectories: [2, 5], seed: [1], method: null }).map((c) => [c.trajectories, c.seed]), [[2, 1], [5, 1]]);
+  assert.throws(() => filterGrid(grid, { trajectories: [10] }), /trajectories 10 is not in the plan; its values: 1, 2, 5/);
 });
 
 test('an interrupted sweep, rerun, recomputes only the cells that had not finished', async () => {

@@ -222,7 +222,7 @@ export function filterGrid(grid: CellConfig[], filters: Record<string, (string |
     if (values === null) continue;
     const has = [...new Set(grid.map((c) => c[key]))];
     for (const v of values) {
-      if (!has.includes(v)) throw new RangeError(`--${key === 'seed' ? 'seeds' : key === 'method' ? 'methods' : key} ${v}: the plan has ${has.map(String).join(', ')}`);
+      if (!has.includes(v)) throw new RangeError(`${key} ${v} is not in the plan; its values: ${has.map(String).join(', ')}`);
     }
     out = out.filter((c) => values.includes(c[key] as string | number));
   }
