@@ -133,6 +133,11 @@ test('extendWhileImproving trains past the budget while validation may still imp
   assert.deepEqual(ends(fit({ extendWhileImproving: 4, learningRate: 1e-30 })), [8, 8, 'budget', false]);
   assert.deepEqual(ends(fit({ extendWhileImproving: 4, learningRate: 1e-30, patience: 3 })), [12, 12, 'patience', false]);
   assert.deepEqual(ends(fit({ learningRate: 1e-30, patience: 3 })), [8, 8, 'budget', false]);
+  // A run that patience stops before its budget is the same run with the field (what rekeyToUntilConverged relies on).
+  const early = fit({ learningRate: 1e-30, patience: 1 });
+  const earlyExtended = fit({ learningRate: 1e-30, patience: 1, extendWhileImproving: 4 });
+  assert.deepEqual(ends(early), [4, 8, 'patience', false]);
+  assert.deepEqual([ends(earlyExtended), earlyExtended.history, earlyExtended.bestUpdate], [ends(early), early.history, early.bestUpdate]);
   assert.throws(() => resolveCloningConfig({ extendWhileImproving: 0.5 }), /extendWhileImproving must be a number >= 1/);
 });
 

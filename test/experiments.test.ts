@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   ResultCache, cached, configKey, canonicalJson, runSweep, shardGrid, parseProfile, figurePlan, selectionPlan, selectedCloning, SELECTION_GRID, FIGURE_IDS,
-  rekeyStoredResults, expertSha256, compressionR, loadStoredCells, cellEndedImproving, computesMissing, filterGrid,
+  rekeyStoredResults, rekeyToUntilConverged, expertSha256, compressionR, loadStoredCells, cellEndedImproving, computesMissing, filterGrid,
   type CellConfig, type SweepProgress,
 } from '../src/experiments';
 import { cachedDataset, datasetDir } from '../src/cloning/dataset';
@@ -155,13 +155,15 @@ test('figure plans substitute a fast task with an expert, say so in the title, a
     assert.deepEqual([...new Set(p2.grid.map((c) => c.task))], ['humanoid-run', 'cheetah-run']);
     // Paper grid: 2 tasks x 3 methods x 7 dataset sizes (1 to 100 trajectories) x 5 seeds.
     assert.equal(p2.grid.length, 2 * 3 * 7 * 5);
-    // The budget: 3000 updates, final, below 10 trajectories (the stored cells' protocol); from 10 on 300 per
-    // trajectory, extended while validation improves.
-    const budget = (n: number) => [...new Set(p2.grid.filter((c) => c.trajectories === n).map((c) => `${c.trainSteps}/${c.extendWhileImproving ?? '-'}`))];
-    assert.deepEqual([1, 2, 5, 10, 20, 50, 100].map(budget), [['3000/-'], ['3000/-'], ['3000/-'], ['3000/4'], ['6000/4'], ['15000/4'], ['30000/4']]);
+    // The budget: max(3000, 300 per trajectory), extended while validation improves, at every dataset size of a
+    // figure that reaches 10 trajectories (Figures 2 and 3); Figure 4 (2 trajectories) keeps a final budget.
+    const budget = (p: ReturnType<typeof figurePlan>, n: number) => [...new Set(p.grid.filter((c) => c.trajectories === n).map((c) => `${c.trainSteps}/${c.extendWhileImproving ?? '-'}`))];
+    assert.deepEqual([1, 2, 5, 10, 20, 50, 100].map((n) => budget(p2, n)), [['3000/4'], ['3000/4'], ['3000/4'], ['3000/4'], ['6000/4'], ['15000/4'], ['30000/4']]);
+    assert.deepEqual([1, 5, 20, 50].map((n) => budget(figurePlan('fig3-compression', 'paper'), n)), [['3000/4'], ['3000/4'], ['6000/4'], ['15000/4']]);
     // Privileged experts stand in only with a task that has a privileged group and a camera (reacher-easy).
     assert.throws(() => figurePlan('fig4-privileged', 'quick'), /needs a trained expert for one of manipulator-insert-peg, humanoid-walls, reacher-easy/);
     fakeCheckpoint(path.join(experts, 'reacher-easy', 'expert'));
+    assert.deepEqual(budget(figurePlan('fig4-privileged', 'paper'), 2), ['1500/-']);
     const p4 = figurePlan('fig4-privileged', 'quick');
     assert.match(p4.title.replace(/<br>/g, ' '), /SUBSTITUTED: manipulator-insert-peg -> reacher-easy; humanoid-walls -> reacher-easy/);
     assert.deepEqual(p4.grid.map((c) => `${c.method}/${c.imageShift}/${c.studentView}`), ['bc/0/student', 'bc/2/student', 'naive-abc/0/student', 'naive-abc/2/student', 'apc/0/student', 'apc/2/student']);
@@ -309,6 +311,32 @@ test('--rekey moves each stored cell to its expert-keyed config, marked as migra
     assert.ok(cache.get(kick) && cache.get(toy), 'skipped cells stay where they were');
     assert.deepEqual(rekeyStoredResults({ cache }).map((o) => o.action).sort(), ['already-keyed', 'skipped', 'skipped'], 'a second run changes nothing');
   });
+});
+
+test('rekeyToUntilConverged moves cells that stopped on patience, leaves budget-bound ones to recompute, then removes them', () => {
+  const cache = new ResultCache(tmp());
+  const cell = (seed: number): CellConfig => ({ figure: 'fig2-offline', kind: 'offline', task: 't', method: 'bc', trajectories: 1, seed, trainSteps: 3000, extendWhileImproving: 4 });
+  const without = (c: CellConfig) => { const o = { ...c }; delete o.extendWhileImproving; return o; };
+  const plan = { id: 'fig2-offline', grid: [cell(0), cell(1), cell(2)] };
+  // Seed 0: best at 1000, patience (8 x 250) ran out at 3000, before the budget check. Seed 1: best at 1250, so it
+  // reached the budget with patience left, where the new rule trains on. Seed 2: nothing stored.
+  const old0 = cache.put(without(cell(0)), [{ method: 'BC', x: 1, seed: 0, return: 5, bestUpdate: 1000 }], 2);
+  cache.put(without(cell(1)), [{ method: 'BC', x: 1, seed: 1, return: 6, bestUpdate: 1250 }], 2);
+  assert.deepEqual(rekeyToUntilConverged([plan], { cache, dryRun: true }).map((o) => o.action), ['migrated', 'recompute']);
+  assert.ok(cache.get(without(cell(0))), 'a dry run writes nothing');
+  const out = rekeyToUntilConverged([plan], { cache, now: new Date('2026-12-04T12:00:00Z') });
+  assert.deepEqual(out.map((o) => o.action), ['migrated', 'recompute']);
+  const moved = cache.get<Record<string, unknown>>(cell(0)) as unknown as Record<string, unknown> & { rows: Record<string, unknown>[] };
+  assert.deepEqual(moved.rows[0], { method: 'BC', x: 1, seed: 0, return: 5, bestUpdate: 1000, updates: 3000, stoppedBy: 'patience', endedImproving: false });
+  assert.equal(moved.previousKey, old0.key);
+  assert.deepEqual(moved.addedConfigFields, ['extendWhileImproving']);
+  assert.equal(cache.get(without(cell(0))), null, 'the old file is gone');
+  assert.equal(cache.get(cell(1)), null, 'a budget-bound cell is not migrated');
+  assert.ok(cache.get(without(cell(1))), '... and stays until it is recomputed');
+  cache.put(cell(1), [{ method: 'BC', x: 1, seed: 1, return: 7, bestUpdate: 4000, updates: 6000, stoppedBy: 'patience', endedImproving: false }], 9);
+  assert.deepEqual(rekeyToUntilConverged([plan], { cache }).map((o) => o.action), ['superseded']);
+  assert.equal(cache.get(without(cell(1))), null);
+  assert.deepEqual(rekeyToUntilConverged([plan], { cache }), [], 'a second run changes nothing');
 });
 
 test("--rekey drops APC's sigma_s, M and form from offline BC cells (BC perturbs nothing), keeping their rows", async () => {

@@ -11,8 +11,9 @@
  * that the offline figures use at the paper profile; run it before their sweeps. `--method naive-abc` selects Naive ABC's
  * own pair; `--sigma-scale expert-std` runs the grid with sigma_s in units of the expert normaliser's std.
  *
- * `--rekey` migrates the stored cells of data/results/ to keys that name their expert's weights (experiments/rekey.ts)
- * and exits; `--rekey --dry-run` lists what it would do.
+ * `--rekey` migrates the stored cells of data/results/ to keys that name their expert's weights, and Figures 2 and 3's
+ * cells that stopped on patience to the until-converged budget (experiments/rekey.ts), and exits; `--rekey --dry-run`
+ * lists what it would do.
  *
  * `--queue redis://HOST:PORT` puts the missing cells on a BullMQ queue instead, for `npm run worker` processes on
  * any number of machines, waits, and writes each returned cell into the same cache (docs/scale-out.md). Stopped and
@@ -22,7 +23,7 @@
 import { ResultCache, resultsRoot } from '../experiments';
 import { checkTaskName, parseFlags, runCli, UsageError } from './args';
 import { connectQueue, formatStatus, queueStatus, runQueuedSweep } from '../experiments/queue';
-import { computeCell, figurePlan, filterGrid, FIGURE_IDS, rekeyStoredResults, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
+import { computeCell, figurePlan, filterGrid, FIGURE_IDS, rekeyStoredResults, rekeyToUntilConverged, runSweep, selectionPlan, shardGrid, SELECTION_FIGURE, parseProfile, type FigureId, type SelectedMethod, type SigmaScale } from '../experiments';
 
 const USAGE = `usage: npm run sweep -- --figure ${[...FIGURE_IDS, SELECTION_FIGURE].join('|')} [--task NAME --method apc|naive-abc --sigma-scale raw|expert-std (select-cloning)] [--task A,B --methods bc,apc --trajectories 10,20 --seeds 0,1 (a part of a figure)] [--profile quick|paper|full] [--force] [--shard INDEX/COUNT] [--queue redis://HOST:PORT [--attempts 3]] | --queue redis://HOST:PORT --status | --rekey [--dry-run]`;
 
@@ -48,6 +49,10 @@ async function main(): Promise<void> {
     const count = (a: string) => out.filter((o) => o.action === a).length;
     for (const o of out.filter((x) => x.action === 'skipped')) console.error(`skipped ${o.figure}/${o.file.split('/').pop()}: ${o.reason}`);
     console.error(`${f['dry-run'] ? 'would rekey' : 'rekeyed'} ${count('rekeyed')} cell(s); ${count('already-keyed')} already keyed by their expert; ${count('skipped')} skipped`);
+    // Offline cells stored before "train until validation stops improving" (figures.ts offlineBudget).
+    const moved = rekeyToUntilConverged((['fig2-offline', 'fig3-compression'] as FigureId[]).map((id) => figurePlan(id, 'paper')), { dryRun: Boolean(f['dry-run']) });
+    const n = (a: string) => moved.filter((o) => o.action === a).length;
+    console.error(`until-converged budget: ${f['dry-run'] ? 'would migrate' : 'migrated'} ${n('migrated')} cell(s) that stopped on patience; ${n('recompute')} reached their budget and are recomputed by the sweep (left in place until then); ${n('superseded')} ${f['dry-run'] ? 'would be removed' : 'removed'} as recomputed`);
     return;
   }
   const profile = parseProfile(String(f.profile));

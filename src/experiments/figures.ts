@@ -159,11 +159,14 @@ const SCALES: Record<ProfileName, Scale> = {
 };
 
 /**
- * The update budget of an offline cell with `trajectories` trajectories at the paper profile. From BUDGET_GROWS_FROM
- * trajectories on it grows with the dataset (BUDGET_PER_TRAJECTORY updates each, at least the profile's trainSteps)
- * and training runs until validation stops improving (patience), past the budget if need be, up to BUDGET_EXTEND x
- * the budget (trainer.ts extendWhileImproving). Smaller datasets keep the budget their stored cells were computed with (final:
- * cells that stopped there while still improving are counted in the figure's summary, `coverage.endedImproving`).
+ * The update budget of an offline cell with `trajectories` trajectories at the paper profile, in a figure whose
+ * dataset sizes reach BUDGET_GROWS_FROM trajectories (Figures 2 and 3): BUDGET_PER_TRAJECTORY updates per trajectory,
+ * at least the profile's trainSteps, and training runs until validation stops improving (patience), past the budget
+ * if need be, up to BUDGET_EXTEND x the budget (trainer.ts extendWhileImproving); every dataset size of such a figure,
+ * so that no point of it ends at its budget while validation still improves. Other figures (Figure 4 at one dataset
+ * size) keep a final budget: cells that stopped there while still improving are counted in the figure's summary,
+ * `coverage.endedImproving`. Stored cells that stopped on patience before the rule are migrated, not recomputed
+ * (rekey.ts rekeyToUntilConverged).
  */
 export const BUDGET_GROWS_FROM = 10;
 /** Updates per trajectory of a budget that grows with the dataset (see BUDGET_GROWS_FROM). */
@@ -172,8 +175,8 @@ export const BUDGET_PER_TRAJECTORY = 300;
 export const BUDGET_EXTEND = 4;
 
 /** The budget fields of an offline cell (see BUDGET_GROWS_FROM): trainSteps, and extendWhileImproving where it applies. */
-export function offlineBudget(profile: ProfileName, trajectories: number, trainSteps: number): { trainSteps: number; extendWhileImproving?: number } {
-  if (profile !== 'paper' || trajectories < BUDGET_GROWS_FROM) return { trainSteps };
+export function offlineBudget(profile: ProfileName, trajectories: number, trainSteps: number, untilConverged = true): { trainSteps: number; extendWhileImproving?: number } {
+  if (profile !== 'paper' || !untilConverged) return { trainSteps };
   return { trainSteps: Math.max(trainSteps, BUDGET_PER_TRAJECTORY * trajectories), extendWhileImproving: BUDGET_EXTEND };
 }
 
@@ -459,7 +462,7 @@ function offlinePlan(
   const grows = profile === 'paper' && s.trajectories.some((n) => n >= BUDGET_GROWS_FROM);
   const scale = {
     seeds: s.seeds, evalEpisodes: s.evalEpisodes, trajectories: s.trajectories,
-    trainSteps: grows ? `${s.trainSteps} below ${BUDGET_GROWS_FROM} trajectories, from ${BUDGET_GROWS_FROM} on until validation stops improving, at most ${BUDGET_EXTEND} x ${BUDGET_PER_TRAJECTORY} x trajectories` : s.trainSteps,
+    trainSteps: grows ? `until validation stops improving, budget max(${s.trainSteps}, ${BUDGET_PER_TRAJECTORY} x trajectories) extended up to ${BUDGET_EXTEND}x` : s.trainSteps,
     ...o.scale, cloning: selectionText(tasks, profile, CLONING_METHODS),
     ...(o.maxAugmented !== undefined ? { 'M at most': o.maxAugmented } : {}),
   };
@@ -472,7 +475,7 @@ function offlinePlan(
       (profile === 'full' && o.trajectories === undefined && task === 'manipulator-insert-peg' ? FULL_TRAJECTORIES_PEG : s.trajectories).flatMap((n) => grid({
         figure: [id], kind: ['offline'], task: [task], method: [method], ...o.axes,
         trajectories: [n], seed: s.seeds,
-        ...oneOf(offlineBudget(profile, n, s.trainSteps)), evalEpisodes: [s.evalEpisodes], ...oneOf(withoutPerturbation(method, cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning }))),
+        ...oneOf(offlineBudget(profile, n, s.trainSteps, grows)), evalEpisodes: [s.evalEpisodes], ...oneOf(withoutPerturbation(method, cap({ ...cloningFor(task, profile, method).cloning, ...o.cloning }))),
         ...oneOf(expertFields(task)),
       }) as unknown as CellConfig[]))),
     plot: {

@@ -14,6 +14,7 @@ import { ResultCache, configKey, type CellConfig, type StoredResult } from './ca
 import { BC_IGNORED_FIELDS, compressionR, expertTorsoOf } from './figures';
 import { writeFileAtomic } from './paths';
 import { expertSha256 } from '../util/experts';
+import { DEFAULT_CLONING } from '../cloning/config';
 
 /** Cell kinds that read the task's `expert/` checkpoint and whose protocol is unchanged since they were stored. */
 const MIGRATED_KINDS = ['offline', 'dagger', 'select'];
@@ -95,6 +96,73 @@ export function rekeyStoredResults(options: { cache?: ResultCache; figures?: str
         if (path.resolve(target) !== path.resolve(file)) fs.rmSync(file);
       }
       out.push({ figure, file, action: 'rekeyed', newKey });
+    }
+  }
+  return out;
+}
+
+/** What happened to one planned cell in `rekeyToUntilConverged`. */
+export interface UntilConvergedOutcome {
+  figure: string;
+  /** The stored cell's file under the old key (without extendWhileImproving). */
+  file: string;
+  /**
+   * 'migrated': it stopped on patience, so training until convergence gives the same rows; stored under the new key.
+   * 'recompute': it reached its budget, where the new rule trains on; left in place until the sweep recomputes it.
+   * 'superseded': the new key's cell is stored; the old file was removed.
+   */
+  action: 'migrated' | 'recompute' | 'superseded';
+  newKey: string;
+}
+
+/**
+ * Move stored offline cells to the rule "train until validation stops improving" (figures.ts offlineBudget), which
+ * adds `extendWhileImproving` to the configs of `plans`' cells. The trainer's extension acts only where training
+ * reaches its budget with patience left (trainer.ts), so a cell that stopped on patience before its budget
+ * (best validation at update b <= trainSteps - patience x validateEvery) has exactly the rows the new config
+ * computes: it is rewritten under the new key with the row fields the trainer now reports (`updates` =
+ * b + patience x validateEvery, `stoppedBy` 'patience', `endedImproving` false; listed in `addedRowFields`) and
+ * marked `rekeyedAt`, `previousKey`, `addedConfigFields`. A cell that reached its budget must be recomputed: it is
+ * left in place (not in the plan, so not drawn) and removed once its recomputed cell is stored. `dryRun` writes nothing.
+ */
+export function rekeyToUntilConverged(plans: { id: string; grid: CellConfig[] }[], options: { cache?: ResultCache; dryRun?: boolean; now?: Date } = {}): UntilConvergedOutcome[] {
+  const cache = options.cache ?? new ResultCache();
+  const at = (options.now ?? new Date()).toISOString();
+  const patience = DEFAULT_CLONING.patience!;
+  const out: UntilConvergedOutcome[] = [];
+  for (const plan of plans) {
+    for (const config of plan.grid) {
+      if (config.kind !== 'offline' || config.extendWhileImproving === undefined) continue;
+      const old: CellConfig = { ...config };
+      delete old.extendWhileImproving;
+      const oldFile = cache.file(old);
+      const entry = cache.inspect<Record<string, unknown>>(old);
+      if (!entry?.stored) continue;
+      const newKey = configKey(config, cache.codeVersion);
+      const base = { figure: plan.id, file: oldFile, newKey };
+      if (cache.inspect(config)?.stored) {
+        if (!options.dryRun) fs.rmSync(oldFile);
+        out.push({ ...base, action: 'superseded' });
+        continue;
+      }
+      const trainSteps = Number(config.trainSteps);
+      const validateEvery = Math.max(1, Math.min(DEFAULT_CLONING.validateEvery, Math.floor(trainSteps / 4)));
+      const rows = entry.stored.rows;
+      const early = rows.length > 0 && rows.every((r) => typeof r.bestUpdate === 'number' && r.bestUpdate + patience * validateEvery <= trainSteps);
+      if (!early) {
+        out.push({ ...base, action: 'recompute' });
+        continue;
+      }
+      if (!options.dryRun) {
+        const migrated = {
+          ...entry.stored, key: newKey, config,
+          rows: rows.map((r) => ({ ...r, updates: (r.bestUpdate as number) + patience * validateEvery, stoppedBy: 'patience', endedImproving: false })),
+          rekeyedAt: at, previousKey: entry.stored.key, addedConfigFields: ['extendWhileImproving'], addedRowFields: ['updates', 'stoppedBy', 'endedImproving'],
+        };
+        writeFileAtomic(cache.file(config), JSON.stringify(migrated, null, 1) + '\n');
+        fs.rmSync(oldFile);
+      }
+      out.push({ ...base, action: 'migrated' });
     }
   }
   return out;
