@@ -177,7 +177,8 @@ test('PPO config: defaults filled, bad fields named', () => {
 import '../src/envs';
 import { trainPPO } from '../src/rl/ppo';
 import { evaluatePolicy } from '../src/rl/evaluate';
-import { loadCheckpoint } from '../src/policies';
+import { loadCheckpoint, GaussianMLP, saveCheckpointSync } from '../src/policies';
+import { Rng } from '../src/util/rng';
 import type { PPOConfig } from '../src/rl/config';
 import { distanceBin, distanceBinLabels } from '../src/training/cli/peg-probe';
 import { censusBins } from '../src/training/cli/peg-census';
@@ -384,6 +385,23 @@ test('initPolicy warm-starts a new run: its first evaluation is the source polic
   assert.equal(first['time/env_steps'], 0);
   assert.ok(Math.abs(first['eval/return']! - best.evalReturn) < 1e-4, `${first['eval/return']} vs ${best.evalReturn}`);
   assert.throws(() => resolvePPOConfig({ ...TINY, initPolicy: '' }), /initPolicy must be null or a checkpoint folder path/);
+});
+
+test('initPolicy reading exactly the run\'s view is fine-tuned as it is, with its own network settings', async () => {
+  const a = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-tune-a-'));
+  const b = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-tune-b-'));
+  await trainPPO({ ...TINY, totalSteps: 128 }, a);
+  const { policy: ppoPolicy } = await loadCheckpoint(path.join(a, 'best'));
+  // A student-like source: another torso and a state-dependent std, which a fresh PPO policy never has.
+  const source = new GaussianMLP(ppoPolicy.spec, { torso: [8], stateDependentStd: true, activation: 'elu' }, new Rng('tune'));
+  const src = path.join(a, 'student');
+  saveCheckpointSync(src, source);
+  const lines: string[] = [];
+  await trainPPO({ ...TINY, initPolicy: src, totalSteps: 256 }, b, { log: (l: string) => lines.push(l) });
+  const tuned = (await loadCheckpoint(path.join(b, 'best'))).policy;
+  assert.deepEqual([tuned.config.torso, tuned.config.stateDependentStd, tuned.config.activation], [[8], true, 'elu']);
+  assert.ok(lines.some((l) => /fine-tuning the policy .* as it is/.test(l)), lines.join('\n'));
+  [ppoPolicy, source, tuned].forEach((p) => p.dispose());
 });
 
 test('valueWarmupIterations: the policy is frozen while the value function trains, and the adaptive rate waits', async () => {

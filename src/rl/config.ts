@@ -154,9 +154,10 @@ export interface PPOConfig {
   /** Running mean/std observation normalisation (stored in checkpoints). Default true. */
   normalizeObs: boolean;
   /**
-   * Policy checkpoint folder to warm-start a new run from (policies/warm-start.ts: same torso, the source's
-   * state groups a subset of this view's; new groups start ignored). Used only when the run starts; null = a
-   * fresh policy. Default null.
+   * Policy checkpoint folder to start a new run from. A policy that reads exactly this view (camera groups
+   * included) is fine-tuned as it is, with its own network settings; otherwise it warm-starts a new policy
+   * (policies/warm-start.ts: same torso, the source's state groups a subset of this view's; new groups start
+   * ignored). Used only when the run starts; null = a fresh policy. Default null.
    */
   initPolicy: string | null;
   /**

@@ -345,7 +345,7 @@ async function openRun(config: PPOConfig, outDir: string, log: (line: string) =>
 
 /** A new policy (or the checkpoint's, on a resume; warm-started from `initPolicy` if set), its value net and Adam. */
 async function buildLearner(config: PPOConfig, shape: ConstructorParameters<typeof GaussianMLP>[0], initRng: Rng, resumeFrom: string | null, log: (line: string) => void): Promise<Learner> {
-  const policy = resumeFrom
+  let policy = resumeFrom
     ? (await loadCheckpoint(path.join(resumeFrom, 'policy'))).policy
     : new GaussianMLP(
         shape,
@@ -354,13 +354,27 @@ async function buildLearner(config: PPOConfig, shape: ConstructorParameters<type
       );
   if (!resumeFrom && config.initPolicy !== null) {
     const source = (await loadCheckpoint(config.initPolicy)).policy;
-    warmStartFrom(policy, source);
-    source.dispose();
-    log(`warm-started the policy from ${config.initPolicy}`);
+    if (readsTheSame(source, shape)) {
+      // Fine-tuning: the source reads exactly this view (camera policies included), so it is trained as it is, with
+      // its own network settings (torso, activation, state-dependent std, encoder) and normaliser.
+      policy.dispose();
+      policy = source;
+      log(`fine-tuning the policy ${config.initPolicy} as it is (its own settings: ${JSON.stringify(source.config)})`);
+    } else {
+      warmStartFrom(policy, source);
+      source.dispose();
+      log(`warm-started the policy from ${config.initPolicy}`);
+    }
   }
   const valueNet = new DenseStack(policy.featureSize, [...config.valueTorso, 1], config.activation, initRng.child('value'));
   const vars = [...policy.trainableVariables(), ...valueNet.trainableVariables()];
   return { policy, valueNet, vars, adam: new Adam(vars), rewardScaler: config.scaleRewards ? new RewardScaler(config.numEnvs, config.gamma) : null };
+}
+
+/** Whether `p` reads exactly the view, group shapes and kinds, and action size of `shape` (then PPO fine-tunes it as it is). */
+function readsTheSame(p: GaussianMLP, shape: ConstructorParameters<typeof GaussianMLP>[0]): boolean {
+  return JSON.stringify(p.view) === JSON.stringify(shape.view) && p.actionDim === shape.actionDim &&
+    shape.view.every((g) => JSON.stringify(p.spec.groupShapes[g]) === JSON.stringify(shape.groupShapes[g]) && p.spec.groupKinds[g] === shape.groupKinds[g]);
 }
 
 /** The value net's weights, Adam's moments and the reward scaler's statistics from a checkpoint's state.bin. */
