@@ -404,6 +404,34 @@ test('initPolicy reading exactly the run\'s view is fine-tuned as it is, with it
   [ppoPolicy, source, tuned].forEach((p) => p.dispose());
 });
 
+test('valueView: the value net reads its own view (an asymmetric critic) with its own statistics, and resumes bitwise', async () => {
+  // reacher-easy: the policy reads position and velocity ('common'), the value net also the privileged to_target.
+  const cfg = { ...TINY, task: 'reacher-easy', view: 'common', valueView: 'expert', taskOptions: { camera: false }, evalTaskOptions: { camera: false } };
+  const straight = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-critic-'));
+  const resumed = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-critic-r-'));
+  await trainPPO(cfg, straight);
+  await trainPPO(cfg, resumed, { stopAfterIterations: 2 });
+  await trainPPO(cfg, resumed);
+  const strip = (d: string) => readCurve(path.join(d, 'curve.csv')).map((r) => ({ ...r, 'time/wall_s': 0, 'time/fps': 0, 'time/collect_s': 0 }));
+  assert.deepEqual(strip(resumed), strip(straight));
+  const last = (d: string) => { const c = path.join(d, 'checkpoints'); return path.join(c, fs.readdirSync(c).sort().at(-1)!); };
+  const json = JSON.parse(fs.readFileSync(path.join(last(straight), 'trainer.json'), 'utf8'));
+  // Its statistics cover the 6 values of position, to_target and velocity, over every collected row.
+  assert.equal(json.valueNormalizer.mean.length, 6);
+  assert.ok(Math.abs(json.valueNormalizer.count - 4 * 32 * 5) < 1);
+  // The value net's first kernel reads 6 inputs (state.bin's first array); the policy still reads 4.
+  assert.equal(json.floatLengths[0], 6 * 16);
+  const { policy } = await loadCheckpoint(path.join(straight, 'best'));
+  assert.deepEqual([policy.view, policy.featureSize], [['position', 'velocity'], 4]);
+  policy.dispose();
+  // A different critic changes the run (the same policy seed otherwise).
+  const plain = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-critic-p-'));
+  await trainPPO({ ...cfg, valueView: null }, plain);
+  assert.notDeepEqual(strip(plain), strip(straight));
+  await assert.rejects(trainPPO({ ...cfg, valueView: 'nope' }, fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-critic-x-'))), /has no view 'nope' \(valueView\)/);
+  assert.throws(() => resolvePPOConfig({ ...cfg, valueView: '' }), /valueView must be null or a view name/);
+});
+
 test('valueWarmupIterations: the policy is frozen while the value function trains, and the adaptive rate waits', async () => {
   assert.throws(() => resolvePPOConfig({ ...TINY, valueWarmupIterations: -1 }), /valueWarmupIterations must be an integer >= 0/);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ppo-warmup-'));

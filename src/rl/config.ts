@@ -71,6 +71,12 @@ export interface PPOConfig {
   task: string;
   /** Observation view of the policy (a key of the task's `views`). Default 'default'. */
   view: string;
+  /**
+   * A view (key of the task's `views`, state groups only) that the value net reads instead of the policy's state
+   * groups, with its own normaliser: an asymmetric critic, e.g. the privileged wall features for a camera policy,
+   * whose value would otherwise be blind to what ends its episodes. The policy is unchanged. Default null.
+   */
+  valueView: string | null;
   /** Master seed; every random stream (init, env seeds, action noise, minibatches) derives from it. Default 0. */
   seed: number;
   /** Total environment steps (summed over envs) to train for. Default 1_000_000. */
@@ -197,6 +203,7 @@ export interface PPOConfig {
 
 export const DEFAULT_PPO: Omit<PPOConfig, 'task'> = {
   view: 'default',
+  valueView: null,
   seed: 0,
   totalSteps: 1_000_000,
   numEnvs: 32,
@@ -268,6 +275,7 @@ export function resolvePPOConfig(partial: Partial<PPOConfig> & { task: string })
   if (!(typeof c.entCoef === 'number' && c.entCoef >= 0 && Number.isFinite(c.entCoef))) throw new RangeError(`PPO config entCoef must be a finite number >= 0, got ${c.entCoef}`);
   checkCurriculum(c.curriculum, c.minStd, c.maxStd);
   if (!Number.isInteger(c.valueWarmupIterations) || c.valueWarmupIterations < 0) throw new RangeError(`PPO config valueWarmupIterations must be an integer >= 0, got ${c.valueWarmupIterations}`);
+  if (c.valueView !== null && (typeof c.valueView !== 'string' || c.valueView === '')) throw new RangeError(`PPO config valueView must be null or a view name, got ${JSON.stringify(c.valueView)}`);
   if (c.initPolicy !== null && (typeof c.initPolicy !== 'string' || c.initPolicy === '')) throw new RangeError(`PPO config initPolicy must be null or a checkpoint folder path, got ${JSON.stringify(c.initPolicy)}`);
   if (!(c.checkpointEvery > 0)) throw new RangeError(`PPO config checkpointEvery (minutes) must be > 0, got ${c.checkpointEvery}`);
   return c;

@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, type RngState } from '../util/rng';
 import { VecEnv } from '../envs/vec-env';
 import { GaussianMLP, DenseStack, saveCheckpoint, loadCheckpoint, initBackend, warmStartFrom, resetActionMeans, setActionStd } from '../policies';
+import { RunningNormalizer, type NormalizerState } from '../policies/normalizer';
 import { Adam } from './adam';
 import { resolvePPOConfig, DEFAULT_PPO, RESUMABLE_OVERRIDES, stageAt, type PPOConfig, type StageSettings } from './config';
 import { CurveWriter, type CurveRow } from './curve';
@@ -68,6 +69,8 @@ interface TrainerJson {
   adaptiveLr?: number;
   /** The envs' seed and in-flight episodes (episodes.bin); absent in checkpoints written before resume replayed them. */
   envState?: EnvState;
+  /** The value net's input statistics when it reads its own view (valueView); absent otherwise. */
+  valueNormalizer?: NormalizerState;
 }
 
 /** Refuse to resume a checkpoint written by a different command (other than the fields allowed to change). */
@@ -132,6 +135,7 @@ async function trainLocked(partial: Partial<PPOConfig> & { task: string }, outDi
       const { sums, nUpdates } = inBlasPhase('learn', () => ppoUpdate(run, advantages, returns, lr, options.auxLoss));
       // Observation statistics move after the update, so the update saw the statistics the batch was collected with.
       learner.policy.updateNormalizer(rollout.obs);
+      if (learner.valueInput) learner.valueInput.normalizer.update(valueRows(learner.valueInput, rollout.obs, rollout.size));
       checkFiniteWeights(`PPO iteration ${run.iteration + 1} (from env step ${run.envSteps})`, learner.vars, [...learner.policy.weightNames(), ...learner.valueNet.variableNames('value')]);
       adaptLearningRate(run, sums, nUpdates);
       run.iteration += 1;
@@ -189,10 +193,20 @@ function result(run: Run, status: TrainResult['status']): TrainResult {
 /** The policy, the value network on the policy's features, Adam over both, and the optional reward scaler. */
 interface Learner {
   policy: GaussianMLP;
+  /** What the value net reads when it has its own view (config.valueView); null: the policy's normalised state groups. */
+  valueInput: ValueInput | null;
   valueNet: DenseStack;
   vars: tf.Variable[];
   adam: Adam;
   rewardScaler: RewardScaler | null;
+}
+
+/** The value net's own input (config.valueView): these state groups, concatenated and normalised with their own statistics. */
+interface ValueInput {
+  groups: string[];
+  sizes: number[];
+  size: number;
+  normalizer: RunningNormalizer;
 }
 
 /** One iteration's rollout buffers, time-major (index t * N + i), reused from iteration to iteration. */
@@ -224,6 +238,8 @@ interface Run {
   resumeFrom: string | null;
   resumes: number;
   view: string[];
+  /** The groups the rollout stores: the policy's view, then the value view's groups it lacks. */
+  stored: string[];
   groupSize: (group: string) => number;
   /** Action dimensions, envs, steps per rollout. */
   A: number;
@@ -305,6 +321,9 @@ async function openRun(config: PPOConfig, outDir: string, log: (line: string) =>
   const spec = env.spec;
   const view = spec.views[config.view];
   if (!view) throw new RangeError(`task ${spec.name} has no view '${config.view}'; views: ${Object.keys(spec.views).join(', ')}`);
+  const valueGroups = config.valueView === null ? [] : spec.views[config.valueView];
+  if (!valueGroups) throw new RangeError(`task ${spec.name} has no view '${config.valueView}' (valueView); views: ${Object.keys(spec.views).join(', ')}`);
+  const stored = [...view, ...valueGroups.filter((g) => !view.includes(g))];
   const groupShapes: Record<string, number[]> = {};
   const groupKinds: Record<string, 'state' | 'image'> = {};
   for (const g of view) {
@@ -312,16 +331,28 @@ async function openRun(config: PPOConfig, outDir: string, log: (line: string) =>
     groupShapes[g] = gs.shape;
     groupKinds[g] = gs.kind;
   }
-  const groupSize = (g: string) => groupShapes[g].reduce((a, b) => a * b, 1);
+  const allShapes: Record<string, number[]> = {};
+  for (const g of stored) {
+    const gs = spec.observationGroups.find((x) => x.name === g)!;
+    if (valueGroups.includes(g) && gs.kind !== 'state') throw new RangeError(`valueView '${config.valueView}' has the image group '${g}'; the value net reads state groups only`);
+    allShapes[g] = gs.shape;
+  }
+  const groupSize = (g: string) => allShapes[g].reduce((a, b) => a * b, 1);
   const A = spec.actionDim;
   const N = config.numEnvs;
   const T = config.rolloutLength;
   const recorder = restored ?? new EpisodeRecorder(N, A);
 
-  const learner = await buildLearner(config, { view, groupShapes, groupKinds, actionDim: A }, initRng, resumeFrom, log);
+  const valueSizes = valueGroups.map(groupSize);
+  const valueShape = valueGroups.length > 0 ? { groups: valueGroups, sizes: valueSizes, size: valueSizes.reduce((a, b) => a + b, 0) } : null;
+  const learner = await buildLearner(config, { view, groupShapes, groupKinds, actionDim: A }, valueShape, initRng, resumeFrom, log);
   const counters = { iteration: 0, envSteps: 0, wallOffset: 0, bestEvalReturn: null as number | null, nextEvalAt: 0, adaptiveLr: config.lr };
   if (saved) {
     restoreLearner(learner, resumeFrom!, saved);
+    if (learner.valueInput) {
+      if (!saved.valueNormalizer) throw new Error(`cannot resume ${resumeFrom}: its trainer.json lacks the value view's normaliser (valueNormalizer)`);
+      learner.valueInput.normalizer.setState(saved.valueNormalizer);
+    }
     counters.iteration = saved.iteration;
     counters.envSteps = saved.envSteps;
     counters.wallOffset = saved.wallSeconds;
@@ -336,15 +367,15 @@ async function openRun(config: PPOConfig, outDir: string, log: (line: string) =>
   const startTime = Date.now();
   const { wallOffset, ...state } = counters;
   return {
-    config, outDir, ckptRoot, log, history, resumeFrom, resumes, view, groupSize, A, N, T,
-    learner, rollout: allocateRollout(view, groupSize, N, T, A), actRng, mbRng, envSeed, makeEnv, recorder, curve,
+    config, outDir, ckptRoot, log, history, resumeFrom, resumes, view, stored, groupSize, A, N, T,
+    learner, rollout: allocateRollout(stored, groupSize, N, T, A), actRng, mbRng, envSeed, makeEnv, recorder, curve,
     wallSeconds: () => wallOffset + (Date.now() - startTime) / 1000,
     env, obs: restored ? env.observations() : await env.reset(), stage, lastEval: null, ...state,
   };
 }
 
 /** A new policy (or the checkpoint's, on a resume; warm-started from `initPolicy` if set), its value net and Adam. */
-async function buildLearner(config: PPOConfig, shape: ConstructorParameters<typeof GaussianMLP>[0], initRng: Rng, resumeFrom: string | null, log: (line: string) => void): Promise<Learner> {
+async function buildLearner(config: PPOConfig, shape: ConstructorParameters<typeof GaussianMLP>[0], valueShape: Omit<ValueInput, 'normalizer'> | null, initRng: Rng, resumeFrom: string | null, log: (line: string) => void): Promise<Learner> {
   let policy = resumeFrom
     ? (await loadCheckpoint(path.join(resumeFrom, 'policy'))).policy
     : new GaussianMLP(
@@ -366,9 +397,10 @@ async function buildLearner(config: PPOConfig, shape: ConstructorParameters<type
       log(`warm-started the policy from ${config.initPolicy}`);
     }
   }
-  const valueNet = new DenseStack(policy.featureSize, [...config.valueTorso, 1], config.activation, initRng.child('value'));
+  const valueInput = valueShape ? { ...valueShape, normalizer: new RunningNormalizer(valueShape.size) } : null;
+  const valueNet = new DenseStack(valueInput ? valueInput.size : policy.featureSize, [...config.valueTorso, 1], config.activation, initRng.child('value'));
   const vars = [...policy.trainableVariables(), ...valueNet.trainableVariables()];
-  return { policy, valueNet, vars, adam: new Adam(vars), rewardScaler: config.scaleRewards ? new RewardScaler(config.numEnvs, config.gamma) : null };
+  return { policy, valueInput, valueNet, vars, adam: new Adam(vars), rewardScaler: config.scaleRewards ? new RewardScaler(config.numEnvs, config.gamma) : null };
 }
 
 /** Whether `p` reads exactly the view, group shapes and kinds, and action size of `shape` (then PPO fine-tunes it as it is). */
@@ -397,9 +429,31 @@ function allocateRollout(view: string[], groupSize: (g: string) => number, N: nu
   };
 }
 
-/** V(s) for a batch of already-built policy inputs, [B]. */
-function valueOf(learner: Learner, inputs: Record<string, tf.Tensor>): tf.Tensor1D {
-  return tf.squeeze(learner.valueNet.apply(learner.policy.features(inputs)), [1]) as tf.Tensor1D;
+/**
+ * V(s) for a batch, [B]: from the policy's already-built inputs, or with a value view from `groups` (the raw
+ * observation groups of the same B rows). Call inside tf.tidy / tf.variableGrads.
+ */
+function valueOf(learner: Learner, inputs: Record<string, tf.Tensor>, groups: Record<string, Float32Array>, batch: number): tf.Tensor1D {
+  const v = learner.valueInput;
+  const x = v ? v.normalizer.normalize(tf.tensor2d(valueRows(v, groups, batch), [batch, v.size])) : learner.policy.features(inputs);
+  return tf.squeeze(learner.valueNet.apply(x), [1]) as tf.Tensor1D;
+}
+
+/** The value view's groups of `batch` rows side by side, [batch * size]. */
+function valueRows(v: Omit<ValueInput, 'normalizer'>, groups: Record<string, Float32Array>, batch: number): Float32Array {
+  const out = new Float32Array(batch * v.size);
+  v.groups.forEach((g, k) => {
+    const x = groups[g];
+    if (!x || x.length !== batch * v.sizes[k]) throw new RangeError(`value view group '${g}' has ${x?.length ?? 0} values, expected ${batch} x ${v.sizes[k]}`);
+  });
+  for (let r = 0; r < batch; r++) {
+    let o = r * v.size;
+    v.groups.forEach((g, k) => {
+      out.set(groups[g].subarray(r * v.sizes[k], (r + 1) * v.sizes[k]), o);
+      o += v.sizes[k];
+    });
+  }
+  return out;
 }
 
 function pick(run: Run, o: Record<string, Float32Array>): Record<string, Float32Array> {
@@ -410,15 +464,15 @@ function pick(run: Run, o: Record<string, Float32Array>): Record<string, Float32
 
 /** T steps of the N envs under the current policy (a ~ N(mean, std)), into the rollout buffers. */
 async function collectRollout(run: Run): Promise<{ episodeReturns: number[] }> {
-  const { config, view, groupSize, A, N, T, learner, rollout: r } = run;
+  const { config, stored, groupSize, A, N, T, learner, rollout: r } = run;
   const { policy, rewardScaler } = learner;
   const episodeReturns: number[] = [];
   for (let t = 0; t < T; t++) {
-    for (const g of view) r.obs[g].set(run.obs[g], t * N * groupSize(g));
+    for (const g of stored) r.obs[g].set(run.obs[g], t * N * groupSize(g));
     const inputs = policy.toTensors({ batch: N, groups: pick(run, run.obs) });
     const [meanT, logStdT, valueT] = tf.tidy(() => {
       const { mean, logStd } = policy.apply(inputs);
-      return [mean, logStd, valueOf(learner, inputs)];
+      return [mean, logStd, valueOf(learner, inputs, run.obs, N)];
     });
     const mean = meanT.dataSync() as Float32Array;
     const logStd = logStdT.dataSync() as Float32Array;
@@ -459,7 +513,7 @@ function computeTargets(run: Run): { advantages: Float32Array; returns: Float32A
   const { config, N, T, learner, rollout: r } = run;
   const lastValues = tf.tidy(() => {
     const inputs = learner.policy.toTensors({ batch: N, groups: pick(run, run.obs) });
-    return valueOf(learner, inputs).dataSync() as Float32Array;
+    return valueOf(learner, inputs, run.obs, N).dataSync() as Float32Array;
   });
   return computeGae({
     steps: T, numEnvs: N, rewards: r.rewards, values: r.values, dones: r.dones, failures: r.failures, truncationValues: r.truncationValues,
@@ -485,7 +539,7 @@ function warmingUp(run: Run): boolean {
  * auxiliary loss) for the policy, clipped value loss for V. Returns the metrics summed over the minibatches.
  */
 function ppoUpdate(run: Run, advantages: Float32Array, returns: Float32Array, lr: number, auxLoss: AuxLoss | undefined): { sums: Record<string, number>; nUpdates: number } {
-  const { config, view, groupSize, A, learner, rollout: r, stage } = run;
+  const { config, view, stored, groupSize, A, learner, rollout: r, stage } = run;
   const { policy, vars, adam } = learner;
   const B = r.size;
   const mbSize = B / config.minibatches;
@@ -503,8 +557,8 @@ function ppoUpdate(run: Run, advantages: Float32Array, returns: Float32Array, lr
         return out;
       };
       const mbGroups: Record<string, Float32Array> = {};
-      for (const g of view) mbGroups[g] = gather(r.obs[g], groupSize(g));
-      const inputs = policy.toTensors({ batch: mbSize, groups: mbGroups });
+      for (const g of stored) mbGroups[g] = gather(r.obs[g], groupSize(g));
+      const inputs = policy.toTensors({ batch: mbSize, groups: Object.fromEntries(view.map((g) => [g, mbGroups[g]])) });
       const act = tf.tensor2d(gather(r.actions, A), [mbSize, A]);
       const oldLogp = tf.tensor1d(gather(r.logp, 1));
       const advRaw = tf.tensor1d(gather(advantages, 1));
@@ -515,7 +569,7 @@ function ppoUpdate(run: Run, advantages: Float32Array, returns: Float32Array, lr
         const { mean, logStd } = policy.apply(inputs);
         const adv = config.normalizeAdvantages ? normalizeAdvantages(advRaw) : advRaw;
         const pg = clippedSurrogateLoss(gaussianLogProb(mean, logStd, act), oldLogp, adv, config.clip);
-        const vl = valueLoss(valueOf(learner, inputs), ret, oldV, config.valueClip);
+        const vl = valueLoss(valueOf(learner, inputs, mbGroups, mbSize), ret, oldV, config.valueClip);
         const entropy = tf.mean(gaussianEntropy(logStd)) as tf.Scalar;
         let policyTerms = tf.add(pg.loss, tf.mul(-stage.entCoef, entropy));
         const boundsCoef = stage.boundsLossCoef;
@@ -640,6 +694,7 @@ async function saveTrainerCheckpoint(run: Run): Promise<void> {
       bestEvalReturn: run.bestEvalReturn, nextEvalAt: run.nextEvalAt, resumes: run.resumes,
       rng: { actions: run.actRng.saveState(), minibatches: run.mbRng.saveState() }, adamStep: adamState.step, floatLengths,
       rewardScaler: learner.rewardScaler ? learner.rewardScaler.getState() : null, adaptiveLr: run.adaptiveLr, envState: run.recorder.save(tmp, run.envSeed, run.stage.taskOptions),
+      ...(learner.valueInput ? { valueNormalizer: learner.valueInput.normalizer.getState() } : {}),
     };
     fs.writeFileSync(path.join(tmp, 'trainer.json'), JSON.stringify(json));
   });
