@@ -23,7 +23,7 @@ import { forEachContact, nameToId } from '../physics/mujoco';
 export interface PlanarPose { x: number; z: number; a: number }
 
 /** The phases, in order of an episode that starts with the peg on the floor. */
-export type PegPhase = 'settle' | 'push' | 'approach' | 'align' | 'grasp' | 'lift' | 'carry' | 'align-slot' | 'insert' | 'hold' | 'drag' | 'rest';
+export type PegPhase = 'settle' | 'push' | 'approach' | 'align' | 'grasp' | 'lift' | 'carry' | 'align-slot' | 'insert' | 'hold' | 'drag' | 'hook' | 'rest';
 
 /** `a` wrapped into [-pi, pi). */
 export function wrapAngle(a: number): number {
@@ -135,6 +135,22 @@ const PRESS_RAISED = 0.012;
 const PRESS_TIPS = 0.027;
 /** How far (m) below the raised end's top the fingertips are aimed when pressing it down. */
 const PRESS_DEPTH = 0.012;
+/** Finger and fingertip angles (rad) of the closed empty hand (measured: 0.66, -0.58 to -0.69). */
+const CLOSED: readonly [number, number] = [0.66, -0.65];
+/** Hand angles (rad, from pointing down) tried for a hook, and the fingertip spheres' radius (m). */
+const HOOK_TILTS = Array.from({ length: 21 }, (_, i) => (i % 2 === 1 ? 1 : -1) * 0.15 * Math.ceil(i / 2));
+const FINGERTIP_RADIUS = 0.008;
+/** Gap (m) between the hooking fingertip and the guard's end, and its height (m) above the end's centre. */
+const HOOK_GAP = 0.002;
+const HOOK_RISE = 0.003;
+/** A hooked peg is pulled while its grasp site is further out than this (m) from the middle. */
+const HOOK_INNER = 0.12;
+/** Step (m) of the pulling hand's goal beyond its hook pose, per control step. */
+const HOOK_PULL = 0.03;
+/** Deepest overlap (m) of a planned hook pose with the guard one pull step (1.5 cm) further on: it must catch it. */
+const HOOK_CATCH = 0.002;
+/** Deepest overlap (m) of a planned hook pose with the peg. */
+const HOOK_PEG_DEPTH = 0.002;
 /** Indices of the finger and thumb joints among MANIPULATOR_ARM_JOINTS (each followed by its tip joint). */
 const FINGER = MANIPULATOR_ARM_JOINTS.indexOf('finger');
 const THUMB = MANIPULATOR_ARM_JOINTS.indexOf('thumb');
@@ -248,6 +264,11 @@ export class PegController {
   private readonly geomBody: Int32Array;
   private readonly armBodies: Set<number>;
   private planCache: { peg: PlanarPose; local: PlanarPose | null; opening: number } | null = null;
+  /** The last hook pose found, in the peg's frame (tried first while it pulls). */
+  private hookCache: PlanarPose | null = null;
+  /** The closed hand's fingertip spheres in the grasp site's frame (lateral, forward; m). */
+  private readonly fingertips: [number, number][];
+  private readonly guardGeom: number;
   /**
    * The held peg's pose in the hand's frame while `act` plans a carry (else null): the inverse
    * kinematics and path checks then keep its blade off the arm's upper and middle links (a carried blade caught on
@@ -279,6 +300,21 @@ export class PegController {
     const top = nameToId(task.physics, 'body', 'upper_arm');
     this.armBodies = new Set<number>();
     for (let b = 1; b < model.nbody; b++) for (let r = b; r > 0; r = parent[r]) if (r === top) { this.armBodies.add(b); break; }
+    this.guardGeom = nameToId(task.physics, 'geom', 'guard');
+    // The fingertips of the closed hand, measured on the scratch copy with the arm straight up.
+    const adr = task.arm.armQposAdr;
+    const sq: Float64Array = this.scratch.qpos;
+    sq.set((task.physics.data as any).qpos);
+    for (let i = 0; i < 4; i++) sq[adr[i]] = 0;
+    sq[adr[FINGER]] = sq[adr[THUMB]] = CLOSED[0];
+    sq[adr[FINGER + 1]] = sq[adr[THUMB + 1]] = CLOSED[1];
+    mj.mj_kinematics(model, this.scratch);
+    const gx: Float64Array = this.scratch.geom_xpos;
+    const site = this.forward([0, 0, 0, 0]).grasp;
+    this.fingertips = ['fingertip1', 'fingertip2', 'thumbtip1', 'thumbtip2'].map((n) => {
+      const id = nameToId(task.physics, 'geom', n);
+      return [gx[3 * id] - site.x, gx[3 * id + 2] - site.z];
+    });
   }
 
   /** Release the wasm buffers. */
@@ -405,6 +441,7 @@ export class PegController {
     const wx = goal.x + grasp * Math.sin(goal.a), wz = goal.z - grasp * Math.cos(goal.a);
     const floor = this.options.floorMargin;
     const steps = 48;
+    const skip = process.env.PEG_X2 === '1' && obstacles.length > 0 && this.collides(current, obstacles) ? 3 : 0;
     for (let k = 0; k <= steps; k++) {
       // Offsets 0, +d, -d, +2d, ... so that ties keep the nearest root angle.
       const off = (k % 2 === 1 ? 1 : -1) * Math.ceil(k / 2) * ((2 * Math.PI) / steps);
@@ -434,7 +471,7 @@ export class PegController {
         // A collision of the final pose rules it out; one on the way there (joint-space straight line) costs.
         if (obstacles.length > 0 || this.heldGrip !== null) {
           if (this.collides(q, obstacles)) continue;
-          if (this.pathCollides(current, q, obstacles)) cost += 10;
+          if (this.pathCollides(current, q, obstacles, skip)) cost += 10;
         }
         found.push({ q: Float64Array.from(q), cost });
       }
@@ -487,10 +524,15 @@ export class PegController {
       return Math.min(points[1][1], points[2][1], points[3][1], grasp.z);
     };
     const floor = Math.min(PATH_FLOOR, lowest(from) - 0.005, lowest(to) - 0.005);
-    for (let k = 1 + skip; k <= 8; k++) {
-      for (let i = 0; i < 4; i++) q[i] = from[i] + (k / 8) * (to[i] - from[i]);
+    // At least one point per 0.25 rad of the largest joint move (8 at least).
+    let big = 0;
+    for (let i = 0; i < 4; i++) big = Math.max(big, Math.abs(to[i] - from[i]));
+    const n = process.env.PEG_X3 === '1' ? Math.max(8, Math.ceil(big / 0.25)) : 8;
+    const first = Math.ceil((skip * n) / 8);
+    for (let k = 1 + first; k <= n; k++) {
+      for (let i = 0; i < 4; i++) q[i] = from[i] + (k / n) * (to[i] - from[i]);
       if (this.collides(q, obstacles)) return true;
-      if (k < 8 && lowest(q) < floor) return true;
+      if (k < n && lowest(q) < floor) return true;
     }
     return false;
   }
@@ -513,7 +555,7 @@ export class PegController {
    */
   decide(): { phase: PegPhase; goal: PlanarPose | null; grasp: number } {
     const d = this.decidePhase();
-    if ((d.phase === 'approach' || d.phase === 'push' || d.phase === 'drag') && this.armTouches(this.task.arm.slotId)) return { ...d, goal: UPRIGHT };
+    if ((d.phase === 'approach' || d.phase === 'push' || d.phase === 'drag' || d.phase === 'hook') && (this.armTouches(this.task.arm.slotId) || (process.env.PEG_X1 === '1' && this.collides(this.q, [this.slotObstacle()])))) return { ...d, goal: UPRIGHT };
     return d;
   }
 
@@ -634,19 +676,74 @@ export class PegController {
    */
   private drag(peg: PlanarPose, hand: PlanarPose): { phase: PegPhase; goal: PlanarPose | null; grasp: number } {
     const still = { phase: 'drag' as PegPhase, goal: null, grasp: -1 };
+    // A hooked peg is pulled on while it moves.
+    const pulling = this.hook(peg, hand, true);
+    if (pulling !== null) return pulling;
     // A moving peg (tipping, sliding, nudged by the hand) is left to come to rest first.
     if (this.pegSpeed() > DRAG_REST[0] || Math.abs(this.pegVelocity()[2]) > DRAG_REST[1]) return still;
     if (peg.z > DRAG_OFF_FLOOR) return { phase: 'drag', goal: UPRIGHT, grasp: -1 };
     const ends = [PEG_OUTLINE[0], PEG_OUTLINE[3]].map(([v, u, r]) => ({ p: composePose(peg, { x: v, z: u, a: 0 }), r }));
     const top = ends[0].p.z - ends[0].r > ends[1].p.z - ends[1].r ? ends[0] : ends[1];
-    if (top.p.z - top.r < PRESS_RAISED) return { phase: 'drag', goal: null, grasp: -1 };
+    if (top.p.z - top.r < PRESS_RAISED) return this.hook(peg, hand) ?? still;
     const down = Math.PI;
     const press: PlanarPose = { x: top.p.x, z: top.p.z + top.r + PRESS_TIPS - PRESS_DEPTH, a: down };
     const hover: PlanarPose = { x: top.p.x, z: press.z + 0.06, a: down };
-    if (this.inverse(press, this.q) === null || this.inverse(hover, this.q) === null) return { phase: 'drag', goal: null, grasp: -1 };
+    if (this.inverse(press, this.q) === null || this.inverse(hover, this.q) === null) return this.hook(peg, hand) ?? still;
     const turned = Math.abs(wrapAngle(hand.a - down)) < 0.2;
     if (turned && Math.abs(hand.x - press.x) < 0.015 && hand.z < hover.z + 0.02) return { phase: 'drag', goal: press, grasp: 1 };
     return { phase: 'drag', goal: hover, grasp: 1 };
+  }
+
+  /**
+   * A hook on a lying peg out of grip reach: a fingertip of the closed hand is put just outside (towards the near
+   * wall) of the guard's upper end, and the hand is pulled towards the middle, dragging the peg in (a peg leaning
+   * on the wall is pulled off it). The hand pose is searched over HOOK_TILTS and the four fingertips for one the
+   * arm reaches clear of everything (the peg within 1 mm), from above as well, whose next pull step catches the
+   * guard. With `engagedOnly`, only a hand already at the hook (the peg moving with it) gets a goal. Null where
+   * there is no hook or the peg is in the middle already.
+   */
+  private hook(peg: PlanarPose, hand: PlanarPose, engagedOnly = false): { phase: PegPhase; goal: PlanarPose; grasp: number } | null {
+    if (peg.z > DRAG_OFF_FLOOR || Math.abs(peg.x) < HOOK_INNER) return null;
+    const inward = peg.x > 0 ? -1 : 1;
+    const ends = [composePose(peg, { x: 0.017, z: 0.043, a: 0 }), composePose(peg, { x: -0.017, z: 0.043, a: 0 })];
+    const g = ends[0].z > ends[1].z ? ends[0] : ends[1];
+    const tip = { x: g.x - inward * (0.005 + FINGERTIP_RADIUS + HOOK_GAP), z: g.z + HOOK_RISE };
+    const engaged = (pose: PlanarPose): boolean =>
+      inward * (hand.x - pose.x) > -0.006 && inward * (hand.x - pose.x) < 0.015 && Math.abs(hand.z - pose.z) < 0.008 && Math.abs(wrapAngle(hand.a - pose.a)) < 0.15;
+    const pull = (pose: PlanarPose): { phase: PegPhase; goal: PlanarPose; grasp: number } => ({ phase: 'hook', goal: { x: pose.x + inward * HOOK_PULL, z: pose.z, a: pose.a }, grasp: 1 });
+    // The last hook found, moved with the peg, is tried first (cheap while pulling).
+    const cached = this.hookCache === null ? null : composePose(peg, this.hookCache);
+    if (cached !== null && engaged(cached)) return pull(cached);
+    if (engagedOnly) return null;
+    for (const tilt of HOOK_TILTS) {
+      const a = wrapAngle(Math.PI + tilt);
+      for (const f of this.fingertips) {
+        const pose = frameFor({ x: tip.x, z: tip.z, a }, { x: f[0], z: f[1], a: 0 });
+        const q = this.inverse(pose, this.q);
+        if (q === null || !this.clearAt(q, CLOSED[0], HOOK_PEG_DEPTH, CLOSED[1], true)) continue;
+        const above = this.inverse({ x: pose.x, z: pose.z + 0.03, a }, q);
+        if (above === null || !this.clearAt(above, CLOSED[0], HOOK_PEG_DEPTH, CLOSED[1], true)) continue;
+        const on = this.inverse({ x: pose.x + inward * 0.015, z: pose.z, a }, q);
+        if (on === null || this.guardDepth(on) < HOOK_CATCH) continue;
+        this.hookCache = relativePose(peg, pose);
+        if (engaged(pose)) return pull(pose);
+        const hover: PlanarPose = { x: pose.x, z: pose.z + 0.05, a };
+        const turned = Math.abs(wrapAngle(hand.a - a)) < 0.15;
+        if (turned && Math.abs(hand.x - pose.x) < 0.01 && hand.z < hover.z + 0.02) return { phase: 'hook', goal: pose, grasp: 1 };
+        return { phase: 'hook', goal: hover, grasp: 1 };
+      }
+    }
+    return null;
+  }
+
+  /** The deepest overlap (m) of the closed hand at joint angles q with the peg's guard, on the scratch copy. */
+  private guardDepth(q: ArrayLike<number>): number {
+    this.clearAt(q, CLOSED[0], Infinity, CLOSED[1], true);
+    let depth = 0;
+    forEachContact(this.scratch, (g1, g2, dist) => {
+      if ((g1 === this.guardGeom && this.armBodies.has(this.geomBody[g2])) || (g2 === this.guardGeom && this.armBodies.has(this.geomBody[g1]))) depth = Math.max(depth, -dist);
+    });
+    return depth;
   }
 
   /** Grasp command that servoes the fingers' mean angle (the grasp tendon) to `opening` (rad). */
@@ -677,31 +774,9 @@ export class PegController {
   }
 
   private searchGrip(peg: PlanarPose): { pose: PlanarPose; opening: number } | null {
-    const mj = this.task.physics.mj as any;
-    const model = this.task.physics.model as any;
-    const data = this.task.physics.data as any;
-    const scratch = this.scratch;
-    const adr = this.task.arm.armQposAdr;
-    const live: Float64Array = data.qpos;
     const down = wrapAngle(peg.a) >= 0 ? 1 : -1;
     const fp = [-Math.sin(peg.a), Math.cos(peg.a)];
-    const check = (q: Float64Array, opening: number, pegDepth: number): boolean => {
-      const sq: Float64Array = scratch.qpos;
-      sq.set(live);
-      for (let i = 0; i < 4; i++) sq[adr[i]] = q[i];
-      sq[adr[FINGER]] = sq[adr[THUMB]] = opening;
-      sq[adr[FINGER + 1]] = sq[adr[THUMB + 1]] = 0;
-      mj.mj_kinematics(model, scratch);
-      mj.mj_collision(model, scratch);
-      let ok = true;
-      forEachContact(scratch, (g1, g2, dist) => {
-        const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
-        if (!this.armBodies.has(b1) && !this.armBodies.has(b2)) return;
-        const withPeg = b1 === this.task.arm.pegId || b2 === this.task.arm.pegId;
-        if (-dist > (withPeg ? pegDepth : 0.001)) { ok = false; return true; }
-      });
-      return ok;
-    };
+    const check = (q: Float64Array, opening: number, pegDepth: number): boolean => this.clearAt(q, opening, pegDepth);
     const current = Float64Array.from(this.q);
     for (const tilt of GRIP_TILTS) {
       for (const sign of tilt === 0 ? [1] : [down, -down]) {
@@ -726,6 +801,34 @@ export class PegController {
       }
     }
     return null;
+  }
+
+  /**
+   * Whether the arm at joint angles q, fingers at `opening` and fingertips at `tip` (rad), is clear on the scratch
+   * copy of the state: no part of it into the floor, walls or slot by more than 1 mm, nor into the peg by more than
+   * `pegDepth` (m). With `closed`, contacts of the arm with itself are ignored (the closed fingertips touch).
+   */
+  private clearAt(q: ArrayLike<number>, opening: number, pegDepth: number, tip = 0, closed = false): boolean {
+    const mj = this.task.physics.mj as any;
+    const model = this.task.physics.model as any;
+    const scratch = this.scratch;
+    const adr = this.task.arm.armQposAdr;
+    const sq: Float64Array = scratch.qpos;
+    sq.set((this.task.physics.data as any).qpos);
+    for (let i = 0; i < 4; i++) sq[adr[i]] = q[i];
+    sq[adr[FINGER]] = sq[adr[THUMB]] = opening;
+    sq[adr[FINGER + 1]] = sq[adr[THUMB + 1]] = tip;
+    mj.mj_kinematics(model, scratch);
+    mj.mj_collision(model, scratch);
+    let ok = true;
+    forEachContact(scratch, (g1, g2, dist) => {
+      const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
+      if (!this.armBodies.has(b1) && !this.armBodies.has(b2)) return;
+      if (closed && this.armBodies.has(b1) && this.armBodies.has(b2)) return;
+      const withPeg = b1 === this.task.arm.pegId || b2 === this.task.arm.pegId;
+      if (-dist > (withPeg ? pegDepth : 0.001)) { ok = false; return true; }
+    });
+    return ok;
   }
 
   /** The action for the current state (length 5, in [-1, 1]). */
