@@ -89,6 +89,12 @@ const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
  * 0.25 give returns 188, 198, 176, 151, 84 (0: 136).
  */
 const SLIDE_WIDER = 0.1;
+/**
+ * How far (m) the sliding hand's goal is raised while the arm touches the floor (a lower fingertip dragging on the
+ * floor stalled the slide onto the handle). Measured on seeds 200000-200149: 0.003, 0.006, 0.01, 0.015 give 220.5,
+ * 225.5, 226.2, 225.5 against 217.8 without; on seeds 300000-300149 0.006 and 0.01 give 226.8 and 223.0 against 212.4.
+ */
+const ALIGN_LIFT = 0.006;
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
 const GRIP_PEG_DEPTH = 0.003;
 /** Height (m) above the floor that joint-space paths keep the arm's joints and grasp site at. */
@@ -280,6 +286,7 @@ export class PegController {
   /** The closed hand's fingertip spheres in the grasp site's frame (lateral, forward; m). */
   private readonly fingertips: [number, number][];
   private readonly guardGeom: number;
+  private readonly floorGeom: number;
   /**
    * The held peg's pose in the hand's frame while `act` plans a carry (else null): the inverse
    * kinematics and path checks then keep its blade off the arm's upper and middle links (a carried blade caught on
@@ -312,6 +319,7 @@ export class PegController {
     this.armBodies = new Set<number>();
     for (let b = 1; b < model.nbody; b++) for (let r = b; r > 0; r = parent[r]) if (r === top) { this.armBodies.add(b); break; }
     this.guardGeom = nameToId(task.physics, 'geom', 'guard');
+    this.floorGeom = nameToId(task.physics, 'geom', 'floor');
     // The fingertips of the closed hand, measured on the scratch copy with the arm straight up.
     const adr = task.arm.armQposAdr;
     const sq: Float64Array = this.scratch.qpos;
@@ -400,6 +408,15 @@ export class PegController {
     forEachContact(this.task.physics.data, (g1, g2) => {
       const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
       if ((b1 === body && this.armBodies.has(b2)) || (b2 === body && this.armBodies.has(b1))) { on = true; return true; }
+    });
+    return on;
+  }
+
+  /** Whether any body of the arm touches the floor. */
+  armTouchesFloor(): boolean {
+    let on = false;
+    forEachContact(this.task.physics.data, (g1, g2) => {
+      if ((g1 === this.floorGeom && this.armBodies.has(this.geomBody[g2])) || (g2 === this.floorGeom && this.armBodies.has(this.geomBody[g1]))) { on = true; return true; }
     });
     return on;
   }
@@ -642,6 +659,8 @@ export class PegController {
     const slide = relativePose(axis, hand);
     if (Math.abs(slide.x) < 0.005 && Math.abs(wrapAngle(hand.a - grip.a)) < 0.1 && slide.z < 0.01 && slide.z > -o.pregraspBack - 0.02) {
       const goal = composePose(axis, { x: 0, z: Math.min(0, slide.z + 0.012), a: wrapAngle(grip.a - peg.a) });
+      // A finger dragging on the floor stalls the slide: the hand is aimed a little higher while it touches.
+      if (this.armTouchesFloor()) goal.z += ALIGN_LIFT;
       return { phase: 'align', goal, grasp: this.fingerCommand(plan.opening - SLIDE_WIDER) };
     }
     const pre = composePose(axis, { x: 0, z: -o.pregraspBack, a: wrapAngle(grip.a - peg.a) });
