@@ -167,7 +167,7 @@ const floorResult = () => (floor ??= floorGrasps(50, 200));
 let inHand: Promise<number> | null = null;
 const inHandResult = () => (inHand ??= inHandInserts(20, 400));
 
-test('from in-reach floor pegs it grasps in at least 50% of 50 starts (measured 29 of 50, see the README)', async () => {
+test('from in-reach floor pegs it grasps in at least 50% of 50 starts (measured 30 of 50, see the README)', async () => {
   const r = await floorResult();
   assert.equal(r.inReach, 50, `only ${r.inReach} in-reach starts among ${r.tried}`);
   assert.ok(r.grasped / r.inReach >= 0.5, `grasped ${r.grasped} of ${r.inReach}`);
@@ -197,6 +197,29 @@ test('a floor peg resting pommel to the wall, out of grip reach, is hooked by it
       assert.ok(hooked >= 0 && x0 > 0.35, `seed ${seed}: hooked at step ${hooked}, peg at |x| = ${x0.toFixed(3)} m`);
       assert.ok(reached >= 0, `seed ${seed}: no grip planned within 600 steps (peg at |x| = ${Math.abs(ctl.pegPose().x).toFixed(3)} m)`);
       assert.ok(Math.abs(ctl.pegPose().x) < x0 - 0.1, `seed ${seed}: peg pulled from ${x0.toFixed(3)} only to ${Math.abs(ctl.pegPose().x).toFixed(3)} m`);
+    }
+  } finally {
+    ctl.dispose();
+    task.close();
+  }
+});
+
+test('a hand whose lower finger drags on the floor while it slides onto the handle still grips (seeds 200121, 200131)', async () => {
+  // Without the raised goal (ALIGN_LIFT) both slides stalled against the floor for 385 and 845 steps.
+  const task = await pegTask();
+  const ctl = new PegController(task);
+  const a = new Float64Array(5);
+  try {
+    for (const seed of [200121, 200131]) {
+      task.reset(new Rng(seed));
+      let align = 0, lifted = false;
+      for (let t = 0; t < 1000 && !lifted; t++) {
+        ctl.act(a);
+        if (ctl.last.phase === 'align') align++;
+        lifted = ['lift', 'carry', 'align-slot', 'insert', 'hold'].includes(ctl.last.phase);
+        task.step(a);
+      }
+      assert.ok(lifted && align < 150, `seed ${seed}: lifted ${lifted} after ${align} steps sliding onto the handle`);
     }
   } finally {
     ctl.dispose();

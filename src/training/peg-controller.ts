@@ -6,8 +6,9 @@
  * with joint-space PD plus MuJoCo's bias forces (`qfrc_bias`: gravity and Coriolis). Near the peg and while lifting
  * it moves in straight Cartesian steps by resolved rate through the grasp site's Jacobian (`mj_jacSite`); where the
  * inverse kinematics has no solution it falls back to a Cartesian PD through the same Jacobian. Grips on a lying peg
- * are planned on a scratch MjData (contacts of the open hand at the grip and on the way in). The one thing kept
- * between steps is a memo of that search, reused while the peg stays within 2 mm and 0.02 rad of where it was run.
+ * are planned on a scratch MjData (contacts of the open hand at the grip and on the way in), and so are hooks of the
+ * closed hand on the guard of a peg out of grip reach. Kept between steps are a memo of the grip search, reused while
+ * the peg stays within 2 mm and 0.02 rad of where it was run, and the last hook pose in the peg's frame (tried first).
  * Measured performance and its limits: the README's Experts section.
  *
  * Planar conventions: all arm hinges turn about -y, so a link at cumulative angle a points along (-sin a, cos a) in
