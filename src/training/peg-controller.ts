@@ -6,8 +6,9 @@
  * with joint-space PD plus MuJoCo's bias forces (`qfrc_bias`: gravity and Coriolis). Near the peg and while lifting
  * it moves in straight Cartesian steps by resolved rate through the grasp site's Jacobian (`mj_jacSite`); where the
  * inverse kinematics has no solution it falls back to a Cartesian PD through the same Jacobian. Grips on a lying peg
- * are planned on a scratch MjData (contacts of the open hand at the grip and on the way in). The one thing kept
- * between steps is a memo of that search, reused while the peg stays within 2 mm and 0.02 rad of where it was run.
+ * are planned on a scratch MjData (contacts of the open hand at the grip and on the way in), and so are hooks of the
+ * closed hand on the guard of a peg out of grip reach. Kept between steps are a memo of the grip search, reused while
+ * the peg stays within 2 mm and 0.02 rad of where it was run, and the last hook pose in the peg's frame (tried first).
  * Measured performance and its limits: the README's Experts section.
  *
  * Planar conventions: all arm hinges turn about -y, so a link at cumulative angle a points along (-sin a, cos a) in
@@ -23,7 +24,7 @@ import { forEachContact, nameToId } from '../physics/mujoco';
 export interface PlanarPose { x: number; z: number; a: number }
 
 /** The phases, in order of an episode that starts with the peg on the floor. */
-export type PegPhase = 'settle' | 'push' | 'approach' | 'align' | 'grasp' | 'lift' | 'carry' | 'align-slot' | 'insert' | 'hold' | 'drag' | 'rest';
+export type PegPhase = 'settle' | 'push' | 'approach' | 'align' | 'grasp' | 'lift' | 'carry' | 'align-slot' | 'insert' | 'hold' | 'drag' | 'hook' | 'rest';
 
 /** `a` wrapped into [-pi, pi). */
 export function wrapAngle(a: number): number {
@@ -89,6 +90,12 @@ const GRIP_OPENINGS = [0.35, 0.44, 0.52, 0.61];
  * 0.25 give returns 188, 198, 176, 151, 84 (0: 136).
  */
 const SLIDE_WIDER = 0.1;
+/**
+ * How far (m) the sliding hand's goal is raised while the arm touches the floor (a lower fingertip dragging on the
+ * floor stalled the slide onto the handle). Measured on seeds 200000-200149: 0.003, 0.006, 0.01, 0.015 give 220.5,
+ * 225.5, 226.2, 225.5 against 217.8 without; on seeds 300000-300149 0.006 and 0.01 give 226.8 and 223.0 against 212.4.
+ */
+const ALIGN_LIFT = 0.006;
 /** Deepest overlap (m) of the planned open hand with the peg (it is pushed aside that much). */
 const GRIP_PEG_DEPTH = 0.003;
 /** Height (m) above the floor that joint-space paths keep the arm's joints and grasp site at. */
@@ -129,12 +136,39 @@ const HELD_MARGIN = 0.005;
  * (0.18 + 0.15 + 0.12, grasp site 0.065 along the hand: 0.515 m straight).
  */
 const UPRIGHT: PlanarPose = { x: 0, z: 0.85, a: 0 };
+/**
+ * How far (m) an arm caught on the slot backs its hand away from the slot's middle (UPRIGHT where it cannot).
+ * Measured on seeds 200000-200149 (with the hook, HOOK_PRESS 0): 0.1 and 0.2 give 216.7 and 214.9 against 213.8
+ * raising it upright (0.2: 3 episodes better by more than 20, none worse); with HOOK_PRESS 0.01, 0.2 gives 217.8.
+ */
+const SLOT_RETREAT = 0.2;
 /** A lying peg's end counts as raised when its lowest point is this high (m) above the floor. */
 const PRESS_RAISED = 0.012;
 /** Height (m) of the closed hand's grasp site above its fingertips' lowest point when it points down. */
 const PRESS_TIPS = 0.027;
 /** How far (m) below the raised end's top the fingertips are aimed when pressing it down. */
 const PRESS_DEPTH = 0.012;
+/** Finger and fingertip angles (rad) of the closed empty hand (measured: 0.66, -0.58 to -0.69). */
+const CLOSED: readonly [number, number] = [0.66, -0.65];
+/** Hand angles (rad, from pointing down) tried for a hook, and the fingertip spheres' radius (m). */
+const HOOK_TILTS = Array.from({ length: 21 }, (_, i) => (i % 2 === 1 ? 1 : -1) * 0.15 * Math.ceil(i / 2));
+const FINGERTIP_RADIUS = 0.008;
+/** Gap (m) between the hooking fingertip and the guard's end, and its height (m) above the end's centre. */
+const HOOK_GAP = 0.002;
+const HOOK_RISE = 0.003;
+/** A hooked peg is pulled while its grasp site is further out than this (m) from the middle. */
+const HOOK_INNER = 0.12;
+/** Step (m) of the pulling hand's goal beyond its hook pose, per control step. */
+const HOOK_PULL = 0.03;
+/** Deepest overlap (m) of a planned hook pose with the guard one pull step (1.5 cm) further on: it must catch it. */
+const HOOK_CATCH = 0.002;
+/**
+ * How far (m) below the hook pose the descending hand is aimed, so that it settles there rather than above it.
+ * Measured on seeds 200000-200149 (arm raised upright off the slot): 0, 0.01, 0.02 give 213.8, 216.7, 213.4.
+ */
+const HOOK_PRESS = 0.01;
+/** Deepest overlap (m) of a planned hook pose with the peg. */
+const HOOK_PEG_DEPTH = 0.002;
 /** Indices of the finger and thumb joints among MANIPULATOR_ARM_JOINTS (each followed by its tip joint). */
 const FINGER = MANIPULATOR_ARM_JOINTS.indexOf('finger');
 const THUMB = MANIPULATOR_ARM_JOINTS.indexOf('thumb');
@@ -248,6 +282,12 @@ export class PegController {
   private readonly geomBody: Int32Array;
   private readonly armBodies: Set<number>;
   private planCache: { peg: PlanarPose; local: PlanarPose | null; opening: number } | null = null;
+  /** The last hook pose found, in the peg's frame (tried first while it pulls). */
+  private hookCache: PlanarPose | null = null;
+  /** The closed hand's fingertip spheres in the grasp site's frame (lateral, forward; m). */
+  private readonly fingertips: [number, number][];
+  private readonly guardGeom: number;
+  private readonly floorGeom: number;
   /**
    * The held peg's pose in the hand's frame while `act` plans a carry (else null): the inverse
    * kinematics and path checks then keep its blade off the arm's upper and middle links (a carried blade caught on
@@ -279,6 +319,22 @@ export class PegController {
     const top = nameToId(task.physics, 'body', 'upper_arm');
     this.armBodies = new Set<number>();
     for (let b = 1; b < model.nbody; b++) for (let r = b; r > 0; r = parent[r]) if (r === top) { this.armBodies.add(b); break; }
+    this.guardGeom = nameToId(task.physics, 'geom', 'guard');
+    this.floorGeom = nameToId(task.physics, 'geom', 'floor');
+    // The fingertips of the closed hand, measured on the scratch copy with the arm straight up.
+    const adr = task.arm.armQposAdr;
+    const sq: Float64Array = this.scratch.qpos;
+    sq.set((task.physics.data as any).qpos);
+    for (let i = 0; i < 4; i++) sq[adr[i]] = 0;
+    sq[adr[FINGER]] = sq[adr[THUMB]] = CLOSED[0];
+    sq[adr[FINGER + 1]] = sq[adr[THUMB + 1]] = CLOSED[1];
+    mj.mj_kinematics(model, this.scratch);
+    const gx: Float64Array = this.scratch.geom_xpos;
+    const site = this.forward([0, 0, 0, 0]).grasp;
+    this.fingertips = ['fingertip1', 'fingertip2', 'thumbtip1', 'thumbtip2'].map((n) => {
+      const id = nameToId(task.physics, 'geom', n);
+      return [gx[3 * id] - site.x, gx[3 * id + 2] - site.z];
+    });
   }
 
   /** Release the wasm buffers. */
@@ -353,6 +409,15 @@ export class PegController {
     forEachContact(this.task.physics.data, (g1, g2) => {
       const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
       if ((b1 === body && this.armBodies.has(b2)) || (b2 === body && this.armBodies.has(b1))) { on = true; return true; }
+    });
+    return on;
+  }
+
+  /** Whether any body of the arm touches the floor. */
+  armTouchesFloor(): boolean {
+    let on = false;
+    forEachContact(this.task.physics.data, (g1, g2) => {
+      if ((g1 === this.floorGeom && this.armBodies.has(this.geomBody[g2])) || (g2 === this.floorGeom && this.armBodies.has(this.geomBody[g1]))) { on = true; return true; }
     });
     return on;
   }
@@ -513,7 +578,15 @@ export class PegController {
    */
   decide(): { phase: PegPhase; goal: PlanarPose | null; grasp: number } {
     const d = this.decidePhase();
-    if ((d.phase === 'approach' || d.phase === 'push' || d.phase === 'drag') && this.armTouches(this.task.arm.slotId)) return { ...d, goal: UPRIGHT };
+    if ((d.phase === 'approach' || d.phase === 'push' || d.phase === 'drag' || d.phase === 'hook') && this.armTouches(this.task.arm.slotId)) {
+      // Backed straight away from the slot where the arm can (raised straight up, it came back by the same path).
+      const o = this.slotObstacle();
+      const hand = this.handPose();
+      const dx = hand.x - (o.from[0] + o.to[0]) / 2, dz = hand.z - (o.from[1] + o.to[1]) / 2, n = Math.max(1e-6, Math.hypot(dx, dz));
+      const away: PlanarPose = { x: hand.x + (SLOT_RETREAT * dx) / n, z: Math.max(0.1, hand.z + (SLOT_RETREAT * dz) / n), a: hand.a };
+      if (this.inverse(away, this.q) !== null) return { ...d, goal: away };
+      return { ...d, goal: UPRIGHT };
+    }
     return d;
   }
 
@@ -587,6 +660,8 @@ export class PegController {
     const slide = relativePose(axis, hand);
     if (Math.abs(slide.x) < 0.005 && Math.abs(wrapAngle(hand.a - grip.a)) < 0.1 && slide.z < 0.01 && slide.z > -o.pregraspBack - 0.02) {
       const goal = composePose(axis, { x: 0, z: Math.min(0, slide.z + 0.012), a: wrapAngle(grip.a - peg.a) });
+      // A finger dragging on the floor stalls the slide: the hand is aimed a little higher while it touches.
+      if (this.armTouchesFloor()) goal.z += ALIGN_LIFT;
       return { phase: 'align', goal, grasp: this.fingerCommand(plan.opening - SLIDE_WIDER) };
     }
     const pre = composePose(axis, { x: 0, z: -o.pregraspBack, a: wrapAngle(grip.a - peg.a) });
@@ -634,19 +709,74 @@ export class PegController {
    */
   private drag(peg: PlanarPose, hand: PlanarPose): { phase: PegPhase; goal: PlanarPose | null; grasp: number } {
     const still = { phase: 'drag' as PegPhase, goal: null, grasp: -1 };
+    // A hooked peg is pulled on while it moves.
+    const pulling = this.hook(peg, hand, true);
+    if (pulling !== null) return pulling;
     // A moving peg (tipping, sliding, nudged by the hand) is left to come to rest first.
     if (this.pegSpeed() > DRAG_REST[0] || Math.abs(this.pegVelocity()[2]) > DRAG_REST[1]) return still;
     if (peg.z > DRAG_OFF_FLOOR) return { phase: 'drag', goal: UPRIGHT, grasp: -1 };
     const ends = [PEG_OUTLINE[0], PEG_OUTLINE[3]].map(([v, u, r]) => ({ p: composePose(peg, { x: v, z: u, a: 0 }), r }));
     const top = ends[0].p.z - ends[0].r > ends[1].p.z - ends[1].r ? ends[0] : ends[1];
-    if (top.p.z - top.r < PRESS_RAISED) return { phase: 'drag', goal: null, grasp: -1 };
+    if (top.p.z - top.r < PRESS_RAISED) return this.hook(peg, hand) ?? still;
     const down = Math.PI;
     const press: PlanarPose = { x: top.p.x, z: top.p.z + top.r + PRESS_TIPS - PRESS_DEPTH, a: down };
     const hover: PlanarPose = { x: top.p.x, z: press.z + 0.06, a: down };
-    if (this.inverse(press, this.q) === null || this.inverse(hover, this.q) === null) return { phase: 'drag', goal: null, grasp: -1 };
+    if (this.inverse(press, this.q) === null || this.inverse(hover, this.q) === null) return this.hook(peg, hand) ?? still;
     const turned = Math.abs(wrapAngle(hand.a - down)) < 0.2;
     if (turned && Math.abs(hand.x - press.x) < 0.015 && hand.z < hover.z + 0.02) return { phase: 'drag', goal: press, grasp: 1 };
     return { phase: 'drag', goal: hover, grasp: 1 };
+  }
+
+  /**
+   * A hook on a lying peg out of grip reach: a fingertip of the closed hand is put just outside (towards the near
+   * wall) of the guard's upper end, and the hand is pulled towards the middle, dragging the peg in (a peg leaning
+   * on the wall is pulled off it). The hand pose is searched over HOOK_TILTS and the four fingertips for one the
+   * arm reaches clear of everything (the peg within 1 mm), from above as well, whose next pull step catches the
+   * guard. With `engagedOnly`, only a hand already at the hook (the peg moving with it) gets a goal. Null where
+   * there is no hook or the peg is in the middle already.
+   */
+  private hook(peg: PlanarPose, hand: PlanarPose, engagedOnly = false): { phase: PegPhase; goal: PlanarPose; grasp: number } | null {
+    if (peg.z > DRAG_OFF_FLOOR || Math.abs(peg.x) < HOOK_INNER) return null;
+    const inward = peg.x > 0 ? -1 : 1;
+    const ends = [composePose(peg, { x: 0.017, z: 0.043, a: 0 }), composePose(peg, { x: -0.017, z: 0.043, a: 0 })];
+    const g = ends[0].z > ends[1].z ? ends[0] : ends[1];
+    const tip = { x: g.x - inward * (0.005 + FINGERTIP_RADIUS + HOOK_GAP), z: g.z + HOOK_RISE };
+    const engaged = (pose: PlanarPose): boolean =>
+      inward * (hand.x - pose.x) > -0.006 && inward * (hand.x - pose.x) < 0.015 && Math.abs(hand.z - pose.z) < 0.008 && Math.abs(wrapAngle(hand.a - pose.a)) < 0.15;
+    const pull = (pose: PlanarPose): { phase: PegPhase; goal: PlanarPose; grasp: number } => ({ phase: 'hook', goal: { x: pose.x + inward * HOOK_PULL, z: pose.z, a: pose.a }, grasp: 1 });
+    // The last hook found, moved with the peg, is tried first (cheap while pulling).
+    const cached = this.hookCache === null ? null : composePose(peg, this.hookCache);
+    if (cached !== null && engaged(cached)) return pull(cached);
+    if (engagedOnly) return null;
+    for (const tilt of HOOK_TILTS) {
+      const a = wrapAngle(Math.PI + tilt);
+      for (const f of this.fingertips) {
+        const pose = frameFor({ x: tip.x, z: tip.z, a }, { x: f[0], z: f[1], a: 0 });
+        const q = this.inverse(pose, this.q);
+        if (q === null || !this.clearAt(q, CLOSED[0], HOOK_PEG_DEPTH, CLOSED[1], true)) continue;
+        const above = this.inverse({ x: pose.x, z: pose.z + 0.03, a }, q);
+        if (above === null || !this.clearAt(above, CLOSED[0], HOOK_PEG_DEPTH, CLOSED[1], true)) continue;
+        const on = this.inverse({ x: pose.x + inward * 0.015, z: pose.z, a }, q);
+        if (on === null || this.guardDepth(on) < HOOK_CATCH) continue;
+        this.hookCache = relativePose(peg, pose);
+        if (engaged(pose)) return pull(pose);
+        const hover: PlanarPose = { x: pose.x, z: pose.z + 0.05, a };
+        const turned = Math.abs(wrapAngle(hand.a - a)) < 0.15;
+        if (turned && Math.abs(hand.x - pose.x) < 0.01 && hand.z < hover.z + 0.02) return { phase: 'hook', goal: { x: pose.x, z: pose.z - HOOK_PRESS, a }, grasp: 1 };
+        return { phase: 'hook', goal: hover, grasp: 1 };
+      }
+    }
+    return null;
+  }
+
+  /** The deepest overlap (m) of the closed hand at joint angles q with the peg's guard, on the scratch copy. */
+  private guardDepth(q: ArrayLike<number>): number {
+    this.clearAt(q, CLOSED[0], Infinity, CLOSED[1], true);
+    let depth = 0;
+    forEachContact(this.scratch, (g1, g2, dist) => {
+      if ((g1 === this.guardGeom && this.armBodies.has(this.geomBody[g2])) || (g2 === this.guardGeom && this.armBodies.has(this.geomBody[g1]))) depth = Math.max(depth, -dist);
+    });
+    return depth;
   }
 
   /** Grasp command that servoes the fingers' mean angle (the grasp tendon) to `opening` (rad). */
@@ -677,31 +807,9 @@ export class PegController {
   }
 
   private searchGrip(peg: PlanarPose): { pose: PlanarPose; opening: number } | null {
-    const mj = this.task.physics.mj as any;
-    const model = this.task.physics.model as any;
-    const data = this.task.physics.data as any;
-    const scratch = this.scratch;
-    const adr = this.task.arm.armQposAdr;
-    const live: Float64Array = data.qpos;
     const down = wrapAngle(peg.a) >= 0 ? 1 : -1;
     const fp = [-Math.sin(peg.a), Math.cos(peg.a)];
-    const check = (q: Float64Array, opening: number, pegDepth: number): boolean => {
-      const sq: Float64Array = scratch.qpos;
-      sq.set(live);
-      for (let i = 0; i < 4; i++) sq[adr[i]] = q[i];
-      sq[adr[FINGER]] = sq[adr[THUMB]] = opening;
-      sq[adr[FINGER + 1]] = sq[adr[THUMB + 1]] = 0;
-      mj.mj_kinematics(model, scratch);
-      mj.mj_collision(model, scratch);
-      let ok = true;
-      forEachContact(scratch, (g1, g2, dist) => {
-        const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
-        if (!this.armBodies.has(b1) && !this.armBodies.has(b2)) return;
-        const withPeg = b1 === this.task.arm.pegId || b2 === this.task.arm.pegId;
-        if (-dist > (withPeg ? pegDepth : 0.001)) { ok = false; return true; }
-      });
-      return ok;
-    };
+    const check = (q: Float64Array, opening: number, pegDepth: number): boolean => this.clearAt(q, opening, pegDepth);
     const current = Float64Array.from(this.q);
     for (const tilt of GRIP_TILTS) {
       for (const sign of tilt === 0 ? [1] : [down, -down]) {
@@ -726,6 +834,34 @@ export class PegController {
       }
     }
     return null;
+  }
+
+  /**
+   * Whether the arm at joint angles q, fingers at `opening` and fingertips at `tip` (rad), is clear on the scratch
+   * copy of the state: no part of it into the floor, walls or slot by more than 1 mm, nor into the peg by more than
+   * `pegDepth` (m). With `closed`, contacts of the arm with itself are ignored (the closed fingertips touch).
+   */
+  private clearAt(q: ArrayLike<number>, opening: number, pegDepth: number, tip = 0, closed = false): boolean {
+    const mj = this.task.physics.mj as any;
+    const model = this.task.physics.model as any;
+    const scratch = this.scratch;
+    const adr = this.task.arm.armQposAdr;
+    const sq: Float64Array = scratch.qpos;
+    sq.set((this.task.physics.data as any).qpos);
+    for (let i = 0; i < 4; i++) sq[adr[i]] = q[i];
+    sq[adr[FINGER]] = sq[adr[THUMB]] = opening;
+    sq[adr[FINGER + 1]] = sq[adr[THUMB + 1]] = tip;
+    mj.mj_kinematics(model, scratch);
+    mj.mj_collision(model, scratch);
+    let ok = true;
+    forEachContact(scratch, (g1, g2, dist) => {
+      const b1 = this.geomBody[g1], b2 = this.geomBody[g2];
+      if (!this.armBodies.has(b1) && !this.armBodies.has(b2)) return;
+      if (closed && this.armBodies.has(b1) && this.armBodies.has(b2)) return;
+      const withPeg = b1 === this.task.arm.pegId || b2 === this.task.arm.pegId;
+      if (-dist > (withPeg ? pegDepth : 0.001)) { ok = false; return true; }
+    });
+    return ok;
   }
 
   /** The action for the current state (length 5, in [-1, 1]). */
