@@ -209,13 +209,18 @@ async function prepareCell(cell: OfflineCell): Promise<PreparedCell> {
   const config = resolveCloningConfig({
     strategy: cell.method, batchSize: cell.batchSize,
     ...(cell.method === 'bc' ? { numAugmented: 0 } : { sigmaS: requiredNumber(cell, 'sigmaS'), numAugmented: requiredNumber(cell, 'numAugmented') }),
-    numUpdates: cell.trainSteps, validateEvery: Math.max(1, Math.min(250, Math.floor(cell.trainSteps / 4))), imageShift,
+    numUpdates: cell.trainSteps, validateEvery: offlineValidateEvery(cell.trainSteps), imageShift,
     ...(cell.extendWhileImproving !== undefined ? { extendWhileImproving: requiredNumber(cell, 'extendWhileImproving') } : {}),
     perturbScale: sigmaScale === 'expert-std' ? expertStdScale(expert) : null,
   });
   // Student-view and image-shift runs get their own stream; the key of a plain cell is unchanged (results reproduce).
   const rngKey = `clone/${cell.task}/${cell.method}/${cell.seed}${studentView ? `/${studentView}` : ''}${imageShift > 0 ? `/shift${imageShift}` : ''}`;
   return { expert, expertSha256: sha256, train, validation, student, torso, config, studentView, imageShift, rngKey };
+}
+
+/** Updates between validations of an offline cell with `trainSteps` updates: 250, or a quarter of a shorter budget. */
+export function offlineValidateEvery(trainSteps: number): number {
+  return Math.max(1, Math.min(250, Math.floor(trainSteps / 4)));
 }
 
 /** Run one offline cloning cell; returns its result row(s). */

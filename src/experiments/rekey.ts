@@ -15,6 +15,7 @@ import { BC_IGNORED_FIELDS, compressionR, expertTorsoOf } from './figures';
 import { writeFileAtomic } from './paths';
 import { expertSha256 } from '../util/experts';
 import { DEFAULT_CLONING } from '../cloning/config';
+import { offlineValidateEvery } from '../cloning/experiment';
 
 /** Cell kinds that read the task's `expert/` checkpoint and whose protocol is unchanged since they were stored. */
 const MIGRATED_KINDS = ['offline', 'dagger', 'select'];
@@ -146,7 +147,7 @@ export function rekeyToUntilConverged(plans: { id: string; grid: CellConfig[] }[
         continue;
       }
       const trainSteps = Number(config.trainSteps);
-      const validateEvery = Math.max(1, Math.min(DEFAULT_CLONING.validateEvery, Math.floor(trainSteps / 4)));
+      const validateEvery = offlineValidateEvery(trainSteps);
       const rows = entry.stored.rows;
       const early = rows.length > 0 && rows.every((r) => typeof r.bestUpdate === 'number' && r.bestUpdate + patience * validateEvery <= trainSteps);
       if (!early) {

@@ -539,7 +539,7 @@ function warmingUp(run: Run): boolean {
  * auxiliary loss) for the policy, clipped value loss for V. Returns the metrics summed over the minibatches.
  */
 function ppoUpdate(run: Run, advantages: Float32Array, returns: Float32Array, lr: number, auxLoss: AuxLoss | undefined): { sums: Record<string, number>; nUpdates: number } {
-  const { config, view, stored, groupSize, A, learner, rollout: r, stage } = run;
+  const { config, stored, groupSize, A, learner, rollout: r, stage } = run;
   const { policy, vars, adam } = learner;
   const B = r.size;
   const mbSize = B / config.minibatches;
@@ -558,7 +558,7 @@ function ppoUpdate(run: Run, advantages: Float32Array, returns: Float32Array, lr
       };
       const mbGroups: Record<string, Float32Array> = {};
       for (const g of stored) mbGroups[g] = gather(r.obs[g], groupSize(g));
-      const inputs = policy.toTensors({ batch: mbSize, groups: Object.fromEntries(view.map((g) => [g, mbGroups[g]])) });
+      const inputs = policy.toTensors({ batch: mbSize, groups: mbGroups });
       const act = tf.tensor2d(gather(r.actions, A), [mbSize, A]);
       const oldLogp = tf.tensor1d(gather(r.logp, 1));
       const advRaw = tf.tensor1d(gather(advantages, 1));
