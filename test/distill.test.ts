@@ -8,6 +8,7 @@ import { RingBuffer, betaAt, distill, makeTeacher, resolveDistillConfig } from '
 import { VecEnv } from '../src/envs/vec-env';
 import { PegController } from '../src/training/peg-controller';
 import type { ManipulatorInsertPeg } from '../src/envs/manipulator';
+import { loadCheckpoint } from '../src/policies';
 
 const EXPERT = path.join(__dirname, '..', '..', 'data', 'experts', 'cartpole-swingup', 'expert');
 
@@ -44,6 +45,11 @@ test('resolveDistillConfig names bad fields and the accepted values', () => {
   assert.throws(() => resolveDistillConfig({ ...base, numEnvs: 0 }), /numEnvs must be a positive integer/);
   assert.throws(() => resolveDistillConfig({ task: 't', teacher: 'd' }), /studentView is required/);
   assert.throws(() => resolveDistillConfig({ ...base, strategy: 'dagger' as never }), /strategy must be one of bc, naive-abc, apc/);
+  // A controller teacher's options: its own keys only, and none for a checkpoint teacher.
+  const peg = { task: 'manipulator-insert-peg', teacher: 'controller', studentView: 'expert', workers: 0 };
+  assert.equal(resolveDistillConfig({ ...peg, teacherOptions: { stickiness: 4 } }).teacherOptions.stickiness, 4);
+  assert.throws(() => resolveDistillConfig({ ...peg, teacherOptions: { stickyness: 4 } }), /teacherOptions: unknown option 'stickyness' of the manipulator-insert-peg controller; accepted: .*stickiness/);
+  assert.throws(() => resolveDistillConfig({ ...base, teacherOptions: { stickiness: 4 } }), /teacher 'd' is a checkpoint: leave teacherOptions out/);
 });
 
 test('distill: cartpole student learns from its teacher, checkpoints, and resumes where it stopped', async () => {
@@ -64,7 +70,8 @@ test('distill: cartpole student learns from its teacher, checkpoints, and resume
   const second = await distill(config, out, { maxRounds: 10 });
   assert.deepEqual(second.map((r) => [r.round, r.envSteps, r.bufferRows]), [[3, 3072, 1024], [4, 4096, 2048]]);
   const curve = fs.readFileSync(path.join(out, 'curve.csv'), 'utf8').trim().split('\n');
-  assert.equal(curve[0], 'round,env_steps,beta,teacher_share,buffer_rows,train_seconds,eval_return,eval_metric');
+  assert.equal(curve[0], 'round,env_steps,beta,teacher_share,buffer_rows,train_seconds,train_loss,eval_return,eval_metric');
+  assert.ok(second.every((r) => Number.isFinite(r.trainLoss)), 'every round reports its mean training loss');
   assert.deepEqual(curve.slice(1).map((l) => Number(l.split(',')[0])), [1, 2, 3, 4]);
   assert.deepEqual(fs.readdirSync(path.join(out, 'evaluated')).sort(), ['000002', '000004']);
   // After 4k labelled steps the student swings the pole up part of the way: far above a random policy (~0-30).
@@ -103,6 +110,16 @@ test('distill from a scripted controller: labels are the controller\'s actions o
   assert.deepEqual(rows.map((r) => [r.round, r.teacherShare, r.bufferRows]), [[1, 1, 64], [2, 0, 128]]);
   const manifest = JSON.parse(fs.readFileSync(path.join(out, 'best', 'manifest.json'), 'utf8'));
   assert.ok(JSON.stringify(manifest).includes('target_pos'), 'the student reads target_pos');
+  // With a warm-up, the teacher alone first acts warmupSteps steps into the buffer (counted in the budget), and
+  // the student's normaliser is estimated from those rows, whole episodes, not from round 1's first steps.
+  assert.throws(() => resolveDistillConfig({ ...base, warmupSteps: -1 }), /warmupSteps must be an integer >= 0, got -1/);
+  const warm = fs.mkdtempSync(path.join(os.tmpdir(), 'distill-peg-warm-'));
+  const warmRows = await distill({ ...base, torso: [32], numEnvs: 2, warmupSteps: 80, stepsPerRound: 64, envSteps: 144, betaRounds: 1, updatesPerRound: 20, batchSize: 16, evalEvery: 5, evalEpisodes: 1 }, warm);
+  assert.deepEqual(warmRows.map((r) => [r.round, r.envSteps, r.bufferRows]), [[1, 144, 144]]);
+  const { policy } = await loadCheckpoint(path.join(warm, 'checkpoint', 'policy'));
+  const count = policy.normalizer!.getState().count;
+  assert.ok(Math.abs(count - 80) < 0.01, `normaliser counted ${count} rows, expected the 80 warm-up rows`);
+  policy.dispose();
 });
 
 test('npm run distill stops after the round on SIGTERM, saving its checkpoint (in-thread envs never yield otherwise)', async () => {

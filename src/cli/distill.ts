@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     onRound: (r) => {
       const pct = ((100 * r.envSteps) / config.envSteps).toFixed(1);
       const ev = r.evalMetric === null ? '' : `, eval ${r.evalMetric.toFixed(2)} (return ${r.evalReturn!.toFixed(1)})`;
-      console.log(`round ${r.round}: ${r.envSteps} env steps (${pct}%), beta ${r.beta.toFixed(2)}, buffer ${r.bufferRows}, train ${r.trainSeconds.toFixed(1)} s${ev}; ${((Date.now() - t0) / 60000).toFixed(1)} min`);
+      console.log(`round ${r.round}: ${r.envSteps} env steps (${pct}%), beta ${r.beta.toFixed(2)}, buffer ${r.bufferRows}, train ${r.trainSeconds.toFixed(1)} s (loss ${r.trainLoss.toFixed(3)})${ev}; ${((Date.now() - t0) / 60000).toFixed(1)} min`);
     },
   });
 }

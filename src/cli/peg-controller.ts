@@ -11,24 +11,25 @@ import * as path from 'node:path';
 import '../envs';
 import { makeTask } from '../envs/registry';
 import type { ManipulatorInsertPeg } from '../envs/manipulator';
-import { PegController, runPegEpisode, summarisePegEpisodes, type PegEpisode } from '../training/peg-controller';
+import { PEG_CONTROLLER_DEFAULTS, PegController, runPegEpisode, summarisePegEpisodes, type PegEpisode } from '../training/peg-controller';
 import { Rng } from '../util/rng';
 import { ProgressBar } from '../util/progress';
 import { parseFlags } from './args';
 
-const USAGE = 'usage: npm run peg-controller -- [--episodes 150] [--seed 100000] [--out FILE.json]';
+const USAGE = 'usage: npm run peg-controller -- [--episodes 150] [--seed 100000] [--stickiness 4] [--out FILE.json]';
 
 async function main(): Promise<void> {
-  const flags = parseFlags(process.argv.slice(2), { episodes: 150, seed: 100000, out: '' }, USAGE);
+  const flags = parseFlags(process.argv.slice(2), { episodes: 150, seed: 100000, stickiness: PEG_CONTROLLER_DEFAULTS.stickiness, out: '' }, USAGE);
   if (!Number.isInteger(flags.episodes) || flags.episodes <= 0) throw new RangeError(`--episodes must be a positive integer, got ${flags.episodes}\n${USAGE}`);
   if (!Number.isInteger(flags.seed) || flags.seed < 0) throw new RangeError(`--seed must be a non-negative integer, got ${flags.seed}\n${USAGE}`);
+  if (!Number.isFinite(flags.stickiness) || flags.stickiness < 0) throw new RangeError(`--stickiness must be a number >= 0 (0: the targets are not held from step to step), got ${flags.stickiness}\n${USAGE}`);
   const digits = String(flags.seed).length;
   if (String(flags.seed + flags.episodes - 1).length !== digits) {
     throw new RangeError(`--seed ${flags.seed} to ${flags.seed + flags.episodes - 1} must all have the same number of digits (ARC4 treats a key and its repetitions alike)\n${USAGE}`);
   }
   const name = 'manipulator-insert-peg';
   const task = (await makeTask(name, { camera: false })) as ManipulatorInsertPeg;
-  const controller = new PegController(task);
+  const controller = new PegController(task, { stickiness: flags.stickiness });
   const episodes: PegEpisode[] = [];
   const bar = new ProgressBar({ total: flags.episodes, label: 'peg controller', unit: 'episodes' });
   try {

@@ -43,6 +43,8 @@ export interface TrainStudentResult {
   bestUpdate: number;
   bestValidationNll: number | null;
   history: { update: number; validationNll: number; trainLoss: number }[];
+  /** Mean training loss over all updates of this call (the strategy's weighted loss per batch). */
+  meanTrainLoss: number;
   expertQueries: number;
 }
 
@@ -143,6 +145,7 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
   let expertQueries = 0;
   let lossSum = 0;
   let lossCount = 0;
+  let lossTotal = 0;
   let update = 0;
   const idx = new Int32Array(L);
   // The budget: numUpdates, extended by half at a time while validation still improves at its end (up to
@@ -178,6 +181,7 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
     }
     lossSum += lossValue;
     lossCount += 1;
+    lossTotal += lossValue;
     // -- validate, keep the best weights, stop early --
     if (validation && (update % config.validateEvery === 0 || update === budget)) {
       const nll = validationNll(student, validation);
@@ -212,5 +216,5 @@ function trainStudentIn(args: TrainStudentArgs): TrainStudentResult {
   if (validation) restore(vars, best.weights);
   adam.dispose();
   if (!validation) stoppedBy = 'budget';
-  return { updates, budget, stoppedBy, endedImproving, bestUpdate: validation ? best.update : updates, bestValidationNll: validation ? best.nll : null, history, expertQueries };
+  return { updates, budget, stoppedBy, endedImproving, bestUpdate: validation ? best.update : updates, bestValidationNll: validation ? best.nll : null, history, meanTrainLoss: lossTotal / Math.max(1, updates), expertQueries };
 }

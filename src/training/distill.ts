@@ -29,7 +29,7 @@ import { resolveStudentView } from '../cloning/views';
 import { DISTILL_EVAL_SEED } from '../util/seeds';
 import type { Task } from '../envs/types';
 import type { ManipulatorInsertPeg } from '../envs/manipulator';
-import { PegController } from './peg-controller';
+import { PEG_CONTROLLER_DEFAULTS, PegController, type PegControllerOptions } from './peg-controller';
 
 export interface DistillConfig {
   /** Registered task name. Required. */
@@ -52,6 +52,13 @@ export interface DistillConfig {
   stepsPerRound: number;
   /** Total environment steps (the run's budget). Default 2,000,000. */
   envSteps: number;
+  /**
+   * Environment steps (all envs together) a fresh run first acts with the teacher alone (plus DART noise), into
+   * the buffer, before its first round; a controller-taught student estimates its normaliser from them (with 0,
+   * from round 1's states). Round 1 alone holds only the first stepsPerRound / numEnvs steps of each episode, so a
+   * normaliser from it has never seen later phases (on Insert Peg: carry, insert, hold). Default 0.
+   */
+  warmupSteps: number;
   /** The teacher's share of acting in round 0 (1: teacher only). Default 1. */
   betaStart: number;
   /** ... falling linearly to this share at round `betaRounds` and staying there. Default 0. */
@@ -81,6 +88,11 @@ export interface DistillConfig {
   seed: number;
   /** A controller teacher's action std (its labels' std for the cross-entropy; a checkpoint has its own). Default 0.1. */
   teacherStd: number;
+  /**
+   * Options of a controller teacher (for Insert Peg: PegControllerOptions, e.g. {"stickiness": 4}, which holds the
+   * joint targets from step to step so that the labels do not chatter). Default {}.
+   */
+  teacherOptions: Record<string, unknown>;
   /** Options of the task for acting and evaluation (e.g. {"camera": false} where no view reads the camera). Default {}. */
   taskOptions: Record<string, unknown>;
 }
@@ -91,6 +103,7 @@ export const DEFAULT_DISTILL: Omit<DistillConfig, 'task' | 'teacher' | 'studentV
   workers: 2,
   stepsPerRound: 4096,
   envSteps: 2_000_000,
+  warmupSteps: 0,
   betaStart: 1,
   betaEnd: 0,
   betaRounds: 30,
@@ -106,6 +119,7 @@ export const DEFAULT_DISTILL: Omit<DistillConfig, 'task' | 'teacher' | 'studentV
   evalEpisodes: 16,
   seed: 0,
   teacherStd: 0.1,
+  teacherOptions: {},
   taskOptions: {},
 };
 
@@ -121,6 +135,7 @@ export function resolveDistillConfig(partial: Partial<DistillConfig>): DistillCo
   }
   const positiveInts = ['numEnvs', 'stepsPerRound', 'envSteps', 'betaRounds', 'bufferSize', 'updatesPerRound', 'batchSize', 'evalEvery', 'evalEpisodes', 'numAugmented'] as const;
   for (const k of positiveInts) if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RangeError(`${k} must be a positive integer, got ${c[k]}`);
+  if (!(Number.isInteger(c.warmupSteps) && c.warmupSteps >= 0)) throw new RangeError(`warmupSteps must be an integer >= 0, got ${c.warmupSteps}`);
   if (!(Number.isInteger(c.workers) && c.workers >= 0)) throw new RangeError(`workers must be an integer >= 0, got ${c.workers}`);
   for (const k of ['betaStart', 'betaEnd'] as const) if (!(c[k] >= 0 && c[k] <= 1)) throw new RangeError(`${k} must be in [0, 1], got ${c[k]}`);
   for (const k of ['dartNoise', 'sigmaS'] as const) if (!(Number.isFinite(c[k]) && c[k] >= 0)) throw new RangeError(`${k} must be a finite number >= 0, got ${c[k]}`);
@@ -130,10 +145,16 @@ export function resolveDistillConfig(partial: Partial<DistillConfig>): DistillCo
   }
   if (!['bc', 'naive-abc', 'apc'].includes(c.strategy)) throw new RangeError(`strategy must be one of bc, naive-abc, apc, got '${c.strategy}'`);
   if (!(Number.isFinite(c.teacherStd) && c.teacherStd > 0)) throw new RangeError(`teacherStd must be a positive number, got ${c.teacherStd}`);
+  if (typeof c.teacherOptions !== 'object' || c.teacherOptions === null || Array.isArray(c.teacherOptions)) throw new RangeError(`teacherOptions must be an object, got ${JSON.stringify(c.teacherOptions)}`);
+  if (Object.keys(c.teacherOptions).length > 0 && c.teacher !== CONTROLLER_TEACHER) throw new RangeError(`teacherOptions are a controller teacher's options; teacher '${c.teacher}' is a checkpoint: leave teacherOptions out`);
   if (typeof c.taskOptions !== 'object' || c.taskOptions === null || Array.isArray(c.taskOptions)) throw new RangeError(`taskOptions must be an object, got ${JSON.stringify(c.taskOptions)}`);
   if (c.teacher === CONTROLLER_TEACHER) {
     if (!(c.task in CONTROLLER_TEACHERS)) throw new RangeError(`teacher '${CONTROLLER_TEACHER}': task ${c.task} has no scripted controller (tasks with one: ${Object.keys(CONTROLLER_TEACHERS).join(', ')})`);
     if (c.workers > 1) throw new RangeError(`teacher '${CONTROLLER_TEACHER}' reads every env's simulator on the calling thread: workers must be 0 or 1, got ${c.workers}`);
+    const keys = CONTROLLER_OPTION_KEYS[c.task] ?? [];
+    for (const k of Object.keys(c.teacherOptions)) {
+      if (!keys.includes(k)) throw new RangeError(`teacherOptions: unknown option '${k}' of the ${c.task} controller; accepted: ${keys.join(', ')}`);
+    }
     if (c.strategy === 'apc') throw new RangeError(`strategy 'apc' re-queries the teacher at perturbed observations; a controller reads the simulator, not observations: use bc or naive-abc`);
   }
   return c;
@@ -149,8 +170,13 @@ export interface ScriptedController {
 }
 
 /** Scripted controllers by task: privileged-state teachers for distilling an expert (issue 22). */
-export const CONTROLLER_TEACHERS: Record<string, (task: Task) => ScriptedController> = {
-  'manipulator-insert-peg': (task) => new PegController(task as ManipulatorInsertPeg),
+export const CONTROLLER_TEACHERS: Record<string, (task: Task, options: Record<string, unknown>) => ScriptedController> = {
+  'manipulator-insert-peg': (task, options) => new PegController(task as ManipulatorInsertPeg, options as Partial<PegControllerOptions>),
+};
+
+/** The options each scripted controller accepts (teacherOptions). */
+export const CONTROLLER_OPTION_KEYS: Record<string, string[]> = {
+  'manipulator-insert-peg': Object.keys(PEG_CONTROLLER_DEFAULTS),
 };
 
 /** What labels the visited states: a checkpoint (reads observations) or a controller (reads each env's simulator). */
@@ -181,7 +207,7 @@ export async function makeTeacher(config: DistillConfig, actionDim: number): Pro
     label: (_obs, n, vec) => {
       const mean = new Float32Array(n * actionDim);
       for (let i = 0; i < n; i++) {
-        controllers[i] ??= make(vec.localTask(i));
+        controllers[i] ??= make(vec.localTask(i), config.teacherOptions);
         controllers[i].act(out);
         for (let a = 0; a < actionDim; a++) mean[i * actionDim + a] = out[a];
       }
@@ -261,6 +287,8 @@ export interface DistillRow {
   teacherShare: number;
   bufferRows: number;
   trainSeconds: number;
+  /** Mean cloning loss over this round's updates (cross-entropy H[pi_T || pi] per row). */
+  trainLoss: number;
   evalReturn: number | null;
   evalMetric: number | null;
 }
@@ -272,7 +300,7 @@ interface RunState {
   rng: RngState;
 }
 
-const CURVE_HEADER = 'round,env_steps,beta,teacher_share,buffer_rows,train_seconds,eval_return,eval_metric';
+const CURVE_HEADER = 'round,env_steps,beta,teacher_share,buffer_rows,train_seconds,train_loss,eval_return,eval_metric';
 const csvNumber = (v: number | null) => (v === null ? '' : Number.isFinite(v) ? String(v) : 'NaN');
 
 /** Write a policy checkpoint atomically (into a temporary folder, then renamed over `dir`). */
@@ -339,7 +367,7 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
     const studentShapes = Object.fromEntries(plan.view.map((g) => [g, shapes[g]]));
     const studentKinds = Object.fromEntries(plan.view.map((g) => [g, kinds[g]]));
     student = new GaussianMLP({ view: plan.view, groupShapes: studentShapes, groupKinds: studentKinds, actionDim: spec.actionDim }, { torso: config.torso, initStd: 0.2 }, new Rng(`distill/student/${config.seed}`));
-    // The teacher's normaliser where it has one; a controller's student estimates its own from round 1's states.
+    // The teacher's normaliser where it has one; a controller's student estimates its own from the warm-up's states (or round 1's).
     if (teacher.expert) initStudentNormalizer(student, teacher.expert, new RingBuffer(1, shapes, kinds, spec.actionDim).samples());
     state = { round: 0, envSteps: 0, bestMetric: null, rng: new Rng(`distill/${config.task}/${config.seed}`).saveState() };
     fs.writeFileSync(path.join(out, 'curve.csv'), CURVE_HEADER + '\n');
@@ -360,35 +388,46 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
     fs.writeFileSync(path.join(ckptDir, 'state.json.tmp'), JSON.stringify({ ...state, rng: rng.saveState() }) + '\n');
     fs.renameSync(path.join(ckptDir, 'state.json.tmp'), path.join(ckptDir, 'state.json'));
   };
+  let teacherActed = 0;
+  // Act `steps` steps per env with the mixture at share `beta` (plus DART noise), appending the teacher's labels.
+  const act = async (start: Record<string, Float32Array>, steps: number, beta: number) => {
+    let obs = start;
+    teacherActed = 0;
+    for (let t = 0; t < steps; t++) {
+      const n = config.numEnvs;
+      const labels = teacher.label(obs, n, vec);
+      const studentActs = beta === 1 ? labels : student.distribution({ batch: n, groups: Object.fromEntries(plan.view.map((g) => [g, obs[g]])) });
+      const action = new Float32Array(n * A);
+      for (let i = 0; i < n; i++) {
+        const useTeacher = beta === 1 || (beta > 0 && rng.uniform() < beta);
+        if (useTeacher) teacherActed++;
+        const src = useTeacher ? labels.mean : studentActs.mean;
+        for (let a = 0; a < A; a++) action[i * A + a] = Math.max(-1, Math.min(1, src[a + i * A] + config.dartNoise * rng.normal()));
+      }
+      buffer.append(Object.fromEntries(stored.map((g) => [g, obs[g]])), labels, n);
+      obs = (await vec.step(action)).obs;
+      state.envSteps += n;
+    }
+    return obs;
+  };
   try {
     let obs = await vec.reset();
     let roundsThisCall = 0;
+    // -- warm-up (a fresh run): the teacher alone fills the buffer; a controller's student takes its normaliser --
+    const warmup = Math.floor(config.warmupSteps / config.numEnvs);
+    if (state.round === 0 && state.envSteps === 0 && warmup > 0) {
+      obs = await inBlasPhase('act', () => act(obs, warmup, 1));
+      if (!teacher.expert) initStudentNormalizer(student, null, buffer.samples());
+      console.log(`distill: warm-up of ${warmup * config.numEnvs} teacher steps (${buffer.size} buffer rows)`);
+    }
     while (state.envSteps < config.envSteps && (options.maxRounds === undefined || roundsThisCall < options.maxRounds)) {
       const beta = betaAt(config, state.round);
-      let teacherActed = 0;
       // -- act with the mixture (plus DART noise), label with the teacher (BLAS phase 'act') --
-      obs = await inBlasPhase('act', async () => {
-        for (let t = 0; t < stepsPerRound; t++) {
-          const n = config.numEnvs;
-          const labels = teacher.label(obs, n, vec);
-          const act = beta === 1 ? labels : student.distribution({ batch: n, groups: Object.fromEntries(plan.view.map((g) => [g, obs[g]])) });
-          const action = new Float32Array(n * A);
-          for (let i = 0; i < n; i++) {
-            const useTeacher = beta === 1 || (beta > 0 && rng.uniform() < beta);
-            if (useTeacher) teacherActed++;
-            const src = useTeacher ? labels.mean : act.mean;
-            for (let a = 0; a < A; a++) action[i * A + a] = Math.max(-1, Math.min(1, src[i * A + a] + config.dartNoise * rng.normal()));
-          }
-          buffer.append(Object.fromEntries(stored.map((g) => [g, obs[g]])), labels, n);
-          obs = (await vec.step(action)).obs;
-          state.envSteps += n;
-        }
-        return obs;
-      });
+      obs = await inBlasPhase('act', () => act(obs, stepsPerRound, beta));
       // -- train on the buffer (a fresh controller-taught student first estimates its normaliser from it) --
-      if (!teacher.expert && state.round === 0) initStudentNormalizer(student, null, buffer.samples());
+      if (!teacher.expert && state.round === 0 && warmup === 0) initStudentNormalizer(student, null, buffer.samples());
       const t0 = Date.now();
-      trainStudent({ student, expert: teacher.expert, train: buffer.samples(), validation: null, config: cloning, rng });
+      const trained = trainStudent({ student, expert: teacher.expert, train: buffer.samples(), validation: null, config: cloning, rng });
       const trainSeconds = (Date.now() - t0) / 1000;
       state.round++;
       roundsThisCall++;
@@ -408,8 +447,8 @@ export async function distill(partial: Partial<DistillConfig>, out: string, opti
           saveAtomic(path.join(out, 'best'), student, { task: config.task, step: state.envSteps, distill: { round: state.round, evalReturn, evalMetric } });
         }
       }
-      const row: DistillRow = { round: state.round, envSteps: state.envSteps, beta, teacherShare: teacherActed / (stepsPerRound * config.numEnvs), bufferRows: buffer.size, trainSeconds, evalReturn, evalMetric };
-      fs.appendFileSync(path.join(out, 'curve.csv'), [row.round, row.envSteps, row.beta, row.teacherShare, row.bufferRows, row.trainSeconds, csvNumber(row.evalReturn), csvNumber(row.evalMetric)].join(',') + '\n');
+      const row: DistillRow = { round: state.round, envSteps: state.envSteps, beta, teacherShare: teacherActed / (stepsPerRound * config.numEnvs), bufferRows: buffer.size, trainSeconds, trainLoss: trained.meanTrainLoss, evalReturn, evalMetric };
+      fs.appendFileSync(path.join(out, 'curve.csv'), [row.round, row.envSteps, row.beta, row.teacherShare, row.bufferRows, row.trainSeconds, csvNumber(row.trainLoss), csvNumber(row.evalReturn), csvNumber(row.evalMetric)].join(',') + '\n');
       rows.push(row);
       options.onRound?.(row);
       save();
